@@ -1,0 +1,47 @@
+"""
+### sales_elt: one run per day of sales data
+
+For the run's data interval `[data_interval_start, data_interval_end)` (one UTC day):
+
+1. **per source** (from `include/sources.yaml`): `ingest` the interval into `raw_<source>`
+   (Airbyte layout), `validate` each batch against its contract (rejects to
+   `audit.quarantine`, counts to `audit.batches`), `archive` the batch;
+2. **bronze → silver → gold**: the dbt models through Cosmos, tests after each model.
+
+Every run owns exactly its interval: rerunning a day replaces that day everywhere.
+Runbook: `docs/runbook.md`. Owner: data platform.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import DAG, CronDataIntervalTimetable
+from liftoff.config import disable_telemetry, load_sources
+from liftoff.pipeline import source_task_group
+from liftoff.transform.task_groups import dbt_layer
+
+disable_telemetry()
+
+with DAG(
+    dag_id="sales_elt",
+    description="Daily sales ELT: Airbyte sync, contract gate, raw archive, dbt bronze/silver/gold.",
+    # A data-interval timetable: a cron string alone gives runs with start == end in Airflow 3.
+    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    default_args={
+        "owner": "data-platform",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=1),
+        "retry_exponential_backoff": True,
+        "execution_timeout": timedelta(hours=1),
+    },
+    tags=["liftoff", "sales", "elt"],
+    doc_md=__doc__,
+) as dag:
+    sources = [source_task_group(name, source) for name, source in load_sources().items()]
+    bronze, silver, gold = dbt_layer("bronze"), dbt_layer("silver"), dbt_layer("gold")
+    sources >> bronze
+    bronze >> silver >> gold

@@ -1,0 +1,25 @@
+{{
+    config(
+        pre_hook="{{ delete_slice('as_of_date', run_day(), run_day() ~ ' + 1') }}",
+    )
+}}
+
+-- Product performance over the window of days ending on the run's day.
+with window_sales as (
+
+    select *
+    from {{ ref('silver_sales') }}
+    where sale_date between {{ run_day() }} - ({{ var("gold_window_days") }} - 1) and {{ run_day() }}
+
+)
+
+select
+    {{ run_day() }} as as_of_date,
+    product,
+    count(*)::bigint as sales,
+    sum(quantity)::bigint as units,
+    sum(amount)::numeric(14, 2) as revenue,
+    round(avg(amount), 2)::numeric(14, 2) as avg_ticket,
+    rank() over (order by sum(amount) desc)::integer as revenue_rank
+from window_sales
+group by product

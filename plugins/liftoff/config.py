@@ -1,0 +1,130 @@
+"""Settings from the environment (``LIFTOFF_*``) and the sources from include/sources.yaml."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+INCLUDE_DIR = PROJECT_ROOT / "include"
+DBT_PROJECT_DIR = INCLUDE_DIR / "dbt"
+
+# Closed network: every tool that phones home is told not to.
+TELEMETRY_OFF = {
+    "DO_NOT_TRACK": "1",
+    "SCARF_ANALYTICS": "false",
+    "SCARF_NO_ANALYTICS": "true",
+    "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    "AIRBYTE_OFFLINE_MODE": "1",
+    "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+}
+
+
+class ConfigError(RuntimeError):
+    """A configuration problem, reported to people as one line."""
+
+
+class Settings(BaseSettings):
+    """Platform settings, from ``LIFTOFF_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="LIFTOFF_", extra="ignore")
+
+    home: Path = PROJECT_ROOT / ".liftoff"
+    warehouse_url: str | None = None
+    embedded_pg_port: int = 55432
+    api_url: str = "http://127.0.0.1:8765"
+    api_key: str | None = None
+    archive_dir: Path | None = None
+    airbyte_python: Path = PROJECT_ROOT / ".venv-airbyte" / "bin" / "python"
+    sources_file: Path = INCLUDE_DIR / "sources.yaml"
+
+    @property
+    def archive_root(self) -> Path:
+        return self.archive_dir or self.home / "archive"
+
+
+class StreamConfig(BaseModel):
+    """One stream of a source: its contract, cursor and reject threshold."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contract: str
+    cursor_field: str
+    primary_key: str
+    max_reject_ratio: float = Field(0.05, ge=0.0, le=1.0)
+
+
+class SourceRuntimeConfig(BaseModel):
+    """Connector config: names of environment variables, never the secrets themselves."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url_env: str
+    api_key_env: str | None = None
+
+
+class SourceConfig(BaseModel):
+    """One source: how it is ingested and the streams it lands in ``raw_<name>``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    mode: Literal["local", "airbyte"] = "local"
+    manifest: str
+    config: SourceRuntimeConfig
+    streams: dict[str, StreamConfig] = Field(min_length=1)
+
+    @field_validator("manifest")
+    @classmethod
+    def _manifest_exists(cls, value: str) -> str:
+        if not (INCLUDE_DIR / value).is_file():
+            raise ValueError(f"manifest include/{value} does not exist")
+        return value
+
+    @property
+    def manifest_path(self) -> Path:
+        return INCLUDE_DIR / self.manifest
+
+
+class SourcesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sources: dict[str, SourceConfig] = Field(min_length=1)
+
+
+def landing_schema(source: str) -> str:
+    """The warehouse schema a source lands in (Airbyte's raw layout)."""
+    return f"raw_{source}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def load_sources(path: Path | None = None) -> dict[str, SourceConfig]:
+    """Read and validate include/sources.yaml; raise ConfigError with the first problem."""
+    path = path or get_settings().sources_file
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read sources file {path}: {exc}") from exc
+    try:
+        return SourcesFile.model_validate(raw).sources
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"{path.name}: {where}: {first['msg']}") from exc
+
+
+def disable_telemetry() -> None:
+    """Set the telemetry opt-outs in this process (and so in its children)."""
+    for key, value in TELEMETRY_OFF.items():
+        os.environ.setdefault(key, value)

@@ -1,0 +1,76 @@
+"""Run a declarative Airbyte connector with PyAirbyte into a PostgreSQL cache.
+
+This file runs inside PyAirbyte's own virtualenv (``.venv-airbyte``), whose pins clash
+with Airflow's, so it imports nothing from ``liftoff``: only the standard library and
+``airbyte``. It reads one JSON request on stdin and prints one JSON result line:
+
+    request: {"name", "manifest", "config", "streams", "postgres": {host, port, database,
+              username, password, schema}}
+    result:  {"ok": true, "records": N}  or  {"ok": false, "error": "..."}
+
+The request's config carries the sync window (start_date/end_date); the read is a
+windowed re-sync (``force_full_refresh``) appended to the landing table, so the
+caller, which deleted that window first, gets exactly the window's rows once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("AIRBYTE_OFFLINE_MODE", "1")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def run(request: dict) -> dict:
+    import airbyte as ab
+    from airbyte.caches import PostgresCache
+
+    pg = request["postgres"]
+    cache = PostgresCache(
+        host=pg["host"],
+        port=int(pg["port"]),
+        database=pg["database"],
+        username=pg["username"],
+        password=pg.get("password") or "",
+        schema_name=pg["schema"],
+        cache_dir=Path(request.get("cache_dir") or ".liftoff/pyairbyte"),
+    )
+    source = ab.get_source(
+        request["name"],
+        config=request["config"],
+        source_manifest=Path(request["manifest"]),
+        streams=request["streams"],
+    )
+    result = source.read(cache=cache, write_strategy="append", force_full_refresh=True)
+    return {"ok": True, "records": int(result.processed_records)}
+
+
+def one_line(exc: BaseException) -> str:
+    """PyAirbyte's errors span many lines: keep the root cause and the log file."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip().strip("-")]
+    cause = next((line.removeprefix("Caused by: ") for line in lines if line.startswith("Caused by:")), None)
+    log_file = next((line.removeprefix("Log file: ") for line in lines if line.startswith("Log file:")), None)
+    message = f"{type(exc).__name__}: {cause or (lines[0] if lines else '')}"
+    if len(message) > 500:
+        message = message[:497] + "..."
+    return message + (f" (connector log: {log_file})" if log_file else "")
+
+
+def main() -> int:
+    try:
+        request = json.loads(sys.stdin.read())
+        print(json.dumps(run(request)))
+        return 0
+    except Exception as exc:  # one line for the caller; the traceback goes to stderr
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+        print(json.dumps({"ok": False, "error": one_line(exc)}))
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""The steps of one daily run for one source: ingest, validate, archive.
+
+Each step is a plain function of the run's data interval (testable without Airflow) and a
+task factory that wires it into a DAG. Failures a retry cannot fix (bad configuration,
+a batch over its reject threshold) fail the task at once with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from liftoff_contracts import get_contract
+
+from liftoff.archive.archiver import archive_batch
+from liftoff.archive.store import LocalFolderStore, ObjectStore
+from liftoff.batch import Batch, Interval
+from liftoff.config import ConfigError, Settings, SourceConfig, get_settings
+from liftoff.ingest.local import sync_interval
+from liftoff.validate.gate import BatchRejected, validate_batch
+from liftoff.warehouse.bootstrap import bootstrap
+from liftoff.warehouse.target import WarehouseTarget
+
+log = logging.getLogger(__name__)
+
+
+def batches_of(name: str, source: SourceConfig, interval: Interval) -> list[Batch]:
+    return [Batch(name, stream, cfg.cursor_field, interval) for stream, cfg in source.streams.items()]
+
+
+def ingest(
+    name: str,
+    source: SourceConfig,
+    interval: Interval,
+    target: WarehouseTarget,
+    settings: Settings | None = None,
+) -> dict[str, int]:
+    """Land the interval of every stream of ``source`` in ``raw_<name>``."""
+    settings = settings or get_settings()
+    with target.connect() as conn:
+        bootstrap(conn, [name])
+    if source.mode != "local":
+        raise ConfigError(f"source {name}: mode {source.mode!r} is not available yet; use mode: local")
+    landed = sync_interval(name, source, interval, target, settings)
+    log.info("landed %s for %s: %s", name, interval.day, landed)
+    return landed
+
+
+def validate(
+    name: str, source: SourceConfig, interval: Interval, target: WarehouseTarget, run_id: str | None = None
+) -> dict[str, dict]:
+    """Gate every batch of ``source``; raises BatchRejected if one is over its threshold."""
+    results = {}
+    with target.connect() as conn:
+        bootstrap(conn, [name])
+        for batch in batches_of(name, source, interval):
+            stream = source.streams[batch.stream]
+            result = validate_batch(
+                conn,
+                batch,
+                get_contract(stream.contract),
+                max_reject_ratio=stream.max_reject_ratio,
+                run_id=run_id,
+            )
+            log.info(result.summary())
+            results[batch.stream] = {
+                "landed": result.landed,
+                "accepted": result.accepted,
+                "rejected": result.rejected,
+                "checksum": result.checksum,
+            }
+    return results
+
+
+def archive(
+    name: str,
+    source: SourceConfig,
+    interval: Interval,
+    target: WarehouseTarget,
+    store: ObjectStore | None = None,
+    run_id: str | None = None,
+) -> dict[str, str]:
+    """Archive every batch of ``source``; returns the object key per stream."""
+    store = store or LocalFolderStore(get_settings().archive_root)
+    keys = {}
+    with target.connect() as conn:
+        for batch in batches_of(name, source, interval):
+            archived = archive_batch(conn, batch, store, run_id=run_id)
+            log.info("archived %s rows of %s to %s", archived.rows, batch.batch_id, archived.key)
+            keys[batch.stream] = archived.key
+    return keys
+
+
+def _run_interval(context) -> Interval:
+    start: datetime = context["data_interval_start"]
+    end: datetime = context["data_interval_end"]
+    return Interval(start, end)
+
+
+def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse"):
+    """The task group of one source: ingest >> validate >> archive."""
+    from airflow.sdk import TaskGroup, get_current_context, task
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from liftoff.ingest.local import IngestError
+    from liftoff.warehouse.target import airflow_warehouse_target
+
+    def run_step(step, *, with_run_id: bool = False):
+        context = get_current_context()
+        kwargs = {"run_id": context["run_id"]} if with_run_id else {}
+        try:
+            return step(name, source, _run_interval(context), airflow_warehouse_target(conn_id), **kwargs)
+        except (ConfigError, BatchRejected, ValueError) as exc:
+            raise AirflowFailException(str(exc)) from exc
+        except IngestError as exc:  # transient (API down, 5xx after the connector's retries): retry
+            raise RuntimeError(str(exc)) from exc
+
+    with TaskGroup(group_id=name, tooltip=source.description) as group:
+
+        @task(task_id="ingest", doc_md=f"Sync the run's interval of `{name}` into `raw_{name}`.")
+        def ingest_task() -> dict:
+            return run_step(ingest)
+
+        @task(task_id="validate", doc_md="Gate each landed batch with its contract; quarantine rejects.")
+        def validate_task() -> dict:
+            return run_step(validate, with_run_id=True)
+
+        @task(task_id="archive", doc_md="Write each batch to the raw archive and check it back.")
+        def archive_task() -> dict:
+            return run_step(archive, with_run_id=True)
+
+        ingest_task() >> validate_task() >> archive_task()
+    return group

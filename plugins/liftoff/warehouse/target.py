@@ -1,0 +1,85 @@
+"""Where the warehouse is: one URL, resolved the same way by the CLI, the DAG and the tests."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit
+
+import psycopg
+
+from liftoff.config import ConfigError, get_settings
+
+
+@dataclass(frozen=True)
+class WarehouseTarget:
+    """A PostgreSQL server and database, as its parts."""
+
+    host: str
+    port: int
+    database: str
+    user: str
+    password: str
+
+    @classmethod
+    def from_url(cls, url: str) -> WarehouseTarget:
+        parts = urlsplit(url)
+        if parts.scheme not in {"postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2"}:
+            raise ConfigError(f"warehouse URL must be postgresql://user:password@host:port/db, got {url!r}")
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 5432,
+            database=(parts.path or "/").lstrip("/") or "postgres",
+            user=unquote(parts.username or "postgres"),
+            password=unquote(parts.password or ""),
+        )
+
+    @property
+    def url(self) -> str:
+        auth = quote(self.user, safe="")
+        if self.password:
+            auth += ":" + quote(self.password, safe="")
+        return f"postgresql://{auth}@{self.host}:{self.port}/{self.database}"
+
+    @property
+    def airflow_conn_uri(self) -> str:
+        """The same server as an Airflow connection URI (``AIRFLOW_CONN_WAREHOUSE``)."""
+        return self.url.replace("postgresql://", "postgres://", 1)
+
+    def safe_str(self) -> str:
+        return f"{self.user}@{self.host}:{self.port}/{self.database}"
+
+    def connect(self, **kwargs) -> psycopg.Connection:
+        """Open a psycopg connection; a server that isn't there is a one-line ConfigError."""
+        try:
+            return psycopg.connect(
+                host=self.host,
+                port=self.port,
+                dbname=self.database,
+                user=self.user,
+                password=self.password,
+                connect_timeout=5,
+                **kwargs,
+            )
+        except psycopg.OperationalError as exc:
+            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise ConfigError(f"warehouse {self.safe_str()} is not reachable: {reason}") from exc
+
+
+def configured_warehouse_url() -> str | None:
+    """``LIFTOFF_WAREHOUSE_URL``, else the ``warehouse`` Airflow connection from the environment."""
+    return get_settings().warehouse_url or os.environ.get("AIRFLOW_CONN_WAREHOUSE")
+
+
+def airflow_warehouse_target(conn_id: str = "warehouse") -> WarehouseTarget:
+    """The warehouse as Airflow's ``warehouse`` connection describes it (inside tasks)."""
+    from airflow.sdk import BaseHook
+
+    conn = BaseHook.get_connection(conn_id)
+    return WarehouseTarget(
+        host=conn.host or "127.0.0.1",
+        port=int(conn.port or 5432),
+        database=conn.schema or "postgres",
+        user=conn.login or "postgres",
+        password=conn.password or "",
+    )

@@ -1,0 +1,133 @@
+"""Shared fixtures: a real PostgreSQL, fresh databases, the demo API on a free port.
+
+PostgreSQL: ``LIFTOFF_TEST_WAREHOUSE_URL`` (CI sets it to the machine's server). Without
+it, outside CI, the embedded server from the pip wheel is started under a temp folder.
+In CI a configured server that does not answer fails the tests loudly.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from liftoff.config import ConfigError, disable_telemetry
+from liftoff.warehouse.embedded import EmbeddedPostgres
+from liftoff.warehouse.target import WarehouseTarget
+from sales_api.app import SalesApiSettings, create_app
+
+disable_telemetry()
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WarehouseTarget]:
+    """A PostgreSQL server to create test databases on."""
+    url = os.environ.get("LIFTOFF_TEST_WAREHOUSE_URL")
+    if url:
+        target = WarehouseTarget.from_url(url)
+        try:
+            with target.connect():
+                pass
+        except ConfigError as exc:
+            pytest.fail(f"LIFTOFF_TEST_WAREHOUSE_URL is set but the server does not answer: {exc}")
+        yield target
+        return
+    if IN_CI:
+        pytest.fail("CI must provide PostgreSQL: set LIFTOFF_TEST_WAREHOUSE_URL (see .ci/run)")
+    embedded = EmbeddedPostgres(tmp_path_factory.mktemp("pg"), port=free_port())
+    target = embedded.start()
+    yield target
+    embedded.stop()
+
+
+@pytest.fixture
+def warehouse(pg_server: WarehouseTarget) -> Iterator[WarehouseTarget]:
+    """A fresh, empty database for one test, dropped afterwards."""
+    name = f"liftoff_test_{uuid.uuid4().hex[:10]}"
+    admin = WarehouseTarget(pg_server.host, pg_server.port, "postgres", pg_server.user, pg_server.password)
+    with admin.connect(autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    yield WarehouseTarget(pg_server.host, pg_server.port, name, pg_server.user, pg_server.password)
+    with admin.connect(autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+class ApiServer:
+    """The demo API served by uvicorn in a thread of the test process."""
+
+    def __init__(self, settings: SalesApiSettings) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.app = create_app(settings)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ApiServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise RuntimeError("demo API did not start")
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    def inject_faults(self, status: int, count: int) -> None:
+        httpx.post(f"{self.url}/_faults", json={"status": status, "count": count}).raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def sales_api() -> Iterator[str]:
+    """The clean demo API: the one .ci/run started (LIFTOFF_TEST_API_URL), else one of our own."""
+    url = os.environ.get("LIFTOFF_TEST_API_URL")
+    if url:
+        try:
+            httpx.get(f"{url}/health", timeout=5).raise_for_status()
+        except httpx.HTTPError as exc:
+            pytest.fail(f"LIFTOFF_TEST_API_URL={url} does not answer: {exc}")
+        yield url.rstrip("/")
+        return
+    with ApiServer(SalesApiSettings()) as server:
+        yield server.url
+
+
+@pytest.fixture
+def api_server_factory() -> Iterator:
+    """Start demo APIs with given settings (dirty data, API keys, faults) for one test."""
+    servers: list[ApiServer] = []
+
+    def start(**settings) -> ApiServer:
+        server = ApiServer(SalesApiSettings(**settings)).__enter__()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def liftoff_home(tmp_path: Path) -> Path:
+    home = tmp_path / "liftoff-home"
+    home.mkdir()
+    return home

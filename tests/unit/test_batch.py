@@ -1,0 +1,34 @@
+"""Intervals and batch identity."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from liftoff.batch import Batch, Interval
+
+
+def test_interval_for_day_is_one_utc_day() -> None:
+    interval = Interval.for_day(date(2026, 11, 20))
+    assert interval.start == datetime(2026, 11, 20, tzinfo=UTC)
+    assert interval.end == datetime(2026, 11, 21, tzinfo=UTC)
+    assert interval.day == date(2026, 11, 20)
+
+
+def test_empty_interval_is_refused_with_the_reason() -> None:
+    moment = datetime(2026, 11, 20, tzinfo=UTC)
+    with pytest.raises(ValueError, match="data-interval timetable"):
+        Interval(moment, moment)
+
+
+def test_naive_bounds_are_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        Interval(datetime(2026, 11, 20), datetime(2026, 11, 21))
+
+
+def test_batch_id_is_deterministic_per_source_stream_interval() -> None:
+    first = Batch("crm", "sales", "updated_at", Interval.for_day(date(2026, 11, 20)))
+    again = Batch("crm", "sales", "updated_at", Interval.for_day(date(2026, 11, 20)))
+    other = Batch("crm", "sales", "updated_at", Interval.for_day(date(2026, 11, 21)))
+    assert first.batch_id == again.batch_id == "crm.sales.20261120T0000"
+    assert other.batch_id != first.batch_id

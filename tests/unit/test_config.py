@@ -1,0 +1,40 @@
+"""include/sources.yaml is validated with clear, one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from liftoff.config import ConfigError, load_sources
+
+
+def test_the_shipped_sources_file_is_valid() -> None:
+    sources = load_sources()
+    assert "crm" in sources
+    assert sources["crm"].streams["sales"].contract == "sale"
+    assert sources["crm"].manifest_path.is_file()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("sources: {}", "sources"),
+        (
+            "sources:\n  crm:\n    manifest: airbyte/nope.yaml\n    config: {base_url_env: X}\n"
+            "    streams: {sales: {contract: sale, cursor_field: u, primary_key: id}}",
+            "does not exist",
+        ),
+        (
+            "sources:\n  crm:\n    manifest: airbyte/source_liftoff_crm.yaml\n    config: {base_url_env: X}\n"
+            "    streams: {sales: {contract: sale, cursor_field: u, primary_key: id, max_reject_ratio: 2}}",
+            "max_reject_ratio",
+        ),
+        ("sources: [unclosed", "cannot read"),
+    ],
+)
+def test_bad_sources_file_gives_one_line(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "sources.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_sources(path)
+    assert "\n" not in str(info.value).strip() or message == "cannot read"

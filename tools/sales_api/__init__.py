@@ -1,0 +1,1 @@
+"""Demo CRM sales API: deterministic, optionally dirty sales data for LiftOff Data."""

@@ -1,0 +1,144 @@
+"""Demo CRM sales API (FastAPI): a stand-in for the startup's CRM.
+
+Paginated (``page``/``page_size``), incremental by the ``updated_at`` cursor
+(``updated_since``/``updated_until``, both inclusive), deterministic for a given day,
+optionally dirty, with injectable HTTP 429/5xx responses for retry tests.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sales_api.data import (
+    PRODUCTS,
+    REFERENCE_UPDATED_AT,
+    SELLERS,
+    parse_timestamp,
+    sales_between,
+    sales_for_day,
+)
+
+MAX_PAGE_SIZE = 1000
+PageNumber = Annotated[int, Query(ge=1)]
+PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+
+
+class SalesApiSettings(BaseSettings):
+    """Behaviour of the demo API, from ``LIFTOFF_API_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="LIFTOFF_API_")
+
+    seed: int = 42
+    dirty_fraction: float = Field(0.0, ge=0.0, le=1.0)
+    api_key: str | None = None
+
+
+class FaultPlan(BaseModel):
+    """The next ``count`` data requests answer ``status`` instead of data."""
+
+    status: int = Field(ge=400, le=599)
+    count: int = Field(ge=0)
+
+
+class _Faults:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._plan = FaultPlan(status=503, count=0)
+        self.served = 0
+
+    def set(self, plan: FaultPlan) -> None:
+        with self._lock:
+            self._plan = plan
+
+    def take(self) -> int | None:
+        with self._lock:
+            if self._plan.count <= 0:
+                return None
+            self._plan = FaultPlan(status=self._plan.status, count=self._plan.count - 1)
+            self.served += 1
+            return self._plan.status
+
+
+def _parse_cursor(name: str, value: str) -> datetime:
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        raise HTTPException(422, f"{name} must be an ISO-8601 date-time, got {value!r}") from None
+
+
+def _page(rows: list[dict], page: int, page_size: int) -> dict:
+    start = (page - 1) * page_size
+    return {"data": rows[start : start + page_size], "page": page, "page_size": page_size, "total": len(rows)}
+
+
+def create_app(settings: SalesApiSettings | None = None) -> FastAPI:
+    """Build the API; each app has its own settings and fault plan."""
+    settings = settings or SalesApiSettings()
+    faults = _Faults()
+    app = FastAPI(title="LiftOff demo CRM", version="1.0.0")
+    app.state.settings = settings
+    app.state.faults = faults
+
+    def check_access(x_api_key: Annotated[str | None, Header()] = None) -> None:
+        if settings.api_key and x_api_key != settings.api_key:
+            raise HTTPException(401, "missing or wrong X-API-Key header")
+        status = faults.take()
+        if status is not None:
+            headers = {"Retry-After": "0"} if status == 429 else None
+            raise HTTPException(status, f"injected fault {status}", headers=headers)
+
+    @app.get("/health")
+    def health() -> dict:
+        return {"status": "ok", "seed": settings.seed, "dirty_fraction": settings.dirty_fraction}
+
+    @app.get("/sales", dependencies=[Depends(check_access)])
+    def sales(
+        updated_since: str,
+        updated_until: str,
+        page: PageNumber = 1,
+        page_size: PageSize = 100,
+    ) -> dict:
+        start = _parse_cursor("updated_since", updated_since)
+        end = _parse_cursor("updated_until", updated_until)
+        if end < start:
+            raise HTTPException(422, "updated_until is before updated_since")
+        rows = sales_between(start, end, seed=settings.seed, dirty_fraction=settings.dirty_fraction)
+        return _page(rows, page, page_size)
+
+    @app.get("/sellers", dependencies=[Depends(check_access)])
+    def sellers(page: PageNumber = 1, page_size: PageSize = 100) -> dict:
+        rows = [{**seller, "updated_at": REFERENCE_UPDATED_AT} for seller in SELLERS]
+        return _page(rows, page, page_size)
+
+    @app.get("/products", dependencies=[Depends(check_access)])
+    def products(page: PageNumber = 1, page_size: PageSize = 100) -> dict:
+        rows = [{**product, "updated_at": REFERENCE_UPDATED_AT} for product in PRODUCTS]
+        return _page(rows, page, page_size)
+
+    @app.get("/_dirty")
+    def dirty(day: date) -> dict:
+        """What dirt the API injected into ``day``: for tests and demos."""
+        data = sales_for_day(day, seed=settings.seed, dirty_fraction=settings.dirty_fraction)
+        return {"day": day.isoformat(), "dirty_fraction": settings.dirty_fraction, "dirty": data.dirty}
+
+    @app.post("/_faults")
+    def set_faults(plan: FaultPlan) -> dict:
+        faults.set(plan)
+        return {"status": plan.status, "count": plan.count}
+
+    @app.get("/_faults")
+    def get_faults() -> dict:
+        return {"served": faults.served}
+
+    @app.exception_handler(HTTPException)
+    def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    return app
