@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import DAG, CronDataIntervalTimetable
+
 from liftoff.config import disable_telemetry, load_sources
 from liftoff.pipeline import source_task_group
 from liftoff.transform.task_groups import dbt_layer

@@ -8,29 +8,21 @@ In CI a configured server that does not answer fails the tests loudly.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
+
 from liftoff.config import ConfigError, disable_telemetry
 from liftoff.warehouse.embedded import EmbeddedPostgres
 from liftoff.warehouse.target import WarehouseTarget
-from sales_api.app import SalesApiSettings, create_app
+from sales_api.app import SalesApiSettings
+from sales_api.server import BackgroundApi, free_port
 
 disable_telemetry()
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -66,36 +58,6 @@ def warehouse(pg_server: WarehouseTarget) -> Iterator[WarehouseTarget]:
         conn.execute(f'drop database if exists "{name}" with (force)')
 
 
-class ApiServer:
-    """The demo API served by uvicorn in a thread of the test process."""
-
-    def __init__(self, settings: SalesApiSettings) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.app = create_app(settings)
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> ApiServer:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        raise RuntimeError("demo API did not start")
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-    def inject_faults(self, status: int, count: int) -> None:
-        httpx.post(f"{self.url}/_faults", json={"status": status, "count": count}).raise_for_status()
-
-
 @pytest.fixture(scope="session")
 def sales_api() -> Iterator[str]:
     """The clean demo API: the one .ci/run started (LIFTOFF_TEST_API_URL), else one of our own."""
@@ -107,17 +69,17 @@ def sales_api() -> Iterator[str]:
             pytest.fail(f"LIFTOFF_TEST_API_URL={url} does not answer: {exc}")
         yield url.rstrip("/")
         return
-    with ApiServer(SalesApiSettings()) as server:
+    with BackgroundApi(SalesApiSettings()) as server:
         yield server.url
 
 
 @pytest.fixture
 def api_server_factory() -> Iterator:
     """Start demo APIs with given settings (dirty data, API keys, faults) for one test."""
-    servers: list[ApiServer] = []
+    servers: list[BackgroundApi] = []
 
-    def start(**settings) -> ApiServer:
-        server = ApiServer(SalesApiSettings(**settings)).__enter__()
+    def start(**settings) -> BackgroundApi:
+        server = BackgroundApi(SalesApiSettings(**settings)).__enter__()
         servers.append(server)
         return server
 

@@ -6,8 +6,9 @@ and the ``liftoff validate`` command.
 
 from __future__ import annotations
 
-from liftoff_contracts.sale import Sale
 from pydantic import BaseModel
+
+from liftoff_contracts.sale import Sale
 
 CONTRACTS: dict[str, type[BaseModel]] = {"sale": Sale}
 

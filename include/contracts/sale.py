@@ -6,7 +6,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, ClassVar
 
-from liftoff_contracts.types import Timestamp
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -16,6 +15,8 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+
+from liftoff_contracts.types import Timestamp
 
 # Above this a single sale is a typo or a test, not a sale (about 100x the largest plan).
 AMOUNT_CEILING = Decimal("100000.00")

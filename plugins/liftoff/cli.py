@@ -150,6 +150,7 @@ def api(
 ) -> None:
     """Serve the demo CRM sales API in the foreground."""
     import uvicorn
+
     from sales_api.app import SalesApiSettings, create_app
 
     uvicorn.run(

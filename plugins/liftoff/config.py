@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     archive_dir: Path | None = None
     airbyte_python: Path = PROJECT_ROOT / ".venv-airbyte" / "bin" / "python"
     sources_file: Path = INCLUDE_DIR / "sources.yaml"
+    # How Cosmos reads the dbt project at DAG parse time: the precompiled manifest (fast),
+    # or `dbt ls` (slow; kept for the parse-time benchmark's baseline).
+    dbt_load_mode: Literal["dbt_manifest", "dbt_ls"] = "dbt_manifest"
 
     @property
     def archive_root(self) -> Path:

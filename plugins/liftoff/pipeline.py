@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from liftoff_contracts import get_contract
-
 from liftoff.archive.archiver import archive_batch
 from liftoff.archive.store import LocalFolderStore, ObjectStore
 from liftoff.batch import Batch, Interval
@@ -20,6 +18,7 @@ from liftoff.ingest.local import sync_interval
 from liftoff.validate.gate import BatchRejected, validate_batch
 from liftoff.warehouse.bootstrap import bootstrap
 from liftoff.warehouse.target import WarehouseTarget
+from liftoff_contracts import get_contract
 
 log = logging.getLogger(__name__)
 

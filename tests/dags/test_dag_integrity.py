@@ -6,6 +6,7 @@ import os
 from datetime import UTC, datetime
 
 import pytest
+
 from liftoff.config import PROJECT_ROOT
 
 

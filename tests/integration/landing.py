@@ -6,6 +6,7 @@ import json
 import uuid
 
 import psycopg
+
 from liftoff.warehouse.bootstrap import bootstrap
 
 SALE_COLUMNS = ("sale_id", "seller_email", "product", "quantity", "amount", "sold_at", "updated_at")

@@ -14,7 +14,6 @@ from liftoff.validate.gate import validate_batch
 from liftoff.warehouse.target import WarehouseTarget
 from liftoff_contracts import Sale
 from sales_api.data import sales_for_day
-
 from tests.integration.landing import land_sales
 
 DAY = date(2026, 11, 20)

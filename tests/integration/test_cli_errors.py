@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 from liftoff.warehouse.target import WarehouseTarget
-
-from tests.conftest import free_port
+from sales_api.server import free_port
 
 LIFTOFF = str(Path(sys.executable).with_name("liftoff"))
 

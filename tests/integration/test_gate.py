@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from liftoff.batch import Batch, Interval
 from liftoff.validate.gate import BatchRejected, validate_batch
 from liftoff.warehouse.target import WarehouseTarget
 from liftoff_contracts import Sale
 from sales_api.data import sales_for_day
-
 from tests.integration.landing import land_sales
 
 DAY = date(2026, 11, 20)

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from liftoff.batch import Batch, Interval
 from liftoff.config import Settings, load_sources
 from liftoff.ingest.local import IngestError, sync_interval
 from liftoff.warehouse.target import WarehouseTarget
+from sales_api.server import free_port
 
 DAY = date(2026, 11, 20)
 INTERVAL = Interval.for_day(DAY)
@@ -78,7 +80,6 @@ def test_sync_retries_through_429_and_503(
 def test_api_down_is_a_one_line_ingest_error(
     warehouse: WarehouseTarget, liftoff_home: Path, crm, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.conftest import free_port
 
     monkeypatch.setenv("LIFTOFF_API_URL", f"http://127.0.0.1:{free_port()}")
     with pytest.raises(IngestError, match="sync of crm for 2026-11-20 failed") as info:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from liftoff.warehouse.target import WarehouseTarget
 
 DAY_1, DAY_2 = date(2026, 11, 19), date(2026, 11, 20)

@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
 from liftoff.archive.store import LocalFolderStore, batch_prefix, check_key
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from liftoff_contracts import Sale, contract_version, get_contract
 from pydantic import ValidationError
+
+from liftoff_contracts import Sale, contract_version, get_contract
 
 VALID = {
     "sale_id": "S1",

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
+
 from liftoff_contracts import Sale
 from sales_api.app import SalesApiSettings, create_app
 from sales_api.data import DIRT_KINDS, sales_for_day

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
-from liftoff.config import DBT_PROJECT_DIR
+from liftoff.config import DBT_PROJECT_DIR, get_settings
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 LAYERS = ("bronze", "silver", "gold")
@@ -39,13 +42,17 @@ def profile_config(conn_id: str = "warehouse") -> ProfileConfig:
 
 def execution_config() -> ExecutionConfig:
     # dbt runs in-process through dbtRunner: no interpreter start per task.
-    return ExecutionConfig(execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER)
+    return ExecutionConfig(
+        execution_mode=ExecutionMode.LOCAL,
+        invocation_mode=InvocationMode.DBT_RUNNER,
+        dbt_executable_path=Path(sys.executable).with_name("dbt"),  # dbt shares Airflow's virtualenv
+    )
 
 
 def render_config(layer: str) -> RenderConfig:
-    # LoadMode.DBT_MANIFEST: parsing the DAG reads manifest.json, it never runs `dbt ls`.
+    # LoadMode.DBT_MANIFEST (default): parsing the DAG reads manifest.json, never runs `dbt ls`.
     return RenderConfig(
-        load_method=LoadMode.DBT_MANIFEST,
+        load_method=LoadMode(get_settings().dbt_load_mode),
         select=[f"path:models/{layer}"],
         test_behavior=TestBehavior.AFTER_EACH,
     )

@@ -15,11 +15,11 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import psycopg
-from liftoff_contracts import contract_version
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from liftoff.batch import AIRBYTE_COLUMNS, Batch
+from liftoff_contracts import contract_version
 
 _ADAPTERS: dict[type[BaseModel], TypeAdapter] = {}
 

@@ -1,0 +1,1 @@
+"""LiftOff benchmarks: each measures a baseline in the same run and prints the ratio to it."""

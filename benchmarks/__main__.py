@@ -1,0 +1,27 @@
+"""`make bench`: run every benchmark, print one line each (with its ratio to its baseline)."""
+
+from __future__ import annotations
+
+import argparse
+
+from benchmarks import bench_dag_parse, bench_daily_run
+from liftoff.config import disable_telemetry
+
+BENCHMARKS = {"dag_parse": bench_dag_parse.run, "daily_run": bench_daily_run.run}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "names", nargs="*", choices=[*BENCHMARKS, []], help="benchmarks to run (default: all)"
+    )
+    args = parser.parse_args()
+    disable_telemetry()
+    for name in args.names or BENCHMARKS:
+        result = BENCHMARKS[name]()
+        result.save()
+        print(result.line(), flush=True)
+
+
+if __name__ == "__main__":
+    main()

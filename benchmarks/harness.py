@@ -1,0 +1,96 @@
+"""Timing helpers and the result line every benchmark prints.
+
+Machines here are noisy, so a benchmark never compares with a number from another day:
+it measures its baseline in the same run, alternating the two, and reports the ratio of
+medians.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from liftoff.warehouse.embedded import EmbeddedPostgres
+from liftoff.warehouse.target import WarehouseTarget, configured_warehouse_url
+from sales_api.server import free_port
+
+RESULTS_DIR = Path(__file__).parent / "results"
+
+
+@dataclass
+class Result:
+    name: str
+    subject: str
+    baseline: str
+    subject_seconds: list[float]
+    baseline_seconds: list[float]
+    notes: dict = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.subject_seconds) / statistics.median(self.baseline_seconds)
+
+    def line(self) -> str:
+        subject = statistics.median(self.subject_seconds)
+        baseline = statistics.median(self.baseline_seconds)
+        extra = "".join(f" {key}={value}" for key, value in self.notes.items())
+        return (
+            f"{self.name}: {self.subject}={subject:.3f}s {self.baseline}={baseline:.3f}s "
+            f"ratio={self.ratio:.2f}x (median of {len(self.subject_seconds)}){extra}"
+        )
+
+    def save(self) -> None:
+        RESULTS_DIR.mkdir(exist_ok=True)
+        (RESULTS_DIR / f"{self.name}.json").write_text(
+            json.dumps({**asdict(self), "ratio": self.ratio}, indent=2)
+        )
+
+
+def alternate(subject: Callable[[], float], baseline: Callable[[], float], repeat: int) -> tuple[list, list]:
+    """Run baseline and subject alternately ``repeat`` times; each returns its own seconds."""
+    subject_times, baseline_times = [], []
+    for _ in range(repeat):
+        baseline_times.append(baseline())
+        subject_times.append(subject())
+    return subject_times, baseline_times
+
+
+def timed(function: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
+@contextmanager
+def pg_server(root: Path) -> Iterator[WarehouseTarget]:
+    """The configured PostgreSQL server, else an embedded one under ``root``."""
+    url = os.environ.get("LIFTOFF_TEST_WAREHOUSE_URL") or configured_warehouse_url()
+    if url:
+        yield WarehouseTarget.from_url(url)
+        return
+    embedded = EmbeddedPostgres(root / "pg", port=free_port())
+    target = embedded.start()
+    try:
+        yield target
+    finally:
+        embedded.stop()
+
+
+@contextmanager
+def scratch_database(server: WarehouseTarget) -> Iterator[WarehouseTarget]:
+    name = f"liftoff_bench_{uuid.uuid4().hex[:8]}"
+    admin = WarehouseTarget(server.host, server.port, "postgres", server.user, server.password)
+    with admin.connect(autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    try:
+        yield WarehouseTarget(server.host, server.port, name, server.user, server.password)
+    finally:
+        with admin.connect(autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')

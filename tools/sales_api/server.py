@@ -1,0 +1,47 @@
+"""Serve the demo API from a thread of the current process (tests, benchmarks)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import httpx
+import uvicorn
+
+from sales_api.app import SalesApiSettings, create_app
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class BackgroundApi:
+    """The demo API on a free loopback port, for the length of a ``with`` block."""
+
+    def __init__(self, settings: SalesApiSettings | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> BackgroundApi:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise RuntimeError(f"the demo API did not start on {self.url}")
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    def inject_faults(self, status: int, count: int) -> None:
+        httpx.post(f"{self.url}/_faults", json={"status": status, "count": count}).raise_for_status()
