@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
 
 from liftoff.config import landing_schema
 
@@ -83,13 +82,46 @@ class Batch:
             return 0
         return conn.execute(sql.SQL("delete from {} where {}").format(self.table, self.where())).rowcount
 
-    def iter_chunks(self, conn: psycopg.Connection, chunk_size: int = 5000) -> Iterator[list[dict]]:
-        """Stream the batch with a server-side cursor: memory stays flat whatever its size."""
+    def iter_json_chunks(self, conn: psycopg.Connection, chunk_size: int = 5000) -> Iterator[list[str]]:
+        """Stream the batch as one JSON object per row (rendered by PostgreSQL), in chunks.
+
+        A server-side cursor keeps memory flat whatever the batch's size. Must run in a
+        transaction (named cursors live in one).
+        """
         if not self.landing_exists(conn):
             return
-        query = sql.SQL("select * from {} where {}").format(self.table, self.where())
-        with conn.cursor(name=f"batch_{self.source}_{self.stream}", row_factory=dict_row) as cur:
+        query = sql.SQL("select row_to_json(landed)::text from (select * from {} where {}) as landed").format(
+            self.table, self.where()
+        )
+        with conn.cursor(name=f"batch_{self.source}_{self.stream}") as cur:
             cur.itersize = chunk_size
             cur.execute(query)
             while rows := cur.fetchmany(chunk_size):
-                yield rows
+                yield [row[0] for row in rows]
+
+    def data_columns(self, conn: psycopg.Connection) -> list[str]:
+        """The landing table's columns less Airbyte's bookkeeping ones."""
+        rows = conn.execute(
+            "select column_name from information_schema.columns where table_schema = %s and table_name = %s"
+            " order by ordinal_position",
+            (landing_schema(self.source), self.stream),
+        ).fetchall()
+        return [name for (name,) in rows if name not in AIRBYTE_COLUMNS]
+
+    def fingerprint(self, conn: psycopg.Connection) -> tuple[int, str]:
+        """(rows, checksum) of the batch's content, computed in PostgreSQL.
+
+        The checksum is the sum of the rows' md5 (first 64 bits) over the data columns:
+        independent of row order and of Airbyte's ids, so the same content re-synced gives
+        the same checksum and any changed value changes it.
+        """
+        if not self.landing_exists(conn):
+            return 0, "md5sum64:0"
+        columns = sql.SQL(", ").join(sql.Identifier(c) for c in self.data_columns(conn))
+        query = sql.SQL(
+            "select count(*),"
+            " coalesce(sum(('x' || left(md5(content::text), 16))::bit(64)::bigint::numeric), 0)"
+            " from (select {} from {} where {}) as content"
+        ).format(columns, self.table, self.where())
+        count, total = conn.execute(query).fetchone()
+        return int(count), f"md5sum64:{int(total) % (1 << 64):016x}"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import enum
 import functools
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,14 +18,24 @@ from rich.table import Table
 from liftoff.airflow_runner import RunOutcome, airflow_env, ensure_metadata_db, run_day
 from liftoff.config import ConfigError, disable_telemetry, get_settings, load_sources
 from liftoff.services import demo_api, warehouse
+from liftoff.validate.files import UnreadableFile, validate_file
+from liftoff.validate.quarantine import UnknownBatch, list_quarantine, replay_batch
 from liftoff.warehouse.bootstrap import bootstrap
 from liftoff.warehouse.target import WarehouseTarget
+from liftoff_contracts import CONTRACTS, contract_version
+from liftoff_contracts.export import CONTRACTS_DOCS_DIR, export_json_schemas
 
 app = typer.Typer(
     help="LiftOff Data: the daily sales ELT platform.", no_args_is_help=True, pretty_exceptions_enable=False
 )
 console = Console()
 err = Console(stderr=True, soft_wrap=True)  # an error is one line, whatever the width
+
+
+class FileFormatChoice(enum.StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+
 
 GOLD_TABLES = ("gold_sales_by_product_7d", "gold_sales_by_seller_7d", "gold_sales_daily")
 
@@ -141,6 +154,123 @@ def run(
     with embedded_session() as (_, env):
         if not run_days([_parse_day(day)], env)[-1].ok:
             raise typer.Exit(1)
+
+
+def default_reject_ratio(contract_name: str) -> float:
+    """The threshold of the first stream in include/sources.yaml gated by this contract."""
+    for source in load_sources().values():
+        for stream in source.streams.values():
+            if stream.contract == contract_name:
+                return stream.max_reject_ratio
+    return 0.0
+
+
+@app.command("validate")
+def validate_file_command(
+    contract: Annotated[str, typer.Argument(help="Contract name: " + ", ".join(sorted(CONTRACTS)))],
+    file: Annotated[Path, typer.Argument(help="A JSONL or CSV file of rows.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Write the rejected rows, with their errors, as JSONL.")
+    ] = None,
+    max_reject_ratio: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="Allowed rejected share (default: the stream's).")
+    ] = None,
+    file_format: Annotated[
+        FileFormatChoice | None, typer.Option("--format", help="Default: by extension.")
+    ] = None,
+) -> None:
+    """Check a file against a contract. Exit 0 within the threshold, 1 over it, 2 if unreadable."""
+    if contract not in CONTRACTS:
+        err.print(f"[bold red]error:[/] unknown contract {contract!r}; known: {', '.join(sorted(CONTRACTS))}")
+        raise typer.Exit(2)
+    threshold = max_reject_ratio if max_reject_ratio is not None else default_reject_ratio(contract)
+    try:
+        report = validate_file(
+            file,
+            contract,
+            CONTRACTS[contract],
+            rejects_path=rejects,
+            file_format=file_format.value if file_format else None,
+        )
+    except UnreadableFile as exc:
+        if as_json:
+            print(json.dumps({"contract": contract, "error": str(exc)}))
+        else:
+            err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    if as_json:
+        print(json.dumps(report.as_json()))
+    else:
+        verdict = "[green]within[/]" if report.reject_ratio <= threshold else "[red]over[/]"
+        console.print(
+            f"{contract} v{report.version}: rows={report.rows} accepted={report.accepted} "
+            f"rejected={report.rejected} ({report.reject_ratio:.1%}, {verdict} {threshold:.1%})"
+        )
+        for name, count in report.errors_by_field.most_common():
+            console.print(f"  {name}: {count}")
+    raise typer.Exit(0 if report.reject_ratio <= threshold else 1)
+
+
+contracts_app = typer.Typer(help="The data contracts.", no_args_is_help=True)
+app.add_typer(contracts_app, name="contracts")
+
+
+@contracts_app.command("list")
+def contracts_list() -> None:
+    """The contracts and their versions."""
+    for name, model in sorted(CONTRACTS.items()):
+        console.print(f"{name}  v{contract_version(model)}  {', '.join(model.model_fields)}")
+
+
+@contracts_app.command("export")
+def contracts_export(
+    out: Annotated[Path, typer.Option(help="Folder for <contract>.schema.json files.")] = CONTRACTS_DOCS_DIR,
+) -> None:
+    """Write each contract as JSON Schema (published in docs/contracts)."""
+    for path in export_json_schemas(out):
+        console.print(f"wrote {path}")
+
+
+quarantine_app = typer.Typer(help="Rows the contracts rejected.", no_args_is_help=True)
+app.add_typer(quarantine_app, name="quarantine")
+
+
+@quarantine_app.command("list")
+@one_line_errors
+def quarantine_list(
+    batch: Annotated[str | None, typer.Option(help="Only this batch (e.g. crm.sales.20261120T0000).")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 50,
+) -> None:
+    """Quarantined rows with the fields in error."""
+    with warehouse(get_settings()) as target, target.connect() as conn:
+        rows = list_quarantine(conn, batch, limit)
+    table = Table(title=f"audit.quarantine ({len(rows)} shown)", title_justify="left")
+    for column in ("batch_id", "airbyte_raw_id", "fields", "message"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["batch_id"], row["airbyte_raw_id"], row["fields"], row["message"])
+    console.print(table)
+
+
+@quarantine_app.command("replay")
+@one_line_errors
+def quarantine_replay(
+    batch: Annotated[str, typer.Option(help="The batch whose quarantined rows to revalidate.")],
+) -> None:
+    """Revalidate a batch's quarantined rows with today's contract; move the valid ones into the batch."""
+    with warehouse(get_settings()) as target, target.connect() as conn:
+        try:
+            result = replay_batch(conn, batch)
+        except UnknownBatch as exc:
+            raise ConfigError(str(exc)) from None
+    console.print(
+        f"{result.batch_id}: replayed {result.replayed} rows with contract v{result.contract_version}: "
+        f"{result.moved} moved into the batch, {result.still_rejected} still rejected"
+    )
+    if result.moved:
+        day = datetime.strptime(batch.rsplit(".", 1)[-1][:8], "%Y%m%d").date()
+        console.print(f"rebuild the layers for that day: liftoff run --date {day}")
 
 
 @app.command()

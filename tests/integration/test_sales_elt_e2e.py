@@ -155,3 +155,59 @@ def test_two_days_then_a_rerun(warehouse: WarehouseTarget, sales_api: str, lifto
     done = liftoff_run(DAY_2, env)
     assert done.returncode == 0, done.stderr
     assert table_hashes(warehouse) == before, "a rerun of a day must change nothing"
+
+
+CONTRACT_DIRT = {"bad_email", "negative_amount", "impossible_date"}  # the kinds the Sale contract rejects
+
+
+@pytest.mark.integration
+def test_dirty_day_quarantines_exactly_what_the_api_injected(
+    warehouse: WarehouseTarget, api_server_factory, liftoff_home: Path
+) -> None:
+    day = date(2026, 11, 13)  # at 12% dirt this day has all five kinds, 6.5% contract rejects
+    api = api_server_factory(dirty_fraction=0.12)
+    env = {
+        **os.environ,
+        "LIFTOFF_WAREHOUSE_URL": warehouse.url,
+        "LIFTOFF_API_URL": api.url,
+        "LIFTOFF_HOME": str(liftoff_home),
+    }
+    done = liftoff_run(day, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    injected = httpx.get(f"{api.url}/_dirty", params={"day": day.isoformat()}).json()["dirty"]
+    expected = {e["sale_id"] for e in injected if e["kind"] in CONTRACT_DIRT}
+    duplicated = {e["sale_id"] for e in injected if e["kind"] == "duplicate"}
+    with warehouse.connect() as conn:
+        quarantined = [r[0] for r in conn.execute("select row_data->>'sale_id' from audit.quarantine")]
+        assert sorted(quarantined) == sorted(expected)
+        landed, accepted, rejected = conn.execute(
+            "select landed, accepted, rejected from audit.batches"
+        ).fetchone()
+        assert landed == accepted + rejected and rejected == len(expected)
+        assert conn.execute("select count(*) from bronze.bronze_crm_sales").fetchone()[0] == accepted
+        silver_ids = [r[0] for r in conn.execute("select sale_id from silver.silver_sales")]
+        assert len(silver_ids) == len(set(silver_ids)) == accepted - len(duplicated - expected)
+        assert not set(silver_ids) & expected
+
+
+@pytest.mark.integration
+def test_day_over_the_reject_threshold_stops_before_transform(
+    warehouse: WarehouseTarget, api_server_factory, liftoff_home: Path
+) -> None:
+    api = api_server_factory(dirty_fraction=0.6)
+    env = {
+        **os.environ,
+        "LIFTOFF_WAREHOUSE_URL": warehouse.url,
+        "LIFTOFF_API_URL": api.url,
+        "LIFTOFF_HOME": str(liftoff_home),
+    }
+    done = liftoff_run(date(2026, 11, 13), env)
+    assert done.returncode == 1
+    assert "threshold is 10.0%" in done.stderr and "top errors:" in done.stderr
+    with warehouse.connect() as conn:
+        assert conn.execute("select status from audit.batches").fetchone()[0] == "rejected"
+        layers = conn.execute(
+            "select count(*) from information_schema.tables"
+            " where table_schema in ('bronze', 'silver', 'gold')"
+        ).fetchone()[0]
+        assert layers == 0, "no transform may run after a rejected batch"

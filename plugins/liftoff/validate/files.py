@@ -1,0 +1,188 @@
+"""Validate a JSONL or CSV file against a contract, as ``liftoff validate`` does.
+
+Every line is a row: a line that is not JSON, not an object, or a CSV row with the wrong
+number of columns is a rejected row with its own error, never a crash. Only a file that
+cannot be read at all (missing, a directory, binary, not UTF-8 CSV) is an error.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Literal
+
+from pydantic import BaseModel
+
+from liftoff.validate.gate import validate_rows
+from liftoff_contracts import contract_version, rows_adapter
+
+FileFormat = Literal["jsonl", "csv"]
+SUFFIXES: dict[str, FileFormat] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read as rows at all."""
+
+
+@dataclass
+class FileReport:
+    contract: str
+    version: str
+    rows: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    errors_by_field: Counter = field(default_factory=Counter)
+
+    @property
+    def reject_ratio(self) -> float:
+        return self.rejected / self.rows if self.rows else 0.0
+
+    def as_json(self) -> dict:
+        return {
+            "contract": self.contract,
+            "version": self.version,
+            "rows": self.rows,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "errors_by_field": dict(self.errors_by_field.most_common()),
+        }
+
+
+@dataclass
+class Record:
+    """One row of the file: its line, the parsed object, or why it could not be parsed."""
+
+    line: int
+    data: dict | None = None
+    raw: str | None = None
+    error: dict | None = None
+
+
+def detect_format(path: Path, explicit: FileFormat | None = None) -> FileFormat:
+    if explicit:
+        return explicit
+    try:
+        return SUFFIXES[path.suffix.lower()]
+    except KeyError:
+        raise UnreadableFile(f"{path.name}: unknown format; use --format jsonl or --format csv") from None
+
+
+def _open(path: Path) -> IO[bytes]:
+    try:
+        handle = path.open("rb")
+    except IsADirectoryError:
+        raise UnreadableFile(f"{path} is a directory") from None
+    except OSError as exc:
+        raise UnreadableFile(f"cannot open {path}: {exc.strerror or exc}") from None
+    if b"\x00" in handle.read(8192):
+        handle.close()
+        raise UnreadableFile(f"{path} is a binary file, not JSONL or CSV")
+    handle.seek(0)
+    return handle
+
+
+def _row_error(error_type: str, message: str) -> dict:
+    return {"field": "__row__", "type": error_type, "message": message}
+
+
+def read_jsonl(handle: IO[bytes]) -> Iterator[Record]:
+    for number, raw_line in enumerate(handle, start=1):
+        try:
+            line = raw_line.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            yield Record(
+                number, raw=raw_line.decode("utf-8", "replace"), error=_row_error("utf8_invalid", str(exc))
+            )
+            continue
+        if not line:
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError as exc:
+            yield Record(number, raw=line, error=_row_error("json_invalid", f"not JSON: {exc}"))
+            continue
+        if not isinstance(data, dict):
+            yield Record(number, raw=line, error=_row_error("json_not_object", "a row must be a JSON object"))
+            continue
+        yield Record(number, data=data)
+
+
+def read_csv(handle: IO[bytes]) -> Iterator[Record]:
+    text = (line.decode("utf-8") for line in handle)
+    try:
+        reader = csv.reader(text)
+        header = next(reader, None)
+        if not header:
+            return
+        width = len(header)
+        for row in reader:
+            number = reader.line_num
+            if not row:
+                continue
+            if len(row) != width:
+                error = _row_error("csv_column_count", f"expected {width} columns, got {len(row)}")
+                yield Record(number, raw=",".join(row), error=error)
+                continue
+            # an empty cell is a missing value
+            yield Record(
+                number, data={name: value for name, value in zip(header, row, strict=True) if value != ""}
+            )
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(f"not UTF-8 text: {exc}") from None
+    except csv.Error as exc:
+        raise UnreadableFile(f"not CSV: {exc}") from None
+
+
+def validate_file(
+    path: Path,
+    name: str,
+    contract: type[BaseModel],
+    *,
+    file_format: FileFormat | None = None,
+    rejects_path: Path | None = None,
+    chunk_size: int = 5000,
+    now: datetime | None = None,
+) -> FileReport:
+    """Validate every row of ``path``; write the rejected ones, with their errors, to ``rejects_path``."""
+    reader = read_jsonl if detect_format(path, file_format) == "jsonl" else read_csv
+    report = FileReport(name, contract_version(contract))
+    adapter = rows_adapter(contract)
+    context = {"not_after": now or datetime.now(UTC)}
+    rejects = rejects_path.open("w") if rejects_path else None
+
+    def reject(record: Record, errors: list[dict]) -> None:
+        report.rejected += 1
+        report.errors_by_field.update({error["field"] for error in errors})
+        if rejects:
+            row = record.data if record.data is not None else record.raw
+            rejects.write(json.dumps({"line": record.line, "row": row, "errors": errors}, default=str) + "\n")
+
+    def flush(chunk: list[Record]) -> None:
+        rejected = validate_rows(adapter, [record.data for record in chunk], context)
+        for index, errors in sorted(rejected.items()):
+            reject(chunk[index], errors)
+
+    try:
+        with _open(path) as handle:
+            chunk: list[Record] = []
+            for record in reader(handle):
+                report.rows += 1
+                if record.error:
+                    reject(record, [record.error])
+                    continue
+                chunk.append(record)
+                if len(chunk) >= chunk_size:
+                    flush(chunk)
+                    chunk = []
+            if chunk:
+                flush(chunk)
+    finally:
+        if rejects:
+            rejects.close()
+    report.accepted = report.rows - report.rejected
+    return report

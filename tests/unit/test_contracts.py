@@ -1,0 +1,123 @@
+"""One definition of the rules: the model, the row schema and the published JSON Schema agree."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from liftoff.config import DBT_PROJECT_DIR, load_sources
+from liftoff.validate.gate import validate_json_rows, validate_rows
+from liftoff_contracts import CONTRACTS, Product, Sale, Seller, rows_adapter
+from liftoff_contracts.export import CONTRACTS_DOCS_DIR, schema_text
+
+NOW = datetime(2026, 11, 21, tzinfo=UTC)
+
+# Values of every shape the sources have sent or could send.
+anything = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=300),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "NaN",
+            "Infinity",
+            "-0",
+            "1e309",
+            "'; drop table x; --",
+            "2026-02-30T00:00:00Z",
+            "2026-11-20T10:00:00Z",
+            "a@b.co",
+            "ü@ü.de",
+            "12.345",
+            "0.01",
+            "99999.99",
+            "100000.00",
+        ]
+    ),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
+sale_like = st.fixed_dictionaries({}, optional={name: anything for name in Sale.model_fields})
+
+
+def model_verdict(row: dict) -> set[str] | None:
+    try:
+        Sale.model_validate(row, context={"not_after": NOW})
+    except ValidationError as exc:
+        return {str(error["loc"][0]) for error in exc.errors()}
+    return None
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(sale_like, max_size=20))
+def test_row_schema_judges_exactly_like_the_model(rows: list[dict]) -> None:
+    errors = validate_rows(rows_adapter(Sale), rows, {"not_after": NOW})
+    for index, row in enumerate(rows):
+        verdict = model_verdict(row)
+        got = {error["field"].split(".")[0] for error in errors[index]} if index in errors else None
+        assert got == verdict, row
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(sale_like, max_size=20))
+def test_malformed_rows_never_crash_and_are_conserved(rows: list[dict]) -> None:
+    errors = validate_rows(rows_adapter(Sale), rows, {"not_after": NOW})
+    assert set(errors) <= set(range(len(rows)))
+    assert all(errors[i] and all({"field", "type", "message"} <= e.keys() for e in errors[i]) for i in errors)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(sale_like, max_size=20))
+def test_json_path_judges_like_the_python_path(rows: list[dict]) -> None:
+    """The gate validates PostgreSQL's JSON text; files are validated as parsed objects: same verdicts."""
+    texts = [json.dumps(row) for row in rows]
+    json_errors = validate_json_rows(rows_adapter(Sale), texts, {"not_after": NOW})
+    python_errors = validate_rows(rows_adapter(Sale), [json.loads(t) for t in texts], {"not_after": NOW})
+    assert set(json_errors) == set(python_errors)
+
+
+def test_reference_contracts() -> None:
+    seller = Seller.model_validate({"seller_id": "V01", "name": "Ana", "email": "Ana@X.CO"})
+    assert seller.email == "ana@x.co"
+    assert Product.model_validate({"product_id": "P1", "name": "Plan", "unit_price": "49.00"}).unit_price > 0
+    with pytest.raises(ValidationError):
+        Product.model_validate({"product_id": "P1", "name": "Plan", "unit_price": "-1"})
+
+
+@pytest.mark.parametrize("name", sorted(CONTRACTS))
+def test_published_json_schema_is_current(name: str) -> None:
+    published = CONTRACTS_DOCS_DIR / f"{name}.schema.json"
+    assert published.is_file(), "run `liftoff contracts export`"
+    assert published.read_text() == schema_text(name), (
+        "docs/contracts is stale: run `liftoff contracts export`"
+    )
+
+
+def bronze_columns(model: str) -> dict[str, list]:
+    path = next(Path(DBT_PROJECT_DIR, "models", "bronze").glob(f"{model}.yml"))
+    spec = yaml.safe_load(path.read_text())["models"][0]
+    return {column["name"]: column.get("data_tests", []) for column in spec["columns"]}
+
+
+@pytest.mark.parametrize(
+    ("source", "stream"), [(s, t) for s, cfg in load_sources().items() for t in cfg.streams]
+)
+def test_bronze_models_match_their_contracts(source: str, stream: str) -> None:
+    contract = CONTRACTS[load_sources()[source].streams[stream].contract]
+    columns = bronze_columns(f"bronze_{source}_{stream}")
+    missing = set(contract.model_fields) - set(columns)
+    assert not missing, f"bronze_{source}_{stream} lacks contract fields {missing}"
+    for name, info in contract.model_fields.items():
+        if info.is_required():
+            assert "not_null" in columns[name], f"{name} is required by the contract: add a not_null test"
