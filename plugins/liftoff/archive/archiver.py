@@ -40,8 +40,8 @@ def archive_batch(
         path = Path(tmp) / "part.jsonl.gz"
         # mtime=0: the same rows give the same bytes
         with conn.transaction(), gzip.GzipFile(path, "wb", mtime=0) as out:
-            for chunk in batch.iter_json_chunks(conn):
-                out.write("\n".join(chunk).encode() + b"\n")
+            for chunk in batch.iter_json_chunks(conn, data_only=False):
+                out.write("".join(row + "\n" for _, row in chunk).encode())
                 rows += len(chunk)
         data_sha = hashlib.sha256(path.read_bytes()).hexdigest()
         size = path.stat().st_size
