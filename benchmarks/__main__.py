@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import bench_dag_parse, bench_daily_run, bench_validation
+from benchmarks import bench_archive, bench_dag_parse, bench_daily_run, bench_validation
 from liftoff.config import disable_telemetry
 
 BENCHMARKS = {
     "dag_parse": bench_dag_parse.run,
     "daily_run": bench_daily_run.run,
     "validation_1m": bench_validation.run,
+    "archive_1m": bench_archive.run,
 }
 
 

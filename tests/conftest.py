@@ -15,7 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from liftoff.archive.store import LocalFolderStore, MinioStore, ObjectStore
 from liftoff.config import ConfigError, disable_telemetry
+from liftoff.minio_server import MinioServer, minio_binary
 from liftoff.warehouse.embedded import EmbeddedPostgres
 from liftoff.warehouse.target import WarehouseTarget
 from sales_api.app import SalesApiSettings
@@ -86,6 +88,28 @@ def api_server_factory() -> Iterator:
     yield start
     for server in servers:
         server.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def minio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MinioServer]:
+    """A real MinIO server (built by `make minio`) for the session."""
+    binary = minio_binary()
+    if binary is None:
+        if IN_CI:
+            pytest.fail("CI must provide MinIO: .ci/run builds it with `make minio`")
+        pytest.skip("the MinIO binary is not built (run `make minio`); MinIO tests skipped outside CI")
+    server = MinioServer(binary, tmp_path_factory.mktemp("minio") / "data").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["local", "minio"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
+    """Each object-store backend in turn: the behavioural tests hold for both."""
+    if request.param == "local":
+        return LocalFolderStore(tmp_path / "archive")
+    server: MinioServer = request.getfixturevalue("minio_server")
+    return MinioStore.from_url(server.url(f"test-{uuid.uuid4().hex[:10]}"), backoff=0.05)
 
 
 @pytest.fixture

@@ -16,6 +16,10 @@ from rich.console import Console
 from rich.table import Table
 
 from liftoff.airflow_runner import RunOutcome, airflow_env, ensure_metadata_db, run_day
+from liftoff.archive.archiver import ArchiveError, restore_batch
+from liftoff.archive.catalog import catalog_inbox
+from liftoff.archive.store import StoreError
+from liftoff.archive.target import store_from_settings
 from liftoff.config import ConfigError, disable_telemetry, get_settings, load_sources
 from liftoff.services import demo_api, warehouse
 from liftoff.validate.files import UnreadableFile, validate_file
@@ -70,12 +74,12 @@ def embedded_session(dirty_fraction: float | None = None) -> Iterator[tuple[Ware
         yield target, env
 
 
-def run_days(days: list[date], env: dict[str, str]) -> list[RunOutcome]:
+def run_days(days: list[date], env: dict[str, str], *, skip_ingest: bool = False) -> list[RunOutcome]:
     """Run ``sales_elt`` for each day in order; stop at the first failure."""
     outcomes: list[RunOutcome] = []
     for day in days:
         with console.status(f"sales_elt for {day}"):
-            outcome = run_day(day, env, get_settings().home / "logs")
+            outcome = run_day(day, env, get_settings().home / "logs", skip_ingest=skip_ingest)
         outcomes.append(outcome)
         if not outcome.ok:
             err.print(f"[red]✗[/] sales_elt {day}: {outcome.reason}\n  log: {outcome.log_path}")
@@ -149,11 +153,36 @@ def demo(
 @one_line_errors
 def run(
     day: Annotated[str, typer.Option("--date", help="The day of data to process (YYYY-MM-DD, UTC).")],
+    skip_ingest: Annotated[
+        bool, typer.Option(help="Keep landing as it is (e.g. restored from the archive): no re-sync.")
+    ] = False,
 ) -> None:
     """Run sales_elt for one day of data (rerunning a day replaces it)."""
     with embedded_session() as (_, env):
-        if not run_days([_parse_day(day)], env)[-1].ok:
+        if not run_days([_parse_day(day)], env, skip_ingest=skip_ingest)[-1].ok:
             raise typer.Exit(1)
+
+
+archive_app = typer.Typer(help="The raw archive (MinIO or the local folder).", no_args_is_help=True)
+app.add_typer(archive_app, name="archive")
+
+
+@archive_app.command("restore")
+@one_line_errors
+def archive_restore(
+    source: Annotated[str, typer.Option(help="Source name, as in include/sources.yaml.")],
+    stream: Annotated[str, typer.Option(help="Stream name.")],
+    day: Annotated[str, typer.Option(help="The archived day (YYYY-MM-DD).")],
+) -> None:
+    """Load an archived day back into landing (raw_<source>.<stream>), replacing that day's rows."""
+    store = store_from_settings()
+    with warehouse(get_settings()) as target, target.connect() as conn:
+        try:
+            rows = restore_batch(conn, store, source, stream, _parse_day(day))
+        except (ArchiveError, StoreError) as exc:
+            raise ConfigError(str(exc)) from None
+    console.print(f"restored {rows} rows of {source}.{stream} for {day} from {store}")
+    console.print(f"rebuild the day from landing: liftoff run --date {day} --skip-ingest")
 
 
 def default_reject_ratio(contract_name: str) -> float:
@@ -271,6 +300,26 @@ def quarantine_replay(
     if result.moved:
         day = datetime.strptime(batch.rsplit(".", 1)[-1][:8], "%Y%m%d").date()
         console.print(f"rebuild the layers for that day: liftoff run --date {day}")
+
+
+@archive_app.command("catalog")
+@one_line_errors
+def archive_catalog() -> None:
+    """Catalog the files dropped under inbox/ (what the files_catalog DAG runs every hour)."""
+    store = store_from_settings()
+    with warehouse(get_settings()) as target, target.connect() as conn:
+        try:
+            entries = catalog_inbox(conn, store)
+        except StoreError as exc:
+            raise ConfigError(str(exc)) from None
+    table = Table(title=f"inbox of {store}: {len(entries)} files", title_justify="left")
+    for column in ("inbox key", "status", "now at / reason"):
+        table.add_column(column)
+    for entry in entries:
+        table.add_row(
+            entry.inbox_key, entry.status, entry.key if entry.status == "accepted" else entry.reason
+        )
+    console.print(table)
 
 
 @app.command()

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     api_url: str = "http://127.0.0.1:8765"
     api_key: str | None = None
     archive_dir: Path | None = None
+    minio_url: str | None = None  # http://ACCESS_KEY:SECRET_KEY@host:port/bucket; else the archive folder
     airbyte_python: Path = PROJECT_ROOT / ".venv-airbyte" / "bin" / "python"
     sources_file: Path = INCLUDE_DIR / "sources.yaml"
     # How Cosmos reads the dbt project at DAG parse time: the precompiled manifest (fast),

@@ -11,7 +11,8 @@ import logging
 from datetime import datetime
 
 from liftoff.archive.archiver import archive_batch
-from liftoff.archive.store import LocalFolderStore, ObjectStore
+from liftoff.archive.store import ObjectStore
+from liftoff.archive.target import store_from_settings
 from liftoff.batch import Batch, Interval
 from liftoff.config import ConfigError, Settings, SourceConfig, get_settings
 from liftoff.ingest.local import sync_interval
@@ -80,12 +81,12 @@ def archive(
     run_id: str | None = None,
 ) -> dict[str, str]:
     """Archive every batch of ``source``; returns the object key per stream."""
-    store = store or LocalFolderStore(get_settings().archive_root)
+    store = store or store_from_settings()
     keys = {}
     with target.connect() as conn:
         for batch in batches_of(name, source, interval):
             archived = archive_batch(conn, batch, store, run_id=run_id)
-            log.info("archived %s rows of %s to %s", archived.rows, batch.batch_id, archived.key)
+            log.info("archived %s rows of %s to %s in %s", archived.rows, batch.batch_id, archived.key, store)
             keys[batch.stream] = archived.key
     return keys
 
@@ -101,17 +102,21 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
     from airflow.sdk import TaskGroup, get_current_context, task
     from airflow.sdk.exceptions import AirflowFailException
 
+    from liftoff.archive.archiver import ArchiveError
+    from liftoff.archive.store import StoreError
+    from liftoff.archive.target import airflow_archive_store
     from liftoff.ingest.local import IngestError
     from liftoff.warehouse.target import airflow_warehouse_target
 
-    def run_step(step, *, with_run_id: bool = False):
+    def run_step(step, *, with_run_id: bool = False, **kwargs):
         context = get_current_context()
-        kwargs = {"run_id": context["run_id"]} if with_run_id else {}
+        if with_run_id:
+            kwargs["run_id"] = context["run_id"]
         try:
             return step(name, source, _run_interval(context), airflow_warehouse_target(conn_id), **kwargs)
         except (ConfigError, BatchRejected, ValueError) as exc:
             raise AirflowFailException(str(exc)) from exc
-        except IngestError as exc:  # transient (API down, 5xx after the connector's retries): retry
+        except (IngestError, StoreError, ArchiveError) as exc:  # transient: API or store down; retried
             raise RuntimeError(str(exc)) from exc
 
     with TaskGroup(group_id=name, tooltip=source.description) as group:
@@ -126,7 +131,7 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
 
         @task(task_id="archive", doc_md="Write each batch to the raw archive and check it back.")
         def archive_task() -> dict:
-            return run_step(archive, with_run_id=True)
+            return run_step(archive, with_run_id=True, store=airflow_archive_store())
 
         ingest_task() >> validate_task() >> archive_task()
     return group

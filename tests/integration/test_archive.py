@@ -1,14 +1,16 @@
-"""Archiving a landed batch: exact rows, deterministic keys, checked read-back."""
+"""Archiving and restoring a landed batch, on every object-store backend."""
 
 from __future__ import annotations
 
-import gzip
 import json
 from datetime import date
 from pathlib import Path
 
-from liftoff.archive.archiver import archive_batch
-from liftoff.archive.store import LocalFolderStore
+import pytest
+
+from liftoff.archive.archiver import ArchiveError, archive_batch, restore_batch
+from liftoff.archive.formats import JSONL_GZIP, JSONL_ZSTD, format_of_key, read_lines
+from liftoff.archive.store import MinioStore, ObjectStore, StoreError
 from liftoff.batch import Batch, Interval
 from liftoff.validate.gate import validate_batch
 from liftoff.warehouse.target import WarehouseTarget
@@ -20,32 +22,123 @@ DAY = date(2026, 11, 20)
 BATCH = Batch("crm", "sales", "updated_at", Interval.for_day(DAY))
 
 
+def landed_rows(conn) -> list[tuple]:
+    return conn.execute("select * from raw_crm.sales order by _airbyte_raw_id").fetchall()
+
+
+def archived_rows(store: ObjectStore, key: str, tmp_path: Path) -> list[dict]:
+    store.get_file(key, tmp_path / "part")
+    return [json.loads(line) for line in read_lines(format_of_key(key), tmp_path / "part")]
+
+
+@pytest.mark.parametrize("fmt", [JSONL_ZSTD, JSONL_GZIP])
 def test_archive_holds_every_landed_row_and_marks_the_batch(
-    warehouse: WarehouseTarget, tmp_path: Path
+    warehouse: WarehouseTarget, store: ObjectStore, tmp_path: Path, fmt
 ) -> None:
     rows = sales_for_day(DAY, dirty_fraction=0.3).sales
-    store = LocalFolderStore(tmp_path)
     with warehouse.connect() as conn:
         land_sales(conn, rows)
         validate_batch(conn, BATCH, Sale, max_reject_ratio=1.0)
-        archived = archive_batch(conn, BATCH, store, run_id="test-run")
-        assert archived.key == "raw/crm/sales/dt=2026-11-20/part-0000.jsonl.gz"
-        lines = gzip.decompress(store.get_bytes(archived.key)).decode().splitlines()
-        archived_rows = [json.loads(line) for line in lines]
-        assert sorted(r["sale_id"] for r in archived_rows) == sorted(r["sale_id"] for r in rows)
-        assert all("_airbyte_raw_id" in r for r in archived_rows)
+        archived = archive_batch(conn, BATCH, store, run_id="test-run", fmt=fmt)
+        assert archived.key == f"raw/crm/sales/dt=2026-11-20/part-0000.{fmt.extension}"
+        back = archived_rows(store, archived.key, tmp_path)
+        assert sorted(r["sale_id"] for r in back) == sorted(r["sale_id"] for r in rows)
+        assert all("_airbyte_raw_id" in r for r in back)
         manifest = json.loads(store.get_bytes(archived.manifest_key))
         assert manifest["rows"] == len(rows) and manifest["sha256"] == archived.sha256
-        assert manifest["run_id"] == "test-run"
+        assert (manifest["run_id"], manifest["contract"], manifest["contract_version"]) == (
+            "test-run",
+            "Sale",
+            "1.1.0",
+        )
         status, key = conn.execute("select status, archive_key from audit.batches").fetchone()
         assert (status, key) == ("archived", archived.key)
 
 
-def test_rearchiving_the_same_rows_gives_the_same_bytes(warehouse: WarehouseTarget, tmp_path: Path) -> None:
-    store = LocalFolderStore(tmp_path)
+def test_rerun_replaces_the_object_and_drops_a_part_in_another_format(
+    warehouse: WarehouseTarget, store: ObjectStore
+) -> None:
     with warehouse.connect() as conn:
         land_sales(conn, sales_for_day(DAY).sales)
         validate_batch(conn, BATCH, Sale, max_reject_ratio=0.0)
-        first = archive_batch(conn, BATCH, store)
-        second = archive_batch(conn, BATCH, store)
-    assert first.sha256 == second.sha256 and first.key == second.key
+        first = archive_batch(conn, BATCH, store, fmt=JSONL_GZIP)
+        again = archive_batch(conn, BATCH, store, fmt=JSONL_GZIP)
+        assert first.sha256 == again.sha256, "the same rows give the same bytes"
+        zstd = archive_batch(conn, BATCH, store, fmt=JSONL_ZSTD)
+    assert sorted(store.list("raw/crm/sales/dt=2026-11-20/")) == sorted([zstd.key, zstd.manifest_key])
+
+
+def test_restore_brings_back_exactly_the_landed_rows(warehouse: WarehouseTarget, store: ObjectStore) -> None:
+    other_day = sales_for_day(date(2026, 11, 21)).sales
+    with warehouse.connect() as conn:
+        land_sales(conn, sales_for_day(DAY, dirty_fraction=0.3).sales + other_day)
+        validate_batch(conn, BATCH, Sale, max_reject_ratio=1.0)
+        archive_batch(conn, BATCH, store)
+        before = landed_rows(conn)
+        BATCH.delete_landed(conn)
+        conn.commit()
+        assert restore_batch(conn, store, "crm", "sales", DAY) == len(before) - len(other_day)
+        assert landed_rows(conn) == before, "restored rows equal the landed ones, Airbyte columns included"
+        restore_batch(conn, store, "crm", "sales", DAY)
+        assert landed_rows(conn) == before, "restoring twice changes nothing"
+
+
+def test_restore_into_a_lost_warehouse_recreates_landing(
+    warehouse: WarehouseTarget, store: ObjectStore
+) -> None:
+    with warehouse.connect() as conn:
+        land_sales(conn, sales_for_day(DAY).sales)
+        validate_batch(conn, BATCH, Sale, max_reject_ratio=0.0)
+        archive_batch(conn, BATCH, store)
+        count = len(landed_rows(conn))
+        conn.execute("drop schema raw_crm cascade")
+        conn.commit()
+        assert restore_batch(conn, store, "crm", "sales", DAY) == count
+        assert BATCH.count(conn) == count
+
+
+def test_restore_refuses_a_corrupted_object(warehouse: WarehouseTarget, store: ObjectStore) -> None:
+    with warehouse.connect() as conn:
+        land_sales(conn, sales_for_day(DAY).sales)
+        validate_batch(conn, BATCH, Sale, max_reject_ratio=0.0)
+        archived = archive_batch(conn, BATCH, store)
+        store.put_bytes(archived.key, b"not what was archived")
+        with pytest.raises(ArchiveError, match="does not match its manifest"):
+            restore_batch(conn, store, "crm", "sales", DAY)
+        assert BATCH.count(conn) == len(sales_for_day(DAY).sales), "landing untouched"
+        with pytest.raises(ArchiveError, match=r"no archive for crm\.sales on 2026-11-19"):
+            restore_batch(conn, store, "crm", "sales", date(2026, 11, 19))
+
+
+def test_minio_stopped_mid_archive_fails_cleanly_then_recovers(
+    warehouse: WarehouseTarget, minio_server, tmp_path: Path
+) -> None:
+    """MinIO dies while the task uploads: retried, then a clear error; nothing partial; rerun works."""
+    from liftoff.minio_server import MinioServer
+
+    server = MinioServer(minio_server.binary, tmp_path / "minio-data").start()
+    store = MinioStore.from_url(server.url("fault-bucket"), retries=3, backoff=0.05)
+    store.ensure_bucket()
+    real_put = store.put_file
+
+    def put_while_minio_dies(key: str, path: Path) -> None:
+        server.stop()
+        real_put(key, path)
+
+    store.put_file = put_while_minio_dies
+    with warehouse.connect() as conn:
+        land_sales(conn, sales_for_day(DAY).sales)
+        validate_batch(conn, BATCH, Sale, max_reject_ratio=0.0)
+        try:
+            with pytest.raises(StoreError, match="is unreachable") as info:
+                archive_batch(conn, BATCH, store)
+            assert "\n" not in str(info.value)
+            assert conn.execute("select status from audit.batches").fetchone()[0] == "validated"
+            server.start()
+            store.put_file = real_put
+            assert list(store.list("raw/")) == [], "nothing partial is visible"
+            archived = archive_batch(conn, BATCH, store)
+            assert store.exists(archived.key)
+            assert conn.execute("select status from audit.batches").fetchone()[0] == "archived"
+        finally:
+            server.stop()

@@ -1,12 +1,35 @@
-"""Object stores for the raw archive: one interface, the same keys in every backend."""
+"""Object stores for the raw archive: one interface, the same keys in every backend.
+
+- ``MinioStore``: MinIO or any S3 API through the ``minio`` client (team deployment).
+- ``LocalFolderStore``: a folder with the keys as relative paths (embedded default).
+
+Writes are all-or-nothing in both: a failed upload leaves no partial object visible.
+"""
 
 from __future__ import annotations
 
+import io
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+import urllib3
+from minio import Minio
+from minio.commonconfig import CopySource
+from minio.error import S3Error
+from minio.helpers import check_bucket_name
+from minio.versioningconfig import ENABLED, VersioningConfig
+
+PART_SIZE = 16 * 1024 * 1024  # multipart above this; S3's minimum part is 5 MiB
+
+
+class StoreError(RuntimeError):
+    """The object store failed or is unreachable; the message says which and why."""
 
 
 class ObjectStore(Protocol):
@@ -15,8 +38,12 @@ class ObjectStore(Protocol):
     def put_file(self, key: str, path: Path) -> None: ...
     def put_bytes(self, key: str, data: bytes) -> None: ...
     def get_bytes(self, key: str) -> bytes: ...
+    def get_file(self, key: str, path: Path) -> None: ...
     def size(self, key: str) -> int: ...
     def exists(self, key: str) -> bool: ...
+    def list(self, prefix: str) -> Iterator[str]: ...
+    def delete(self, key: str) -> None: ...
+    def move(self, source: str, target: str) -> None: ...
 
 
 def check_key(key: str) -> str:
@@ -38,6 +65,9 @@ class LocalFolderStore:
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    def __str__(self) -> str:
+        return f"folder {self.root}"
+
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
@@ -58,8 +88,7 @@ class LocalFolderStore:
     def put_file(self, key: str, path: Path) -> None:
         def copy(handle) -> None:
             with path.open("rb") as source:
-                while chunk := source.read(1 << 20):
-                    handle.write(chunk)
+                shutil.copyfileobj(source, handle, 1 << 20)
 
         self._atomic_write(key, copy)
 
@@ -69,8 +98,179 @@ class LocalFolderStore:
     def get_bytes(self, key: str) -> bytes:
         return self._path(key).read_bytes()
 
+    def get_file(self, key: str, path: Path) -> None:
+        shutil.copyfile(self._path(key), path)
+
     def size(self, key: str) -> int:
         return self._path(key).stat().st_size
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def list(self, prefix: str) -> Iterator[str]:
+        base = self.root / prefix if prefix else self.root
+        if not base.exists():
+            return
+        for path in sorted(p for p in base.rglob("*") if p.is_file() and not p.name.startswith(".upload-")):
+            yield path.relative_to(self.root).as_posix()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def move(self, source: str, target: str) -> None:
+        destination = self._path(target)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._path(source), destination)
+
+
+class MinioStore:
+    """A bucket on MinIO (or any S3 API); created when missing, with versioning on.
+
+    Transient failures (connection errors, HTTP 5xx) are retried with exponential backoff
+    by the HTTP pool; what still fails becomes a one-line StoreError.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        bucket: str,
+        *,
+        secure: bool = False,
+        retries: int = 4,
+        backoff: float = 0.5,
+    ) -> None:
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=5, read=60),
+            retries=urllib3.Retry(
+                total=retries,
+                backoff_factor=backoff,
+                status_forcelist=[500, 502, 503, 504],
+                allowed_methods=None,
+                raise_on_status=False,
+            ),
+        )
+        self.client = Minio(
+            endpoint, access_key=access_key, secret_key=secret_key, secure=secure, http_client=http
+        )
+        self.endpoint = endpoint
+        self.bucket = bucket
+        self._bucket_ready = False
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs) -> MinioStore:
+        """``http(s)://ACCESS_KEY:SECRET_KEY@host:port/bucket``."""
+        parts = urlsplit(url)
+        bucket = parts.path.strip("/")
+        if parts.scheme not in {"http", "https"} or not parts.hostname or not bucket or not parts.username:
+            raise StoreError(
+                f"MinIO URL must be http(s)://ACCESS_KEY:SECRET_KEY@host:port/bucket, got {url!r}"
+            )
+        try:
+            check_bucket_name(bucket, strict=True)
+        except ValueError:
+            raise StoreError(
+                f"invalid bucket name {bucket!r}: 3-63 lower-case letters, digits, dots, hyphens"
+            ) from None
+        endpoint = parts.hostname + (f":{parts.port}" if parts.port else "")
+        return cls(
+            endpoint,
+            unquote(parts.username),
+            unquote(parts.password or ""),
+            bucket,
+            secure=parts.scheme == "https",
+            **kwargs,
+        )
+
+    def __str__(self) -> str:
+        return f"minio {self.endpoint}/{self.bucket}"
+
+    def _call(self, action: str, function, *args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except S3Error as exc:
+            raise StoreError(f"{self}: {action} failed: {exc.code}: {exc.message}") from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            raise StoreError(f"{self} is unreachable ({action}): {reason}") from exc
+
+    def ensure_bucket(self) -> None:
+        if self._bucket_ready:
+            return
+        if not self._call("check bucket", self.client.bucket_exists, self.bucket):
+            try:
+                self._call("create bucket", self.client.make_bucket, self.bucket)
+            except StoreError as exc:
+                if "BucketAlreadyOwnedByYou" not in str(exc):
+                    raise
+        self._call(
+            "enable versioning", self.client.set_bucket_versioning, self.bucket, VersioningConfig(ENABLED)
+        )
+        self._bucket_ready = True
+
+    def put_file(self, key: str, path: Path) -> None:
+        self.ensure_bucket()
+        self._call(
+            f"upload {key}",
+            self.client.fput_object,
+            self.bucket,
+            check_key(key),
+            str(path),
+            part_size=PART_SIZE,
+        )
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self.ensure_bucket()
+        self._call(
+            f"upload {key}", self.client.put_object, self.bucket, check_key(key), io.BytesIO(data), len(data)
+        )
+
+    def get_bytes(self, key: str) -> bytes:
+        response = self._call(f"download {key}", self.client.get_object, self.bucket, check_key(key))
+        try:
+            return response.read()
+        finally:
+            response.close()
+            response.release_conn()
+
+    def get_file(self, key: str, path: Path) -> None:
+        self._call(f"download {key}", self.client.fget_object, self.bucket, check_key(key), str(path))
+
+    def size(self, key: str) -> int:
+        return self._call(f"stat {key}", self.client.stat_object, self.bucket, check_key(key)).size
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.stat_object(self.bucket, check_key(key))
+        except S3Error as exc:
+            if exc.code in {"NoSuchKey", "NoSuchBucket", "NoSuchObject"}:
+                return False
+            raise StoreError(f"{self}: stat {key} failed: {exc.code}") from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise StoreError(f"{self} is unreachable (stat {key}): {exc}") from exc
+        return True
+
+    def list(self, prefix: str) -> Iterator[str]:
+        self.ensure_bucket()
+        objects = self._call(
+            f"list {prefix}", self.client.list_objects, self.bucket, prefix=prefix, recursive=True
+        )
+        try:
+            for item in objects:
+                yield item.object_name
+        except S3Error as exc:
+            raise StoreError(f"{self}: list {prefix} failed: {exc.code}") from exc
+
+    def delete(self, key: str) -> None:
+        self._call(f"delete {key}", self.client.remove_object, self.bucket, check_key(key))
+
+    def move(self, source: str, target: str) -> None:
+        self._call(
+            f"copy {source}",
+            self.client.copy_object,
+            self.bucket,
+            check_key(target),
+            CopySource(self.bucket, check_key(source)),
+        )
+        self.delete(source)
