@@ -21,7 +21,8 @@ class ArchiveFormat:
 
     def open_write(self, path: Path) -> IO[bytes]:
         if self.name == "jsonl+gzip":
-            return gzip.GzipFile(path, "wb", mtime=0)  # mtime=0: the same rows give the same bytes
+            # gzip's own default level; mtime=0 so the same rows give the same bytes
+            return gzip.GzipFile(path, "wb", compresslevel=6, mtime=0)
         return zstandard.ZstdCompressor(level=3).stream_writer(path.open("wb"), closefd=True)
 
     def open_read(self, path: Path) -> IO[bytes]:
