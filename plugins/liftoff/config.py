@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # How Cosmos reads the dbt project at DAG parse time: the precompiled manifest (fast),
     # or `dbt ls` (slow; kept for the parse-time benchmark's baseline).
     dbt_load_mode: Literal["dbt_manifest", "dbt_ls"] = "dbt_manifest"
+    # How sources are ingested in this deployment: PyAirbyte here, or an Airbyte server.
+    ingest_mode: Literal["local", "airbyte"] = "local"
 
     @property
     def archive_root(self) -> Path:
@@ -74,16 +76,50 @@ class SourceRuntimeConfig(BaseModel):
     api_key_env: str | None = None
 
 
+class AirbyteServerConfig(BaseModel):
+    """Server mode: the Airflow connection to the Airbyte server and the Airbyte connection to sync."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    conn_id: str = "airbyte"
+    connection_id: str | None = None
+    connection_id_env: str | None = None  # per environment: the id differs between deployments
+    timeout_seconds: int = Field(3600, gt=0)
+
+    @model_validator(mode="after")
+    def _one_connection_id(self) -> AirbyteServerConfig:
+        if (self.connection_id is None) == (self.connection_id_env is None):
+            raise ValueError("give exactly one of connection_id and connection_id_env")
+        return self
+
+    def resolve_connection_id(self) -> str:
+        if self.connection_id:
+            return self.connection_id
+        value = os.environ.get(self.connection_id_env or "")
+        if not value:
+            raise ConfigError(f"{self.connection_id_env} is not set: the Airbyte connection id to sync")
+        return value
+
+
 class SourceConfig(BaseModel):
     """One source: how it is ingested and the streams it lands in ``raw_<name>``."""
 
     model_config = ConfigDict(extra="forbid")
 
     description: str = ""
-    mode: Literal["local", "airbyte"] = "local"
+    mode: Literal["local", "airbyte"] | None = None  # None: the deployment's LIFTOFF_INGEST_MODE
     manifest: str
     config: SourceRuntimeConfig
+    airbyte: AirbyteServerConfig | None = None
     streams: dict[str, StreamConfig] = Field(min_length=1)
+
+    def ingest_mode(self, name: str) -> Literal["local", "airbyte"]:
+        mode = self.mode or get_settings().ingest_mode
+        if mode == "airbyte" and self.airbyte is None:
+            raise ConfigError(
+                f"source {name} runs in airbyte mode but has no `airbyte:` block in sources.yaml"
+            )
+        return mode
 
     @field_validator("manifest")
     @classmethod

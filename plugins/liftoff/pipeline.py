@@ -8,7 +8,7 @@ a batch over its reject threshold) fail the task at once with a one-line reason.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from liftoff.archive.archiver import archive_batch
 from liftoff.archive.store import ObjectStore
@@ -39,8 +39,6 @@ def ingest(
     settings = settings or get_settings()
     with target.connect() as conn:
         bootstrap(conn, [name])
-    if source.mode != "local":
-        raise ConfigError(f"source {name}: mode {source.mode!r} is not available yet; use mode: local")
     landed = sync_interval(name, source, interval, target, settings)
     log.info("landed %s for %s: %s", name, interval.day, landed)
     return landed
@@ -106,6 +104,7 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
     from liftoff.archive.store import StoreError
     from liftoff.archive.target import airflow_archive_store
     from liftoff.ingest.local import IngestError
+    from liftoff.ingest.server import AirbyteSyncOperator
     from liftoff.warehouse.target import airflow_warehouse_target
 
     def run_step(step, *, with_run_id: bool = False, **kwargs):
@@ -120,10 +119,26 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
             raise RuntimeError(str(exc)) from exc
 
     with TaskGroup(group_id=name, tooltip=source.description) as group:
+        if source.ingest_mode(name) == "airbyte":
+            server = source.airbyte
+            ingest_task = AirbyteSyncOperator(
+                task_id="ingest",
+                doc_md=f"Trigger the Airbyte server's sync of `{name}` into `raw_{name}`; wait deferred.",
+                source=name,
+                airbyte_conn_id=server.conn_id,
+                connection_id=server.resolve_connection_id(),
+                timeout=server.timeout_seconds,
+                execution_timeout=timedelta(seconds=server.timeout_seconds + 300),
+            )
+        else:
 
-        @task(task_id="ingest", doc_md=f"Sync the run's interval of `{name}` into `raw_{name}`.")
-        def ingest_task() -> dict:
-            return run_step(ingest)
+            @task(
+                task_id="ingest", doc_md=f"Sync the run's interval of `{name}` into `raw_{name}` (PyAirbyte)."
+            )
+            def local_ingest() -> dict:
+                return run_step(ingest)
+
+            ingest_task = local_ingest()
 
         @task(task_id="validate", doc_md="Gate each landed batch with its contract; quarantine rejects.")
         def validate_task() -> dict:
@@ -133,5 +148,5 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
         def archive_task() -> dict:
             return run_step(archive, with_run_id=True, store=airflow_archive_store())
 
-        ingest_task() >> validate_task() >> archive_task()
+        ingest_task >> validate_task() >> archive_task()
     return group

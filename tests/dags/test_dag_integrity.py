@@ -75,3 +75,46 @@ def test_sales_elt_order_is_ingest_validate_archive_then_layers(dagbag) -> None:
     assert "crm.archive" in dag.task_dict["bronze.bronze_crm_sales.run"].upstream_task_ids
     silver_upstream = dag.task_dict["silver.silver_sales.run"].upstream_task_ids
     assert silver_upstream == {"bronze.bronze_crm_sales.test"}
+
+
+def test_airbyte_mode_builds_the_deferrable_provider_operator(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    from liftoff.config import get_settings
+    from liftoff.ingest.server import AirbyteSyncOperator
+
+    monkeypatch.setenv("LIFTOFF_INGEST_MODE", "airbyte")
+    monkeypatch.setenv("LIFTOFF_AIRBYTE_CRM_CONNECTION_ID", "3f1c2a9e-crm")
+    get_settings.cache_clear()
+    try:
+        bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "sales_elt.py"))
+    finally:
+        get_settings.cache_clear()
+    assert bag.import_errors == {}
+    ingest = bag.dags["sales_elt"].task_dict["crm.ingest"]
+    assert isinstance(ingest, AirbyteSyncOperator)
+    assert (ingest.deferrable, ingest.connection_id, ingest.airbyte_conn_id) == (
+        True,
+        "3f1c2a9e-crm",
+        "airbyte",
+    )
+    assert ingest.timeout == 3600 and ingest.execution_timeout.total_seconds() == 3900
+    assert bag.dags["sales_elt"].task_dict["crm.validate"].upstream_task_ids == {"crm.ingest"}
+
+
+def test_airbyte_mode_without_its_connection_id_is_a_clear_import_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    from liftoff.config import get_settings
+
+    monkeypatch.setenv("LIFTOFF_INGEST_MODE", "airbyte")
+    monkeypatch.delenv("LIFTOFF_AIRBYTE_CRM_CONNECTION_ID", raising=False)
+    get_settings.cache_clear()
+    try:
+        bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "sales_elt.py"))
+    finally:
+        get_settings.cache_clear()
+    [error] = bag.import_errors.values()
+    assert "LIFTOFF_AIRBYTE_CRM_CONNECTION_ID is not set" in error

@@ -253,3 +253,61 @@ def test_disaster_recovery_from_the_minio_archive(
     )
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
     assert table_hashes(warehouse) == before
+
+
+@pytest.mark.integration
+def test_server_mode_through_a_stand_in_airbyte(
+    warehouse: WarehouseTarget, sales_api: str, liftoff_home: Path
+) -> None:
+    """LIFTOFF_INGEST_MODE=airbyte: the DAG triggers the Airbyte job; its destination lands the rows."""
+    import json
+    import uuid
+
+    from sales_api.server import BackgroundApi
+    from tests.airbyte_api import FakeAirbyte, Script
+    from tests.integration.landing import land_sales
+
+    day = DAY_1
+
+    def destination_lands_the_day() -> int:
+        rows = api_sales(sales_api, day)
+        with warehouse.connect() as conn:
+            land_sales(conn, rows)
+        return len(rows)
+
+    fake = FakeAirbyte(client_id=f"liftoff-{uuid.uuid4().hex[:8]}")
+    fake.scripts["conn-crm-e2e"] = Script(["succeeded"], land=destination_lands_the_day)
+    with BackgroundApi(app=fake.app(), health_path="/v1/health") as airbyte:
+        connection = {
+            "conn_type": "airbyte",
+            "host": f"{airbyte.url}/v1",
+            "login": fake.client_id,
+            "password": fake.client_secret,
+        }
+        env = {
+            **os.environ,
+            "LIFTOFF_WAREHOUSE_URL": warehouse.url,
+            "LIFTOFF_API_URL": sales_api,
+            "LIFTOFF_HOME": str(liftoff_home),
+            "LIFTOFF_INGEST_MODE": "airbyte",
+            "LIFTOFF_AIRBYTE_CRM_CONNECTION_ID": "conn-crm-e2e",
+            "AIRFLOW_CONN_AIRBYTE": json.dumps(connection),
+        }
+        done = liftoff_run(day, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [job] = fake.jobs.values()
+    assert (job.connection_id, job.status, job.rows) == (
+        "conn-crm-e2e",
+        "succeeded",
+        len(api_sales(sales_api, day)),
+    )
+    expected = expected_gold(sales_api, [day])
+    with warehouse.connect() as conn:
+        daily = {
+            r[0]: tuple(r[1:])
+            for r in conn.execute(
+                "select sale_date, sales, units, revenue, active_sellers from gold.gold_sales_daily"
+            )
+        }
+        assert daily == expected["daily"]
+        assert conn.execute("select status from audit.batches").fetchone()[0] == "archived"

@@ -19,12 +19,17 @@ def free_port() -> int:
 
 
 class BackgroundApi:
-    """The demo API on a free loopback port, for the length of a ``with`` block."""
+    """The demo API (or another ASGI ``app``) on a free loopback port, for a ``with`` block."""
 
-    def __init__(self, settings: SalesApiSettings | None = None) -> None:
+    def __init__(
+        self, settings: SalesApiSettings | None = None, *, app=None, health_path: str = "/health"
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning")
+        self.health_path = health_path
+        config = uvicorn.Config(
+            app or create_app(settings), host="127.0.0.1", port=self.port, log_level="warning"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -33,11 +38,11 @@ class BackgroundApi:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}{self.health_path}", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.05)
-        raise RuntimeError(f"the demo API did not start on {self.url}")
+        raise RuntimeError(f"the API did not start on {self.url}")
 
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
