@@ -39,12 +39,22 @@ class Interval:
 
 @dataclass(frozen=True)
 class Batch:
-    """The landed rows of ``source.stream`` whose cursor falls in ``interval``."""
+    """The landed rows of ``source.stream`` for one run's ``interval``.
+
+    With a ``cursor_field`` (incremental streams): the rows whose cursor falls in the
+    interval. Without (full-refresh reference streams): the whole snapshot the run landed.
+    """
 
     source: str
     stream: str
-    cursor_field: str
+    cursor_field: str | None
     interval: Interval
+
+    @classmethod
+    def of(cls, source: str, stream: str, config, interval: Interval) -> Batch:
+        """The batch of a configured stream (a ``liftoff.config.StreamConfig``)."""
+        cursor = config.cursor_field if config.sync == "incremental" else None
+        return cls(source, stream, cursor, interval)
 
     @property
     def batch_id(self) -> str:
@@ -57,7 +67,9 @@ class Batch:
             sql.Identifier(landing_schema(self.source)), sql.Identifier(self.stream)
         )
 
-    def where(self, alias: str | None = None) -> sql.Composed:
+    def where(self, alias: str | None = None) -> sql.Composable:
+        if self.cursor_field is None:
+            return sql.SQL("true")
         cursor = sql.Identifier(*([alias] if alias else []), self.cursor_field)
         return sql.SQL("{c}::timestamptz >= {s} and {c}::timestamptz < {e}").format(
             c=cursor, s=sql.Literal(self.interval.start), e=sql.Literal(self.interval.end)

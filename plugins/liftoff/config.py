@@ -57,14 +57,25 @@ class Settings(BaseSettings):
 
 
 class StreamConfig(BaseModel):
-    """One stream of a source: its contract, cursor and reject threshold."""
+    """One stream of a source: how it syncs, its contract, cursor and reject threshold.
+
+    ``incremental``: a run's batch is the rows whose cursor falls in its interval.
+    ``full_refresh`` (reference data): each run lands a whole snapshot, which is its batch.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
+    sync: Literal["incremental", "full_refresh"] = "incremental"
     contract: str
-    cursor_field: str
+    cursor_field: str | None = None
     primary_key: str
     max_reject_ratio: float = Field(0.05, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _incremental_needs_a_cursor(self) -> StreamConfig:
+        if self.sync == "incremental" and not self.cursor_field:
+            raise ValueError("an incremental stream needs a cursor_field")
+        return self
 
 
 class SourceRuntimeConfig(BaseModel):

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 def batches_of(name: str, source: SourceConfig, interval: Interval) -> list[Batch]:
-    return [Batch(name, stream, cfg.cursor_field, interval) for stream, cfg in source.streams.items()]
+    return [Batch.of(name, stream, cfg, interval) for stream, cfg in source.streams.items()]
 
 
 def ingest(

@@ -1,4 +1,4 @@
-"""Build a landing table in Airbyte's raw layout, as PyAirbyte or an Airbyte server would."""
+"""Build landing tables in Airbyte's raw layout, as PyAirbyte or an Airbyte server would."""
 
 from __future__ import annotations
 
@@ -6,31 +6,35 @@ import json
 import uuid
 
 import psycopg
+from psycopg import sql
 
 from liftoff.warehouse.bootstrap import bootstrap
 
 SALE_COLUMNS = ("sale_id", "seller_email", "product", "quantity", "amount", "sold_at", "updated_at")
+AIRBYTE_COLUMNS = ("_airbyte_raw_id", "_airbyte_extracted_at", "_airbyte_meta")
+
+
+def land(
+    conn: psycopg.Connection,
+    stream: str,
+    rows: list[dict],
+    columns: tuple[str, ...] | None = None,
+    source: str = "crm",
+) -> None:
+    """Append ``rows`` to ``raw_<source>.<stream>`` (created if missing, text columns)."""
+    bootstrap(conn, [source])
+    columns = columns or tuple(dict.fromkeys(key for row in rows for key in row))
+    table = sql.Identifier(f"raw_{source}", stream)
+    definitions = [sql.SQL("{} varchar").format(sql.Identifier(c)) for c in columns]
+    definitions += [sql.SQL("_airbyte_raw_id varchar, _airbyte_extracted_at timestamp, _airbyte_meta json")]
+    conn.execute(sql.SQL("create table if not exists {} ({})").format(table, sql.SQL(", ").join(definitions)))
+    names = sql.SQL(", ").join(sql.Identifier(c) for c in (*columns, *AIRBYTE_COLUMNS))
+    with conn.cursor().copy(sql.SQL("copy {} ({}) from stdin").format(table, names)) as copy:
+        for row in rows:
+            values = [None if row.get(c) is None else str(row[c]) for c in columns]
+            copy.write_row((*values, str(uuid.uuid4()), "2026-11-21 01:00:00", json.dumps({})))
+    conn.commit()
 
 
 def land_sales(conn: psycopg.Connection, rows: list[dict], source: str = "crm") -> None:
-    bootstrap(conn, [source])
-    conn.execute(
-        f"""create table if not exists raw_{source}.sales (
-            sale_id varchar, seller_email varchar, product varchar, quantity numeric(38, 9),
-            amount varchar, sold_at varchar, updated_at varchar,
-            _airbyte_raw_id varchar, _airbyte_extracted_at timestamp, _airbyte_meta json)"""
-    )
-    with conn.cursor().copy(
-        f"copy raw_{source}.sales ({', '.join(SALE_COLUMNS)}, _airbyte_raw_id, _airbyte_extracted_at,"
-        " _airbyte_meta) from stdin"
-    ) as copy:
-        for row in rows:
-            copy.write_row(
-                (
-                    *(row.get(c) for c in SALE_COLUMNS),
-                    str(uuid.uuid4()),
-                    "2026-11-21 01:00:00",
-                    json.dumps({}),
-                )
-            )
-    conn.commit()
+    land(conn, "sales", rows, SALE_COLUMNS, source)

@@ -39,7 +39,7 @@ def test_sync_lands_the_window_in_airbyte_layout_and_rerun_replaces(
     monkeypatch.setenv("LIFTOFF_API_URL", sales_api)
     # page size 500 in the manifest and ~50 rows a day: two days prove the window, not pagination
     landed = sync_interval("crm", crm, INTERVAL, warehouse, settings_for(liftoff_home))
-    assert landed == {"sales": api_count(sales_api, DAY)}
+    assert landed == {"sales": api_count(sales_api, DAY), "sellers": 8, "products": 10}
     with warehouse.connect() as conn:
         columns = {
             r[0]
@@ -61,7 +61,11 @@ def test_sync_lands_the_window_in_airbyte_layout_and_rerun_replaces(
         assert again == landed, "a rerun of a day re-syncs exactly that day"
         total = conn.execute("select count(*) from raw_crm.sales").fetchone()[0]
         assert total == api_count(sales_api, DAY) + api_count(sales_api, date(2026, 11, 21))
-        batch = Batch("crm", "sales", "updated_at", INTERVAL)
+        snapshots = conn.execute(
+            "select (select count(*) from raw_crm.sellers), (select count(*) from raw_crm.products)"
+        )
+        assert snapshots.fetchone() == (8, 10), "reference snapshots are replaced, not appended"
+        batch = Batch.of("crm", "sales", crm.streams["sales"], INTERVAL)
         assert batch.count(conn) == landed["sales"]
 
 

@@ -141,14 +141,14 @@ def test_two_days_then_a_rerun(warehouse: WarehouseTarget, sales_api: str, lifto
                 }
                 assert got == expected["by"][(key, as_of)], (table, as_of)
         statuses = conn.execute(
-            "select batch_id, landed, accepted, status from audit.batches order by 1"
+            "select batch_id, landed, accepted, status from audit.batches where stream = 'sales' order by 1"
         ).fetchall()
         assert [(s[0], s[3]) for s in statuses] == [
             ("crm.sales.20261119T0000", "archived"),
             ("crm.sales.20261120T0000", "archived"),
         ]
         assert all(s[1] == s[2] > 0 for s in statuses)
-    archived = liftoff_home / "archive" / "raw" / "crm" / "sales" / f"dt={DAY_2}" / "part-0000.jsonl.gz"
+    archived = liftoff_home / "archive" / "raw" / "crm" / "sales" / f"dt={DAY_2}" / "part-0000.jsonl.zst"
     assert archived.is_file()
 
     before = table_hashes(warehouse)
@@ -181,7 +181,7 @@ def test_dirty_day_quarantines_exactly_what_the_api_injected(
         quarantined = [r[0] for r in conn.execute("select row_data->>'sale_id' from audit.quarantine")]
         assert sorted(quarantined) == sorted(expected)
         landed, accepted, rejected = conn.execute(
-            "select landed, accepted, rejected from audit.batches"
+            "select landed, accepted, rejected from audit.batches where stream = 'sales'"
         ).fetchone()
         assert landed == accepted + rejected and rejected == len(expected)
         assert conn.execute("select count(*) from bronze.bronze_crm_sales").fetchone()[0] == accepted
@@ -205,7 +205,8 @@ def test_day_over_the_reject_threshold_stops_before_transform(
     assert done.returncode == 1
     assert "threshold is 10.0%" in done.stderr and "top errors:" in done.stderr
     with warehouse.connect() as conn:
-        assert conn.execute("select status from audit.batches").fetchone()[0] == "rejected"
+        status = conn.execute("select status from audit.batches where stream = 'sales'").fetchone()[0]
+        assert status == "rejected"
         layers = conn.execute(
             "select count(*) from information_schema.tables"
             " where table_schema in ('bronze', 'silver', 'gold')"
@@ -230,7 +231,7 @@ def test_disaster_recovery_from_the_minio_archive(
     assert done.returncode == 0, done.stdout + done.stderr
     before = table_hashes(warehouse)
     with warehouse.connect() as conn:
-        key = conn.execute("select archive_key from audit.batches").fetchone()[0]
+        key = conn.execute("select archive_key from audit.batches where stream = 'sales'").fetchone()[0]
         conn.execute("truncate raw_crm.sales")
         conn.commit()
     assert key.endswith(".jsonl.zst") and not (liftoff_home / "archive").exists(), "archived to MinIO only"
@@ -265,14 +266,18 @@ def test_server_mode_through_a_stand_in_airbyte(
 
     from sales_api.server import BackgroundApi
     from tests.airbyte_api import FakeAirbyte, Script
-    from tests.integration.landing import land_sales
+    from tests.integration.landing import land, land_sales
 
     day = DAY_1
 
     def destination_lands_the_day() -> int:
+        """What the Airbyte connection's destination does: every stream of the CRM into raw_crm."""
         rows = api_sales(sales_api, day)
         with warehouse.connect() as conn:
             land_sales(conn, rows)
+            for stream in ("sellers", "products"):
+                conn.execute(f"drop table if exists raw_crm.{stream}")  # full refresh: replaced
+                land(conn, stream, httpx.get(f"{sales_api}/{stream}").json()["data"])
         return len(rows)
 
     fake = FakeAirbyte(client_id=f"liftoff-{uuid.uuid4().hex[:8]}")
@@ -310,4 +315,5 @@ def test_server_mode_through_a_stand_in_airbyte(
             )
         }
         assert daily == expected["daily"]
-        assert conn.execute("select status from audit.batches").fetchone()[0] == "archived"
+        statuses = {r[0]: r[1] for r in conn.execute("select stream, status from audit.batches")}
+        assert statuses == {"sales": "archived", "sellers": "archived", "products": "archived"}

@@ -53,16 +53,28 @@ def sync_interval(
     python = settings.airbyte_python
     if not python.exists():
         raise ConfigError(f"PyAirbyte virtualenv not found at {python}: run `make venv-airbyte`")
-    batches = [Batch(name, stream, cfg.cursor_field, interval) for stream, cfg in source.streams.items()]
+    batches = [Batch.of(name, stream, cfg, interval) for stream, cfg in source.streams.items()]
+    incremental = [b.stream for b in batches if b.cursor_field is not None]
+    snapshots = [b.stream for b in batches if b.cursor_field is None]
     with target.connect() as conn:
         for batch in batches:
-            batch.delete_landed(conn)
+            if batch.cursor_field is not None:  # a snapshot is replaced by the sync itself
+                batch.delete_landed(conn)
         conn.commit()
     request = {
         "name": f"source-liftoff-{name}",
         "manifest": str(source.manifest_path),
         "config": connector_config(source, interval),
-        "streams": list(source.streams),
+        # incremental streams: the window appended (after the delete above); reference
+        # streams: the whole snapshot, replacing the last one
+        "reads": [
+            r
+            for r in (
+                {"streams": incremental, "write_strategy": "append"},
+                {"streams": snapshots, "write_strategy": "replace"},
+            )
+            if r["streams"]
+        ],
         "cache_dir": str(settings.home / "pyairbyte" / "cache"),
         "postgres": {
             "host": target.host,

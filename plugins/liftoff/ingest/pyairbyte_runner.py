@@ -4,8 +4,8 @@ This file runs inside PyAirbyte's own virtualenv (``.venv-airbyte``), whose pins
 with Airflow's, so it imports nothing from ``liftoff``: only the standard library and
 ``airbyte``. It reads one JSON request on stdin and prints one JSON result line:
 
-    request: {"name", "manifest", "config", "streams", "postgres": {host, port, database,
-              username, password, schema}}
+    request: {"name", "manifest", "config", "reads": [{"streams", "write_strategy"}, ...],
+              "postgres": {host, port, database, username, password, schema}}
     result:  {"ok": true, "records": N}  or  {"ok": false, "error": "..."}
 
 The request's config carries the sync window (start_date/end_date); the read is a
@@ -39,13 +39,18 @@ def run(request: dict) -> dict:
         cache_dir=Path(request.get("cache_dir") or ".liftoff/pyairbyte"),
     )
     source = ab.get_source(
-        request["name"],
-        config=request["config"],
-        source_manifest=Path(request["manifest"]),
-        streams=request["streams"],
+        request["name"], config=request["config"], source_manifest=Path(request["manifest"])
     )
-    result = source.read(cache=cache, write_strategy="append", force_full_refresh=True)
-    return {"ok": True, "records": int(result.processed_records)}
+    records = 0
+    for read in request["reads"]:
+        result = source.read(
+            cache=cache,
+            streams=read["streams"],
+            write_strategy=read["write_strategy"],
+            force_full_refresh=True,
+        )
+        records += int(result.processed_records)
+    return {"ok": True, "records": records}
 
 
 def one_line(exc: BaseException) -> str:
