@@ -85,6 +85,7 @@ class SourceRuntimeConfig(BaseModel):
 
     base_url_env: str
     api_key_env: str | None = None
+    page_size: int | None = Field(None, ge=1, le=1000)  # records per page; the connector's default if unset
 
 
 class AirbyteServerConfig(BaseModel):

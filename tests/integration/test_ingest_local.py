@@ -89,3 +89,36 @@ def test_api_down_is_a_one_line_ingest_error(
     with pytest.raises(IngestError, match="sync of crm for 2026-11-20 failed") as info:
         sync_interval("crm", crm, INTERVAL, warehouse, settings_for(liftoff_home), timeout_seconds=300)
     assert "\n" not in str(info.value)
+
+
+def test_pagination_follows_every_page(
+    warehouse: WarehouseTarget, api_server_factory, liftoff_home: Path, crm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = api_server_factory()
+    monkeypatch.setenv("LIFTOFF_API_URL", server.url)
+    small_pages = crm.model_copy(update={"config": crm.config.model_copy(update={"page_size": 7})})
+    landed = sync_interval("crm", small_pages, INTERVAL, warehouse, settings_for(liftoff_home))
+    total = api_count(server.url, DAY)
+    assert landed["sales"] == total
+    requests = httpx.get(f"{server.url}/_stats").json()["sales_requests"] - 1  # less api_count's own
+    assert requests >= -(-total // 7), f"{total} rows at 7 a page need {-(-total // 7)} pages, saw {requests}"
+
+
+def test_a_new_upstream_field_lands_without_losing_data(
+    warehouse: WarehouseTarget, api_server_factory, liftoff_home: Path, crm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CRM grows `channel`, which the connector does not declare: it is kept, in _record."""
+    old, new = api_server_factory(), api_server_factory(with_channel=True)
+    monkeypatch.setenv("LIFTOFF_API_URL", old.url)
+    sync_interval("crm", crm, Interval.for_day(date(2026, 11, 19)), warehouse, settings_for(liftoff_home))
+    monkeypatch.setenv("LIFTOFF_API_URL", new.url)
+    sync_interval("crm", crm, INTERVAL, warehouse, settings_for(liftoff_home))
+    with warehouse.connect() as conn:
+        channels = dict(
+            conn.execute(
+                "select left(updated_at, 10), count(_record->>'channel') from raw_crm.sales group by 1"
+            ).fetchall()
+        )
+        assert channels == {"2026-11-19": 0, "2026-11-20": api_count(new.url, DAY)}
+        kinds = {r[0] for r in conn.execute("select distinct _record->>'channel' from raw_crm.sales")}
+        assert kinds - {None} <= {"web", "phone", "partner"} and len(kinds - {None}) >= 2

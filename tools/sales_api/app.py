@@ -38,6 +38,7 @@ class SalesApiSettings(BaseSettings):
     seed: int = 42
     dirty_fraction: float = Field(0.0, ge=0.0, le=1.0)
     api_key: str | None = None
+    with_channel: bool = False  # the CRM grows a field the connector does not declare
 
 
 class FaultPlan(BaseModel):
@@ -85,6 +86,7 @@ def create_app(settings: SalesApiSettings | None = None) -> FastAPI:
     app = FastAPI(title="LiftOff demo CRM", version="1.0.0")
     app.state.settings = settings
     app.state.faults = faults
+    app.state.sales_requests = 0
 
     def check_access(x_api_key: Annotated[str | None, Header()] = None) -> None:
         if settings.api_key and x_api_key != settings.api_key:
@@ -109,7 +111,14 @@ def create_app(settings: SalesApiSettings | None = None) -> FastAPI:
         end = _parse_cursor("updated_until", updated_until)
         if end < start:
             raise HTTPException(422, "updated_until is before updated_since")
-        rows = sales_between(start, end, seed=settings.seed, dirty_fraction=settings.dirty_fraction)
+        rows = sales_between(
+            start,
+            end,
+            seed=settings.seed,
+            dirty_fraction=settings.dirty_fraction,
+            with_channel=settings.with_channel,
+        )
+        app.state.sales_requests += 1
         return _page(rows, page, page_size)
 
     @app.get("/sellers", dependencies=[Depends(check_access)])
@@ -136,6 +145,10 @@ def create_app(settings: SalesApiSettings | None = None) -> FastAPI:
     @app.get("/_faults")
     def get_faults() -> dict:
         return {"served": faults.served}
+
+    @app.get("/_stats")
+    def stats() -> dict:
+        return {"sales_requests": app.state.sales_requests}
 
     @app.exception_handler(HTTPException)
     def http_error(_: Request, exc: HTTPException) -> JSONResponse:

@@ -95,8 +95,16 @@ def _make_dirty(rng: random.Random, sale: dict, kind: str) -> dict | None:
     return None
 
 
-def sales_for_day(day: date, *, seed: int = 42, dirty_fraction: float = 0.0) -> DayData:
-    """Generate the sales whose ``updated_at`` falls on ``day`` (UTC)."""
+CHANNELS = ("web", "phone", "partner")
+
+
+def sales_for_day(
+    day: date, *, seed: int = 42, dirty_fraction: float = 0.0, with_channel: bool = False
+) -> DayData:
+    """Generate the sales whose ``updated_at`` falls on ``day`` (UTC).
+
+    ``with_channel``: the CRM has grown a field (``channel``) its connector does not declare.
+    """
     rng = random.Random(f"{seed}:{day.isoformat()}")
     count = 40 + rng.randrange(0, 21)
     sales: list[dict] = []
@@ -113,6 +121,10 @@ def sales_for_day(day: date, *, seed: int = 42, dirty_fraction: float = 0.0) -> 
             dirty.append({"sale_id": sale["sale_id"], "kind": kind})
             if extra is not None:
                 sales.append(extra)
+    if with_channel:  # its own random stream: the other fields stay the same
+        channel_rng = random.Random(f"{seed}:{day.isoformat()}:channel")
+        for sale in sales:
+            sale["channel"] = channel_rng.choice(CHANNELS)
     sales.sort(key=lambda row: (row["updated_at"], row["sale_id"]))
     return DayData(day=day, sales=sales, dirty=dirty)
 
@@ -124,13 +136,15 @@ def parse_timestamp(value: str) -> datetime:
 
 
 def sales_between(
-    start: datetime, end: datetime, *, seed: int = 42, dirty_fraction: float = 0.0
+    start: datetime, end: datetime, *, seed: int = 42, dirty_fraction: float = 0.0, with_channel: bool = False
 ) -> list[dict]:
     """Sales with ``start <= updated_at <= end`` (both inclusive, second precision)."""
     rows: list[dict] = []
     day = start.date()
     while day <= end.date():
-        for sale in sales_for_day(day, seed=seed, dirty_fraction=dirty_fraction).sales:
+        for sale in sales_for_day(
+            day, seed=seed, dirty_fraction=dirty_fraction, with_channel=with_channel
+        ).sales:
             if start <= parse_timestamp(sale["updated_at"]) <= end:
                 rows.append(sale)
         day += timedelta(days=1)

@@ -35,6 +35,8 @@ def connector_config(source: SourceConfig, interval: Interval, env: dict[str, st
         "start_date": interval.start.strftime(AIRBYTE_TIME_FORMAT),
         "end_date": interval.end.strftime(AIRBYTE_TIME_FORMAT),
     }
+    if source.config.page_size:
+        config["page_size"] = source.config.page_size
     if source.config.api_key_env and env.get(source.config.api_key_env):
         config["api_key"] = env[source.config.api_key_env]
     return config
