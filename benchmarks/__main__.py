@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import bench_archive, bench_dag_parse, bench_daily_run, bench_validation
+from benchmarks import bench_archive, bench_dag_parse, bench_daily_run, bench_landing, bench_validation
 from liftoff.config import disable_telemetry
 
 BENCHMARKS = {
@@ -12,6 +12,7 @@ BENCHMARKS = {
     "daily_run": bench_daily_run.run,
     "validation_1m": bench_validation.run,
     "archive_1m": bench_archive.run,
+    "landing_1m": bench_landing.run,
 }
 
 

@@ -39,6 +39,7 @@ class SalesApiSettings(BaseSettings):
     dirty_fraction: float = Field(0.0, ge=0.0, le=1.0)
     api_key: str | None = None
     with_channel: bool = False  # the CRM grows a field the connector does not declare
+    rows_per_day: int | None = Field(None, ge=1)  # a fixed daily volume, for benchmarks
 
 
 class FaultPlan(BaseModel):
@@ -117,6 +118,7 @@ def create_app(settings: SalesApiSettings | None = None) -> FastAPI:
             seed=settings.seed,
             dirty_fraction=settings.dirty_fraction,
             with_channel=settings.with_channel,
+            rows_per_day=settings.rows_per_day,
         )
         app.state.sales_requests += 1
         return _page(rows, page, page_size)

@@ -1,0 +1,83 @@
+"""Local landing throughput: 1,000,000 sales through PyAirbyte vs PostgreSQL COPY of the same rows.
+
+Subject: `sync_interval` (the declarative manifest run by PyAirbyte in its own
+virtualenv, 1,000 rows a page) over a window of days whose rows add up to the total,
+into an empty landing table. Baseline in the same run: COPY of the very same rows from a
+CSV file into a table with the same columns (the floor for loading them).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from benchmarks.harness import Result, pg_server, scratch_database
+from liftoff.batch import Interval
+from liftoff.config import Settings, load_sources
+from liftoff.ingest.local import sync_interval
+from sales_api.app import SalesApiSettings
+from sales_api.server import BackgroundApi
+
+ROWS_PER_DAY = 20_000
+FIRST_DAY = date(2026, 1, 1)
+COLUMNS = "sale_id, seller_email, product, quantity, amount, sold_at, updated_at"
+
+
+def run(rows: int = 1_000_000) -> Result:
+    days = max(1, rows // ROWS_PER_DAY)
+    window = Interval(
+        Interval.for_day(FIRST_DAY).start, Interval.for_day(FIRST_DAY + timedelta(days=days)).start
+    )
+    source = load_sources()["crm"]
+    sales_only = source.model_copy(
+        update={
+            "streams": {"sales": source.streams["sales"]},
+            "config": source.config.model_copy(update={"page_size": 1000}),
+        }
+    )
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        pg_server(Path(tmp)) as server,
+        scratch_database(server) as target,
+        BackgroundApi(SalesApiSettings(rows_per_day=ROWS_PER_DAY)) as api,
+    ):
+        os.environ["LIFTOFF_API_URL"] = api.url  # the source's base_url_env
+        started = time.perf_counter()
+        landed = sync_interval(
+            "crm", sales_only, window, target, Settings(home=Path(tmp) / "home"), timeout_seconds=3600
+        )["sales"]
+        pyairbyte = time.perf_counter() - started
+
+        csv_path = Path(tmp) / "sales.csv"
+        with target.connect() as conn:
+            with (
+                csv_path.open("wb") as out,
+                conn.cursor().copy(
+                    f"copy (select {COLUMNS} from raw_crm.sales) to stdout (format csv)"
+                ) as copy,
+            ):
+                for chunk in copy:
+                    out.write(chunk)
+            conn.execute(f"create table copy_target as select {COLUMNS} from raw_crm.sales limit 0")
+            conn.commit()
+            started = time.perf_counter()
+            with (
+                conn.cursor().copy(f"copy copy_target ({COLUMNS}) from stdin (format csv)") as copy,
+                csv_path.open("rb") as source_file,
+            ):
+                while block := source_file.read(1 << 20):
+                    copy.write(block)
+            conn.commit()
+            baseline = time.perf_counter() - started
+            copied = conn.execute("select count(*) from copy_target").fetchone()[0]
+    notes = {
+        "rows": landed,
+        "days": days,
+        "copied": copied,
+        "pyairbyte_rows_per_s": round(landed / pyairbyte),
+        "copy_rows_per_s": round(copied / baseline),
+    }
+    return Result("landing_1m", "pyairbyte_sync", "postgres_copy_csv", [pyairbyte], [baseline], notes)
