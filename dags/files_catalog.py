@@ -10,11 +10,10 @@ reason in the catalog and stay in the inbox. See `docs/archive.md`. Owner: data 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from airflow.sdk import DAG, CronTriggerTimetable, task
 
 from liftoff.config import disable_telemetry
+from liftoff.dag_defaults import DEFAULT_ARGS, START_DATE
 
 disable_telemetry()
 
@@ -22,15 +21,10 @@ with DAG(
     dag_id="files_catalog",
     description="Catalog the files dropped under inbox/ in the archive.",
     schedule=CronTriggerTimetable("@hourly", timezone="UTC"),  # a sweep, not a data interval
-    start_date=datetime(2026, 1, 1, tzinfo=UTC),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
-    default_args={
-        "owner": "data-platform",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=1),
-        "retry_exponential_backoff": True,
-    },
+    default_args=DEFAULT_ARGS,
     tags=["liftoff", "archive", "files"],
     doc_md=__doc__,
 ) as dag:

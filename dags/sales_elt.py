@@ -14,11 +14,12 @@ Runbook: `docs/runbook.md`. Owner: data platform.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from airflow.sdk import DAG, CronDataIntervalTimetable
 
 from liftoff.config import disable_telemetry, load_sources
+from liftoff.dag_defaults import DEFAULT_ARGS, START_DATE
 from liftoff.pipeline import source_task_group
 from liftoff.transform.task_groups import dbt_layer
 
@@ -29,16 +30,10 @@ with DAG(
     description="Daily sales ELT: Airbyte sync, contract gate, raw archive, dbt bronze/silver/gold.",
     # A data-interval timetable: a cron string alone gives runs with start == end in Airflow 3.
     schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
-    start_date=datetime(2026, 1, 1, tzinfo=UTC),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
-    default_args={
-        "owner": "data-platform",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=1),
-        "retry_exponential_backoff": True,
-        "execution_timeout": timedelta(hours=1),
-    },
+    default_args={**DEFAULT_ARGS, "execution_timeout": timedelta(hours=1)},
     tags=["liftoff", "sales", "elt"],
     doc_md=__doc__,
 ) as dag:

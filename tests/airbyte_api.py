@@ -15,6 +15,7 @@ successive polls) and what a successful sync lands (a callback, as the destinati
 from __future__ import annotations
 
 import itertools
+import json
 import secrets
 import threading
 from collections.abc import Callable
@@ -129,6 +130,17 @@ class FakeAirbyte:
                 return job.response()
 
         return api
+
+    def airflow_connection(self, server_url: str) -> str:
+        """``AIRFLOW_CONN_AIRBYTE`` for this stand-in served at ``server_url``."""
+        return json.dumps(
+            {
+                "conn_type": "airbyte",
+                "host": f"{server_url}/v1",
+                "login": self.client_id,
+                "password": self.client_secret,
+            }
+        )
 
     def _job(self, job_id: int) -> Job:
         if job_id not in self.jobs:

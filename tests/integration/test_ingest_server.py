@@ -21,13 +21,7 @@ def airbyte(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAirbyte]:
     # The SDK caches OAuth sessions process-wide by client id and secret: one client per server.
     fake = FakeAirbyte(client_id=f"liftoff-{uuid.uuid4().hex[:8]}")
     with BackgroundApi(app=fake.app(), health_path="/v1/health") as server:
-        connection = {
-            "conn_type": "airbyte",
-            "host": f"{server.url}/v1",
-            "login": fake.client_id,
-            "password": fake.client_secret,
-        }
-        monkeypatch.setenv("AIRFLOW_CONN_AIRBYTE", json.dumps(connection))
+        monkeypatch.setenv("AIRFLOW_CONN_AIRBYTE", fake.airflow_connection(server.url))
         yield fake
 
 

@@ -261,7 +261,6 @@ def test_server_mode_through_a_stand_in_airbyte(
     warehouse: WarehouseTarget, sales_api: str, liftoff_home: Path
 ) -> None:
     """LIFTOFF_INGEST_MODE=airbyte: the DAG triggers the Airbyte job; its destination lands the rows."""
-    import json
     import uuid
 
     from sales_api.server import BackgroundApi
@@ -283,12 +282,6 @@ def test_server_mode_through_a_stand_in_airbyte(
     fake = FakeAirbyte(client_id=f"liftoff-{uuid.uuid4().hex[:8]}")
     fake.scripts["conn-crm-e2e"] = Script(["succeeded"], land=destination_lands_the_day)
     with BackgroundApi(app=fake.app(), health_path="/v1/health") as airbyte:
-        connection = {
-            "conn_type": "airbyte",
-            "host": f"{airbyte.url}/v1",
-            "login": fake.client_id,
-            "password": fake.client_secret,
-        }
         env = {
             **os.environ,
             "LIFTOFF_WAREHOUSE_URL": warehouse.url,
@@ -296,7 +289,7 @@ def test_server_mode_through_a_stand_in_airbyte(
             "LIFTOFF_HOME": str(liftoff_home),
             "LIFTOFF_INGEST_MODE": "airbyte",
             "LIFTOFF_AIRBYTE_CRM_CONNECTION_ID": "conn-crm-e2e",
-            "AIRFLOW_CONN_AIRBYTE": json.dumps(connection),
+            "AIRFLOW_CONN_AIRBYTE": fake.airflow_connection(airbyte.url),
         }
         done = liftoff_run(day, env)
     assert done.returncode == 0, done.stdout + done.stderr
