@@ -35,7 +35,10 @@ def ingest(
     target: WarehouseTarget,
     settings: Settings | None = None,
 ) -> dict[str, int]:
-    """Land the interval of every stream of ``source`` in ``raw_<name>``."""
+    """Local mode (PyAirbyte): land the run's batch of every stream of ``source`` in ``raw_<name>``.
+
+    Server mode has no such function: the task is an ``AirbyteSyncOperator`` (source_task_group).
+    """
     settings = settings or get_settings()
     with target.connect() as conn:
         bootstrap(conn, [name])
