@@ -56,16 +56,19 @@ class Batch:
         cursor = config.cursor_field if config.sync == "incremental" else None
         return cls(source, stream, cursor, interval)
 
+    @classmethod
+    def all_of(cls, name: str, source, interval: Interval) -> list[Batch]:
+        """The batches of every stream of a configured source (a ``liftoff.config.SourceConfig``)."""
+        return [cls.of(name, stream, config, interval) for stream, config in source.streams.items()]
+
     @property
     def batch_id(self) -> str:
         """Deterministic per source, stream and interval: a rerun replaces, never duplicates."""
         return f"{self.source}.{self.stream}.{self.interval.start.astimezone(UTC):%Y%m%dT%H%M}"
 
     @property
-    def table(self) -> sql.Composed:
-        return sql.SQL("{}.{}").format(
-            sql.Identifier(landing_schema(self.source)), sql.Identifier(self.stream)
-        )
+    def table(self) -> sql.Identifier:
+        return sql.Identifier(landing_schema(self.source), self.stream)
 
     def where(self, alias: str | None = None) -> sql.Composable:
         if self.cursor_field is None:
@@ -109,12 +112,14 @@ class Batch:
         if data_only:
             columns = self.data_columns(conn)
             data = sql.SQL(", ").join(sql.SQL("landed.{}").format(sql.Identifier(c)) for c in columns)
-            content = sql.SQL("cross join lateral (select {}) as content").format(data)
+            query = sql.SQL(
+                "select landed._airbyte_raw_id, row_to_json(content)::text from {} as landed"
+                " cross join lateral (select {}) as content where {}"
+            ).format(self.table, data, self.where("landed"))
         else:
-            content = sql.SQL("cross join lateral (select landed.*) as content")
-        query = sql.SQL(
-            "select landed._airbyte_raw_id, row_to_json(content)::text from {} as landed {} where {}"
-        ).format(self.table, content, self.where("landed"))
+            query = sql.SQL(
+                "select _airbyte_raw_id, row_to_json(landed)::text from {} as landed where {}"
+            ).format(self.table, self.where())
         with conn.cursor(name=f"batch_{self.source}_{self.stream}") as cur:
             cur.itersize = chunk_size
             cur.execute(query)

@@ -298,8 +298,7 @@ def quarantine_replay(
         f"{result.moved} moved into the batch, {result.still_rejected} still rejected"
     )
     if result.moved:
-        day = datetime.strptime(batch.rsplit(".", 1)[-1][:8], "%Y%m%d").date()
-        console.print(f"rebuild the layers for that day: liftoff run --date {day}")
+        console.print(f"rebuild the layers for that day: liftoff run --date {result.day}")
 
 
 @archive_app.command("catalog")

@@ -24,10 +24,6 @@ from liftoff_contracts import get_contract
 log = logging.getLogger(__name__)
 
 
-def batches_of(name: str, source: SourceConfig, interval: Interval) -> list[Batch]:
-    return [Batch.of(name, stream, cfg, interval) for stream, cfg in source.streams.items()]
-
-
 def ingest(
     name: str,
     source: SourceConfig,
@@ -40,8 +36,6 @@ def ingest(
     Server mode has no such function: the task is an ``AirbyteSyncOperator`` (source_task_group).
     """
     settings = settings or get_settings()
-    with target.connect() as conn:
-        bootstrap(conn, [name])
     landed = sync_interval(name, source, interval, target, settings)
     log.info("landed %s for %s: %s", name, interval.day, landed)
     return landed
@@ -54,7 +48,7 @@ def validate(
     results = {}
     with target.connect() as conn:
         bootstrap(conn, [name])
-        for batch in batches_of(name, source, interval):
+        for batch in Batch.all_of(name, source, interval):
             stream = source.streams[batch.stream]
             result = validate_batch(
                 conn,
@@ -85,7 +79,7 @@ def archive(
     store = store or store_from_settings()
     keys = {}
     with target.connect() as conn:
-        for batch in batches_of(name, source, interval):
+        for batch in Batch.all_of(name, source, interval):
             archived = archive_batch(conn, batch, store, run_id=run_id)
             log.info("archived %s rows of %s to %s in %s", archived.rows, batch.batch_id, archived.key, store)
             keys[batch.stream] = archived.key

@@ -28,7 +28,7 @@ def warehouse(settings: Settings) -> Iterator[WarehouseTarget]:
         yield target
         return
     embedded = EmbeddedPostgres(settings.home / "warehouse", port=settings.embedded_pg_port)
-    was_running = embedded.is_running() if (embedded.pgdata / "PG_VERSION").exists() else False
+    was_running = embedded.is_running()
     target = embedded.start()
     try:
         yield target

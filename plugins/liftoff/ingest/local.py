@@ -54,8 +54,8 @@ def sync_interval(
     """Sync ``interval`` of every stream of ``source``; return the rows landed per stream."""
     python = settings.airbyte_python
     if not python.exists():
-        raise ConfigError(f"PyAirbyte virtualenv not found at {python}: run `make venv-airbyte`")
-    batches = [Batch.of(name, stream, cfg, interval) for stream, cfg in source.streams.items()]
+        raise ConfigError(f"PyAirbyte virtualenv not found at {python}: run `make install`")
+    batches = Batch.all_of(name, source, interval)
     incremental = [b.stream for b in batches if b.cursor_field is not None]
     snapshots = [b.stream for b in batches if b.cursor_field is None]
     with target.connect() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date
 
 import psycopg
 from psycopg.rows import dict_row
@@ -23,6 +24,7 @@ class ReplayResult:
     moved: int
     still_rejected: int
     contract_version: str
+    day: date
 
 
 def list_quarantine(conn: psycopg.Connection, batch_id: str | None = None, limit: int = 50) -> list[dict]:
@@ -51,11 +53,12 @@ def replay_batch(conn: psycopg.Connection, batch_id: str) -> ReplayResult:
     """
     with conn.transaction():
         batch = conn.execute(
-            "select contract, interval_end from audit.batches where batch_id = %s for update", (batch_id,)
+            "select contract, interval_start, interval_end from audit.batches where batch_id = %s for update",
+            (batch_id,),
         ).fetchone()
         if batch is None:
             raise UnknownBatch(f"no batch {batch_id!r} in audit.batches")
-        contract_name, interval_end = batch
+        contract_name, interval_start, interval_end = batch
         contract = {model.__name__: model for model in CONTRACTS.values()}[contract_name]
         rows = conn.execute(
             "select airbyte_raw_id, row_data from audit.quarantine where batch_id = %s"
@@ -82,4 +85,6 @@ def replay_batch(conn: psycopg.Connection, batch_id: str) -> ReplayResult:
             " contract_version = %(version)s where batch_id = %(batch)s",
             {"moved": len(valid_ids), "version": version, "batch": batch_id},
         )
-    return ReplayResult(batch_id, len(rows), len(valid_ids), len(errors), version)
+    return ReplayResult(
+        batch_id, len(rows), len(valid_ids), len(errors), version, interval_start.astimezone(UTC).date()
+    )
