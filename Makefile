@@ -26,7 +26,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export AIRBYTE_OFFLINE_MODE := 1
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: install demo test test-unit bench lint format lock manifest api minio docs clean
+.PHONY: install demo test test-unit bench lint format lock manifest api minio docs dbt-docs clean
 
 install: $(VENV)/.installed $(AIRBYTE_VENV)/.installed $(MANIFEST)
 
@@ -47,6 +47,17 @@ $(AIRBYTE_VENV)/.installed: requirements-airbyte.lock $(VENV)/.installed
 $(MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
 	cd $(DBT_DIR) && ../../$(BIN)/dbt parse --profiles-dir . --quiet
 manifest: $(MANIFEST)
+
+# dbt's documentation site (every model, column, test and the lineage graph) as one static
+# page, published with the MkDocs site; no warehouse needed (empty catalog).
+DBT_DOCS := docs/dbt/index.html
+$(DBT_DOCS): $(MANIFEST)
+	cd $(DBT_DIR) && ../../$(BIN)/dbt docs generate --profiles-dir . --static --empty-catalog --no-compile --quiet
+	mkdir -p $(dir $@) && cp $(DBT_DIR)/target/static_index.html $@
+dbt-docs: $(DBT_DOCS)
+
+docs: install $(DBT_DOCS)
+	$(BIN)/mkdocs build --strict --site-dir site
 
 $(MINIO_BIN):
 	@command -v go >/dev/null || { echo "error: Go is needed to build MinIO (go install)"; exit 2; }

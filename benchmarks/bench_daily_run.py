@@ -62,11 +62,7 @@ def copy_and_dbt_build(target: WarehouseTarget, csv_path: Path) -> None:
     env = {
         **os.environ,
         **TELEMETRY_OFF,
-        "LIFTOFF_PG_HOST": target.host,
-        "LIFTOFF_PG_PORT": str(target.port),
-        "LIFTOFF_PG_USER": target.user,
-        "LIFTOFF_PG_PASSWORD": target.password,
-        "LIFTOFF_PG_DATABASE": target.database,
+        **target.dbt_env,
     }
     variables = (
         f'{{"interval_start": "{interval.start.isoformat()}", "interval_end": "{interval.end.isoformat()}"}}'

@@ -4,6 +4,8 @@ Subject: `sync_interval` (the declarative manifest run by PyAirbyte in its own
 virtualenv, 1,000 rows a page) over a window of days whose rows add up to the total,
 into an empty landing table. Baseline in the same run: COPY of the very same rows from a
 CSV file into a table with the same columns (the floor for loading them).
+Also measured, to split the cost: the connector alone (PyAirbyte reads and counts the
+records, writing nothing). The writer's share is the sync's time less the read's.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from benchmarks.harness import Result, pg_server, scratch_database
 from liftoff.batch import Interval
 from liftoff.config import Settings, load_sources
-from liftoff.ingest.local import sync_interval
+from liftoff.ingest.local import connector_config, run_connector, sync_interval
 from sales_api.app import SalesApiSettings
 from sales_api.server import BackgroundApi
 
@@ -51,6 +53,14 @@ def run(rows: int = 1_000_000) -> Result:
         )["sales"]
         pyairbyte = time.perf_counter() - started
 
+        started = time.perf_counter()
+        settings = Settings(home=Path(tmp) / "home")
+        config = connector_config(sales_only, window)
+        read = run_connector(
+            "crm", sales_only, window, config, target, settings, "unused", 3600, read_only=True
+        )
+        read_only = time.perf_counter() - started
+
         csv_path = Path(tmp) / "sales.csv"
         with target.connect() as conn:
             with (
@@ -78,6 +88,9 @@ def run(rows: int = 1_000_000) -> Result:
         "days": days,
         "copied": copied,
         "pyairbyte_rows_per_s": round(landed / pyairbyte),
+        "read_only_rows": read,
+        "read_only_rows_per_s": round(read / read_only),
+        "writer_share_of_sync": round(max(0.0, pyairbyte - read_only) / pyairbyte, 2),
         "copy_rows_per_s": round(copied / baseline),
     }
     return Result("landing_1m", "pyairbyte_sync", "postgres_copy_csv", [pyairbyte], [baseline], notes)

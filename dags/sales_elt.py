@@ -6,7 +6,9 @@ For the run's data interval `[data_interval_start, data_interval_end)` (one UTC 
 1. **per source** (from `include/sources.yaml`): `ingest` the interval into `raw_<source>`
    (Airbyte layout), `validate` each batch against its contract (rejects to
    `audit.quarantine`, counts to `audit.batches`), `archive` the batch;
-2. **bronze → silver → gold**: the dbt models through Cosmos, tests after each model.
+2. **bronze → silver → gold**: the dbt models through Cosmos, tests after each model,
+   once the previous day's run has finished its own (`previous_day_transformed`), so a
+   backfill syncs days in parallel and transforms them in date order.
 
 Every run owns exactly its interval: rerunning a day replaces that day everywhere.
 Runbook: `docs/runbook.md`. Owner: data platform.
@@ -21,6 +23,7 @@ from airflow.sdk import DAG, CronDataIntervalTimetable
 from liftoff.config import disable_telemetry, load_sources
 from liftoff.dag_defaults import DEFAULT_ARGS, START_DATE
 from liftoff.pipeline import source_task_group
+from liftoff.transform.ordering import transform_done, transform_gate
 from liftoff.transform.task_groups import dbt_layer
 
 disable_telemetry()
@@ -39,5 +42,5 @@ with DAG(
 ) as dag:
     sources = [source_task_group(name, source) for name, source in load_sources().items()]
     bronze, silver, gold = dbt_layer("bronze"), dbt_layer("silver"), dbt_layer("gold")
-    sources >> bronze
-    bronze >> silver >> gold
+    sources >> transform_gate() >> bronze
+    bronze >> silver >> gold >> transform_done()

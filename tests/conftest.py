@@ -20,10 +20,13 @@ from liftoff.config import ConfigError, disable_telemetry
 from liftoff.minio_server import MinioServer, minio_binary
 from liftoff.warehouse.embedded import EmbeddedPostgres
 from liftoff.warehouse.target import WarehouseTarget
-from sales_api.app import SalesApiSettings
+from sales_api.app import DEMO_SHOP_TOKEN, SalesApiSettings
 from sales_api.server import BackgroundApi, free_port
 
 disable_telemetry()
+os.environ.setdefault(
+    "LIFTOFF_SHOP_TOKEN", DEMO_SHOP_TOKEN
+)  # the demo shop's token, as `liftoff demo` sets it
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
@@ -49,15 +52,28 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WarehouseTar
 
 
 @pytest.fixture
-def warehouse(pg_server: WarehouseTarget) -> Iterator[WarehouseTarget]:
-    """A fresh, empty database for one test, dropped afterwards."""
-    name = f"liftoff_test_{uuid.uuid4().hex[:10]}"
+def database_factory(pg_server: WarehouseTarget) -> Iterator:
+    """Create fresh, empty databases for one test (``make(prefix)``), dropped afterwards."""
     admin = WarehouseTarget(pg_server.host, pg_server.port, "postgres", pg_server.user, pg_server.password)
+    names: list[str] = []
+
+    def make(prefix: str = "liftoff_test") -> WarehouseTarget:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        with admin.connect(autocommit=True) as conn:
+            conn.execute(f'create database "{name}"')
+        names.append(name)
+        return WarehouseTarget(pg_server.host, pg_server.port, name, pg_server.user, pg_server.password)
+
+    yield make
     with admin.connect(autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    yield WarehouseTarget(pg_server.host, pg_server.port, name, pg_server.user, pg_server.password)
-    with admin.connect(autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+        for name in names:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def warehouse(database_factory) -> WarehouseTarget:
+    """A fresh, empty database for one test, dropped afterwards."""
+    return database_factory()
 
 
 @pytest.fixture(scope="session")

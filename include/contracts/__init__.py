@@ -14,12 +14,13 @@ from typing import Annotated, NotRequired
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from typing_extensions import TypedDict
 
+from liftoff_contracts.order import Order, OrderLine
 from liftoff_contracts.product import Product
 from liftoff_contracts.sale import Sale
 from liftoff_contracts.seller import Seller
 from liftoff_contracts.types import error_message
 
-CONTRACTS: dict[str, type[BaseModel]] = {"sale": Sale, "seller": Seller, "product": Product}
+CONTRACTS: dict[str, type[BaseModel]] = {"sale": Sale, "seller": Seller, "product": Product, "order": Order}
 
 
 def get_contract(name: str) -> type[BaseModel]:
@@ -62,6 +63,8 @@ def json_schema(contract: type[BaseModel]) -> dict:
 
 __all__ = [
     "CONTRACTS",
+    "Order",
+    "OrderLine",
     "Product",
     "Sale",
     "Seller",

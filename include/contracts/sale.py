@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+from pydantic import BaseModel, ConfigDict, Field
 
-from liftoff_contracts.types import Email, Timestamp, text
+from liftoff_contracts.types import Email, PastTimestamp, Timestamp, text
 
 # Above this a single sale is a typo or a test, not a sale (about 15x the largest order).
 AMOUNT_CEILING = Decimal("100000.00")
-
-
-def _not_after_bound(value: datetime, info: ValidationInfo) -> datetime:
-    """``sold_at`` may not be after ``context["not_after"]`` (the batch's interval end, or now)."""
-    not_after = (info.context or {}).get("not_after")
-    if not_after is not None and value > not_after:
-        raise ValueError(f"sold_at {value.isoformat()} is after {not_after.isoformat()}")
-    return value
 
 
 class Sale(BaseModel):
@@ -34,7 +25,7 @@ class Sale(BaseModel):
 
     sale_id: text(64) = Field(description="The source's sale identifier.")
     seller_email: Email = Field(description="The seller's email, lower case.")
-    sold_at: Annotated[Timestamp, AfterValidator(_not_after_bound)] = Field(
+    sold_at: PastTimestamp = Field(
         description="When the sale happened (ISO-8601 with offset); not after the batch's interval end."
     )
     amount: Annotated[Decimal, Field(gt=0, lt=AMOUNT_CEILING, max_digits=12, decimal_places=2)] = Field(

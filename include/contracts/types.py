@@ -7,9 +7,10 @@ TypedDict view from :func:`liftoff_contracts.row_schema`) without Python per fie
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StringConstraints, ValidationInfo
 
 # An address as sales systems accept it: local part, @, a dotted domain with a TLD of
 # 2+ letters. Deliverability is not checked (the network is closed and it would be slow).
@@ -29,6 +30,18 @@ def _iso_offset(value: object) -> object:
 
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_offset)]
 """An ISO-8601 date-time with a UTC offset (a naive one is ambiguous and rejected)."""
+
+
+def _not_after_bound(value: datetime, info: ValidationInfo) -> datetime:
+    """Not after ``context["not_after"]`` (the batch's interval end, or now), when given."""
+    not_after = (info.context or {}).get("not_after")
+    if not_after is not None and value > not_after:
+        raise ValueError(f"{value.isoformat()} is after {not_after.isoformat()}")
+    return value
+
+
+PastTimestamp = Annotated[Timestamp, AfterValidator(_not_after_bound)]
+"""A ``Timestamp`` of something that has happened: not after the validation context's ``not_after``."""
 
 Email = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254, pattern=EMAIL_PATTERN)

@@ -84,8 +84,16 @@ class SourceRuntimeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     base_url_env: str
+    base_path: str = ""  # appended to the URL: the demo serves the shop under /shop of its one server
     api_key_env: str | None = None
+    api_key_required: bool = False  # the source refuses requests without its key: fail before syncing
     page_size: int | None = Field(None, ge=1, le=1000)  # records per page; the connector's default if unset
+
+    @model_validator(mode="after")
+    def _required_key_has_a_variable(self) -> SourceRuntimeConfig:
+        if self.api_key_required and not self.api_key_env:
+            raise ValueError("api_key_required needs api_key_env: secrets never live in this file")
+        return self
 
 
 class AirbyteServerConfig(BaseModel):

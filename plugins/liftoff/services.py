@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ import httpx
 from liftoff.config import ConfigError, Settings
 from liftoff.warehouse.embedded import EmbeddedPostgres, port_is_free
 from liftoff.warehouse.target import WarehouseTarget, configured_warehouse_url
+from sales_api.app import DEMO_SHOP_TOKEN
 
 
 @contextmanager
@@ -48,7 +50,12 @@ def api_is_up(api_url: str) -> bool:
 def demo_api(
     settings: Settings, *, dirty_fraction: float | None = None, log_path: Path | None = None
 ) -> Iterator[str]:
-    """The demo CRM API at ``settings.api_url``: reused if it answers, else started (and stopped)."""
+    """The demo APIs at ``settings.api_url``: reused if they answer, else started (and stopped).
+
+    The demo shop's token becomes the default of ``LIFTOFF_SHOP_TOKEN`` (a real shop's comes
+    from the environment).
+    """
+    os.environ.setdefault("LIFTOFF_SHOP_TOKEN", DEMO_SHOP_TOKEN)
     url = settings.api_url.rstrip("/")
     if api_is_up(url):
         yield url

@@ -60,24 +60,46 @@ def test_sales_elt_runs_cover_one_whole_day(dagbag) -> None:
 def test_sales_elt_order_is_ingest_validate_archive_then_layers(dagbag) -> None:
     dag = dagbag.dags["sales_elt"]
     ids = set(dag.task_dict)
-    assert {"crm.ingest", "crm.validate", "crm.archive"} <= ids
-    for model in (
+    for source in ("crm", "shop"):
+        assert {f"{source}.ingest", f"{source}.validate", f"{source}.archive"} <= ids
+        assert dag.task_dict[f"{source}.validate"].upstream_task_ids == {f"{source}.ingest"}
+        assert dag.task_dict[f"{source}.archive"].upstream_task_ids == {f"{source}.validate"}
+    models = [
         "bronze_crm_sales",
+        "bronze_crm_sellers",
+        "bronze_crm_products",
+        "bronze_shop_orders",
         "silver_sales",
+        "silver_sellers",
+        "silver_products",
         "gold_sales_daily",
         "gold_sales_by_product_7d",
         "gold_sales_by_seller_7d",
-    ):
-        layer = "bronze" if model.startswith("bronze") else model.split("_")[0]
+    ]
+    for model in models:
+        layer = model.split("_")[0]
         assert f"{layer}.{model}.run" in ids and f"{layer}.{model}.test" in ids, model
-    assert dag.task_dict["crm.validate"].upstream_task_ids == {"crm.ingest"}
-    assert dag.task_dict["crm.archive"].upstream_task_ids == {"crm.validate"}
-    assert "crm.archive" in dag.task_dict["bronze.bronze_crm_sales.run"].upstream_task_ids
-    silver_upstream = dag.task_dict["silver.silver_sales.run"].upstream_task_ids
-    assert "bronze.bronze_crm_sales.test" in silver_upstream, "silver waits for bronze's tests"
-    assert all(task.startswith("bronze.") for task in silver_upstream)
-    for stream in ("sellers", "products"):
-        assert f"bronze.bronze_crm_{stream}.run" in ids
+    for source, stream in (("crm", "sales"), ("shop", "orders")):
+        freshness = dag.task_dict[f"bronze.raw_{source}_{stream}_source"]
+        assert type(freshness).__name__ == "DbtSourceLocalOperator", "dbt source freshness, as a task"
+        assert freshness.upstream_task_ids == {"previous_day_transformed"}
+        assert freshness.task_id in dag.task_dict[f"bronze.bronze_{source}_{stream}.run"].upstream_task_ids
+    gate = dag.task_dict["previous_day_transformed"]
+    assert gate.upstream_task_ids == {"crm.archive", "shop.archive"}, "every source archived first"
+    assert gate.mode == "reschedule", "waiting frees the worker slot"
+    done = dag.task_dict["transformed"]
+    gold_tests = {t for t in ids if t.startswith("gold.") and t.endswith(".test")}
+    assert gold_tests <= done.get_flat_relative_ids(upstream=True) and not done.downstream_task_ids
+    before_silver = dag.task_dict["silver.silver_sales.run"].get_flat_relative_ids(upstream=True)
+    assert {f"bronze.{m}.test" for m in models if m.startswith("bronze")} <= before_silver, (
+        "silver waits for every bronze model's tests"
+    )
+    for task_id in ids:
+        if task_id.startswith("silver.") and not dag.task_dict[task_id].upstream_task_ids & {
+            t for t in ids if t.startswith("silver.")
+        }:
+            upstream = dag.task_dict[task_id].upstream_task_ids
+            assert upstream and all(t.startswith("bronze.") for t in upstream), task_id
 
 
 def test_airbyte_mode_builds_the_deferrable_provider_operator(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -88,6 +110,7 @@ def test_airbyte_mode_builds_the_deferrable_provider_operator(monkeypatch: pytes
 
     monkeypatch.setenv("LIFTOFF_INGEST_MODE", "airbyte")
     monkeypatch.setenv("LIFTOFF_AIRBYTE_CRM_CONNECTION_ID", "3f1c2a9e-crm")
+    monkeypatch.setenv("LIFTOFF_AIRBYTE_SHOP_CONNECTION_ID", "9b7e4d10-shop")
     get_settings.cache_clear()
     try:
         bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "sales_elt.py"))

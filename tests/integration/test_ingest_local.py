@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from liftoff.batch import Batch, Interval
-from liftoff.config import Settings, load_sources
+from liftoff.config import ConfigError, Settings, load_sources
 from liftoff.ingest.local import IngestError, sync_interval
+from liftoff.ingest.state import Continuity, read_state
 from liftoff.warehouse.target import WarehouseTarget
 from sales_api.server import free_port
 
@@ -122,3 +123,94 @@ def test_a_new_upstream_field_lands_without_losing_data(
         assert channels == {"2026-11-19": 0, "2026-11-20": api_count(new.url, DAY)}
         kinds = {r[0] for r in conn.execute("select distinct _record->>'channel' from raw_crm.sales")}
         assert kinds - {None} <= {"web", "phone", "partner"} and len(kinds - {None}) >= 2
+
+
+@pytest.fixture
+def shop():
+    return load_sources()["shop"]
+
+
+def shop_orders(api_url: str, day: date) -> list[dict]:
+    from tests.integration.expected import api_orders
+
+    return api_orders(api_url, day)
+
+
+def test_incremental_state_continues_reports_a_gap_and_a_rerun_keeps_the_cursor(
+    warehouse: WarehouseTarget,
+    sales_api: str,
+    liftoff_home: Path,
+    shop,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("LIFTOFF_API_URL", sales_api)
+    settings = settings_for(liftoff_home)
+    days = [date(2026, 11, 18), date(2026, 11, 19)]
+    seen = []
+    caplog.set_level("INFO", logger="liftoff.ingest.state")
+    for day in days:
+        with warehouse.connect() as conn:
+            state = read_state(conn, "shop", "orders")
+            seen.append(state.continuity(Interval.for_day(day)) if state else Continuity.FIRST)
+        sync_interval("shop", shop, Interval.for_day(day), warehouse, settings)
+    assert seen == [Continuity.FIRST, Continuity.CONTINUES]
+    with warehouse.connect() as conn:
+        state = read_state(conn, "shop", "orders")
+        assert state.cursor == Interval.for_day(days[-1]).end, "the next run continues from the 20th"
+        assert state.last_rows == len(shop_orders(sales_api, days[-1]))
+
+    again = sync_interval("shop", shop, Interval.for_day(days[0]), warehouse, settings)
+    assert again == {"orders": len(shop_orders(sales_api, days[0]))}, "a rerun re-syncs exactly its day"
+    with warehouse.connect() as conn:
+        assert read_state(conn, "shop", "orders").cursor == Interval.for_day(days[-1]).end, "cursor kept"
+        per_day = dict(conn.execute("select left(modified_at, 10), count(*) from raw_shop.orders group by 1"))
+        assert per_day == {str(d): len(shop_orders(sales_api, d)) for d in days}, "no duplicates"
+
+    caplog.clear()
+    sync_interval("shop", shop, Interval.for_day(date(2026, 11, 22)), warehouse, settings)
+    gap = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(gap) == 1 and "2 day(s) never synced (2026-11-20 to 2026-11-21)" in gap[0], gap
+    assert "airflow backfill create --dag-id sales_elt" in gap[0]
+
+
+def test_second_source_cursor_pages_nested_lines_and_its_token(
+    warehouse: WarehouseTarget, api_server_factory, liftoff_home: Path, shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = api_server_factory()
+    monkeypatch.setenv("LIFTOFF_API_URL", server.url)
+    small_pages = shop.model_copy(update={"config": shop.config.model_copy(update={"page_size": 3})})
+    landed = sync_interval("shop", small_pages, INTERVAL, warehouse, settings_for(liftoff_home))
+    orders = shop_orders(server.url, DAY)
+    assert landed == {"orders": len(orders)} and len(orders) > 3
+    with warehouse.connect() as conn:
+        lines = dict(conn.execute("select order_id, lines from raw_shop.orders").fetchall())
+        assert lines == {o["order_id"]: o["lines"] for o in orders}, "nested lines land whole, as JSON"
+
+    monkeypatch.delenv("LIFTOFF_SHOP_TOKEN")
+    with pytest.raises(ConfigError, match="LIFTOFF_SHOP_TOKEN is not set"):
+        sync_interval("shop", shop, INTERVAL, warehouse, settings_for(liftoff_home))
+    monkeypatch.setenv("LIFTOFF_SHOP_TOKEN", "not-the-token")
+    with pytest.raises(IngestError, match=r"status code .401.*wrong X-Shop-Token"):
+        sync_interval("shop", shop, INTERVAL, warehouse, settings_for(liftoff_home), timeout_seconds=300)
+    with warehouse.connect() as conn:
+        assert conn.execute("select count(*) from raw_shop.orders").fetchone()[0] == len(orders)
+
+
+def test_a_failed_sync_leaves_landing_as_it_was(
+    warehouse: WarehouseTarget, api_server_factory, liftoff_home: Path, shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = api_server_factory()
+    monkeypatch.setenv("LIFTOFF_API_URL", server.url)
+    sync_interval("shop", shop, INTERVAL, warehouse, settings_for(liftoff_home))
+    with warehouse.connect() as conn:
+        before = conn.execute("select md5(string_agg(t::text, '' order by t::text)) from raw_shop.orders t")
+        before = before.fetchone()[0]
+    server.inject_faults(403, 1)  # the connector gives up at once
+    with pytest.raises(IngestError, match=r"sync of shop for 2026-11-20 failed"):
+        sync_interval("shop", shop, INTERVAL, warehouse, settings_for(liftoff_home), timeout_seconds=600)
+    with warehouse.connect() as conn:
+        after = conn.execute("select md5(string_agg(t::text, '' order by t::text)) from raw_shop.orders t")
+        assert after.fetchone()[0] == before, "the day's landed rows are still there, untouched"
+        staging = conn.execute("select count(*) from pg_namespace where nspname like 'raw_shop\\_\\_%'")
+        assert staging.fetchone()[0] == 0, "the failed run's staging schema is gone"

@@ -9,20 +9,26 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections import defaultdict
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 
 from liftoff.warehouse.target import WarehouseTarget
+from tests.integration.expected import (
+    CONTRACT_DIRT,
+    api_orders,
+    api_sales,
+    assert_gold_matches,
+    expected_after,
+)
 
 DAY_1, DAY_2 = date(2026, 11, 19), date(2026, 11, 20)
 LIFTOFF = str(Path(sys.executable).with_name("liftoff"))
 TABLES = (
     "bronze.bronze_crm_sales",
+    "bronze.bronze_shop_orders",
     "silver.silver_sales",
     "gold.gold_sales_daily",
     "gold.gold_sales_by_product_7d",
@@ -33,57 +39,13 @@ TABLES = (
 STABLE_COLUMNS = {  # columns that do not change with the sync (raw ids, extraction and run times do)
     "bronze.bronze_crm_sales": "sale_id, seller_email, product, quantity, amount, sold_at, updated_at,"
     " batch_id",
-    "silver.silver_sales": "sale_id, seller_email, product, quantity, amount, sold_at, sale_date, updated_at",
+    "bronze.bronze_shop_orders": "order_id, line_number, sales_rep, sku, quantity, amount, placed_at,"
+    " modified_at, batch_id",
+    "silver.silver_sales": "sale_id, record_id, source, seller_email, product_id, product, quantity, amount,"
+    " sold_at, sale_date, updated_at, is_outlier",
     "audit.batches": "batch_id, landed, accepted, rejected, checksum, status, archive_key",
     "audit.quarantine": "batch_id, row_data, errors",
 }
-
-
-def api_sales(api_url: str, day: date) -> list[dict]:
-    rows, page = [], 1
-    params = {"updated_since": f"{day}T00:00:00Z", "updated_until": f"{day}T23:59:59Z", "page_size": 100}
-    while True:
-        data = httpx.get(f"{api_url}/sales", params={**params, "page": page}).json()["data"]
-        rows += data
-        if len(data) < 100:
-            return rows
-        page += 1
-
-
-def expected_gold(api_url: str, days: list[date]) -> dict:
-    """What gold must hold, computed from the API's rows with no SQL and no dbt."""
-    latest: dict[str, dict] = {}
-    for day in days:
-        for row in api_sales(api_url, day):
-            if row["sale_id"] not in latest or row["updated_at"] > latest[row["sale_id"]]["updated_at"]:
-                latest[row["sale_id"]] = row
-    sales = [
-        {
-            **r,
-            "seller_email": r["seller_email"].lower(),
-            "sale_date": date.fromisoformat(r["sold_at"][:10]),
-            "amount": Decimal(r["amount"]),
-        }
-        for r in latest.values()
-    ]
-    daily: dict[date, list] = defaultdict(lambda: [0, 0, Decimal(0), set()])
-    for s in sales:
-        entry = daily[s["sale_date"]]
-        entry[0] += 1
-        entry[1] += s["quantity"]
-        entry[2] += s["amount"]
-        entry[3].add(s["seller_email"])
-    by = {}
-    for as_of in days:
-        for key in ("product", "seller_email"):
-            agg: dict[str, list] = defaultdict(lambda: [0, 0, Decimal(0)])
-            for s in sales:
-                if as_of - timedelta(days=6) <= s["sale_date"] <= as_of:
-                    agg[s[key]][0] += 1
-                    agg[s[key]][1] += s["quantity"]
-                    agg[s[key]][2] += s["amount"]
-            by[(key, as_of)] = {k: tuple(v) for k, v in agg.items()}
-    return {"daily": {d: (v[0], v[1], v[2], len(v[3])) for d, v in daily.items()}, "by": by}
 
 
 def table_hashes(target: WarehouseTarget) -> dict[str, str]:
@@ -118,28 +80,13 @@ def test_two_days_then_a_rerun(warehouse: WarehouseTarget, sales_api: str, lifto
         assert done.returncode == 0, f"{day}: {done.stdout}\n{done.stderr}"
         assert f"✓ sales_elt {day}" in done.stdout
 
-    expected = expected_gold(sales_api, [DAY_1, DAY_2])
+    expected = expected_after(sales_api, [DAY_1, DAY_2])
     with warehouse.connect() as conn:
-        daily = {
-            r[0]: tuple(r[1:])
-            for r in conn.execute(
-                "select sale_date, sales, units, revenue, active_sellers from gold.gold_sales_daily"
-            )
-        }
-        assert daily == expected["daily"]
-        for key, table in (
-            ("product", "gold_sales_by_product_7d"),
-            ("seller_email", "gold_sales_by_seller_7d"),
-        ):
-            for as_of in (DAY_1, DAY_2):
-                got = {
-                    r[0]: tuple(r[1:])
-                    for r in conn.execute(
-                        f"select {key}, sales, units, revenue from gold.{table} where as_of_date = %s",
-                        (as_of,),
-                    )
-                }
-                assert got == expected["by"][(key, as_of)], (table, as_of)
+        assert_gold_matches(conn, expected, [DAY_1, DAY_2])
+        sources = dict(
+            conn.execute("select source, count(*) from silver.silver_sales group by source").fetchall()
+        )
+        assert sources["shop"] > 0 and sources["crm"] > 0, "both sources reach silver"
         statuses = conn.execute(
             "select batch_id, landed, accepted, status from audit.batches where stream = 'sales' order by 1"
         ).fetchall()
@@ -155,9 +102,6 @@ def test_two_days_then_a_rerun(warehouse: WarehouseTarget, sales_api: str, lifto
     done = liftoff_run(DAY_2, env)
     assert done.returncode == 0, done.stderr
     assert table_hashes(warehouse) == before, "a rerun of a day must change nothing"
-
-
-CONTRACT_DIRT = {"bad_email", "negative_amount", "impossible_date"}  # the kinds the Sale contract rejects
 
 
 @pytest.mark.integration
@@ -185,9 +129,14 @@ def test_dirty_day_quarantines_exactly_what_the_api_injected(
         ).fetchone()
         assert landed == accepted + rejected and rejected == len(expected)
         assert conn.execute("select count(*) from bronze.bronze_crm_sales").fetchone()[0] == accepted
-        silver_ids = [r[0] for r in conn.execute("select sale_id from silver.silver_sales")]
+        silver_ids = [
+            r[0] for r in conn.execute("select sale_id from silver.silver_sales where source = 'crm'")
+        ]
         assert len(silver_ids) == len(set(silver_ids)) == accepted - len(duplicated - expected)
         assert not set(silver_ids) & expected
+        outliers = {r[0] for r in conn.execute("select sale_id from silver.silver_sales where is_outlier")}
+        assert outliers == {e["sale_id"] for e in injected if e["kind"] == "outlier"}
+        assert_gold_matches(conn, expected_after(api.url, [day]), [day])
 
 
 @pytest.mark.integration
@@ -269,8 +218,8 @@ def test_server_mode_through_a_stand_in_airbyte(
 
     day = DAY_1
 
-    def destination_lands_the_day() -> int:
-        """What the Airbyte connection's destination does: every stream of the CRM into raw_crm."""
+    def crm_destination_lands_the_day() -> int:
+        """What the CRM connection's destination does: every stream of the CRM into raw_crm."""
         rows = api_sales(sales_api, day)
         with warehouse.connect() as conn:
             land_sales(conn, rows)
@@ -279,8 +228,15 @@ def test_server_mode_through_a_stand_in_airbyte(
                 land(conn, stream, httpx.get(f"{sales_api}/{stream}").json()["data"])
         return len(rows)
 
+    def shop_destination_lands_the_day() -> int:
+        orders = api_orders(sales_api, day)
+        with warehouse.connect() as conn:
+            land(conn, "orders", orders, source="shop")
+        return len(orders)
+
     fake = FakeAirbyte(client_id=f"liftoff-{uuid.uuid4().hex[:8]}")
-    fake.scripts["conn-crm-e2e"] = Script(["succeeded"], land=destination_lands_the_day)
+    fake.scripts["conn-crm-e2e"] = Script(["succeeded"], land=crm_destination_lands_the_day)
+    fake.scripts["conn-shop-e2e"] = Script(["running", "succeeded"], land=shop_destination_lands_the_day)
     with BackgroundApi(app=fake.app(), health_path="/v1/health") as airbyte:
         env = {
             **os.environ,
@@ -289,24 +245,17 @@ def test_server_mode_through_a_stand_in_airbyte(
             "LIFTOFF_HOME": str(liftoff_home),
             "LIFTOFF_INGEST_MODE": "airbyte",
             "LIFTOFF_AIRBYTE_CRM_CONNECTION_ID": "conn-crm-e2e",
+            "LIFTOFF_AIRBYTE_SHOP_CONNECTION_ID": "conn-shop-e2e",
             "AIRFLOW_CONN_AIRBYTE": fake.airflow_connection(airbyte.url),
         }
         done = liftoff_run(day, env)
     assert done.returncode == 0, done.stdout + done.stderr
-    [job] = fake.jobs.values()
-    assert (job.connection_id, job.status, job.rows) == (
-        "conn-crm-e2e",
-        "succeeded",
-        len(api_sales(sales_api, day)),
-    )
-    expected = expected_gold(sales_api, [day])
+    jobs = sorted((job.connection_id, job.status, job.rows) for job in fake.jobs.values())
+    assert jobs == [
+        ("conn-crm-e2e", "succeeded", len(api_sales(sales_api, day))),
+        ("conn-shop-e2e", "succeeded", len(api_orders(sales_api, day))),
+    ]
     with warehouse.connect() as conn:
-        daily = {
-            r[0]: tuple(r[1:])
-            for r in conn.execute(
-                "select sale_date, sales, units, revenue, active_sellers from gold.gold_sales_daily"
-            )
-        }
-        assert daily == expected["daily"]
+        assert_gold_matches(conn, expected_after(sales_api, [day]), [day])
         statuses = {r[0]: r[1] for r in conn.execute("select stream, status from audit.batches")}
-        assert statuses == {"sales": "archived", "sellers": "archived", "products": "archived"}
+        assert statuses == {s: "archived" for s in ("sales", "sellers", "products", "orders")}

@@ -116,6 +116,6 @@ def test_unreadable_file_exits_2(tmp_path: Path, kind: str) -> None:
 
 
 def test_unknown_contract_exits_2(tmp_path: Path) -> None:
-    result = run("order", str(jsonl(tmp_path / "s.jsonl", [json.dumps(GOOD)])))
+    result = run("invoice", str(jsonl(tmp_path / "s.jsonl", [json.dumps(GOOD)])))
     assert result.exit_code == 2
-    assert "unknown contract 'order'" in result.output
+    assert "unknown contract 'invoice'" in result.output

@@ -1,12 +1,17 @@
-"""Demo CRM sales API (FastAPI): a stand-in for the startup's CRM.
+"""Demo sales APIs (FastAPI): stand-ins for the startup's CRM and its web shop.
 
-Paginated (``page``/``page_size``), incremental by the ``updated_at`` cursor
-(``updated_since``/``updated_until``, both inclusive), deterministic for a given day,
-optionally dirty, with injectable HTTP 429/5xx responses for retry tests.
+The CRM (``/sales``, ``/sellers``, ``/products``): paginated (``page``/``page_size``),
+incremental by the ``updated_at`` cursor (``updated_since``/``updated_until``, both
+inclusive), optionally dirty, optional ``X-API-Key``.
+The shop (``/shop/orders``): another shape and auth: nested order lines, cursor
+pagination (``cursor``/``limit``, ``next_cursor``), a ``modified_from`` (inclusive) to
+``modified_to`` (exclusive) window, and a required ``X-Shop-Token`` header.
+Both are deterministic for a given day, with injectable HTTP 429/5xx responses.
 """
 
 from __future__ import annotations
 
+import base64
 import threading
 from datetime import date, datetime
 from typing import Annotated
@@ -24,8 +29,10 @@ from sales_api.data import (
     sales_between,
     sales_for_day,
 )
+from sales_api.shop import orders_between
 
 MAX_PAGE_SIZE = 1000
+DEMO_SHOP_TOKEN = "demo-shop-token"  # the demo shop's token (LIFTOFF_API_SHOP_TOKEN changes it)
 PageNumber = Annotated[int, Query(ge=1)]
 PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 
@@ -40,6 +47,8 @@ class SalesApiSettings(BaseSettings):
     api_key: str | None = None
     with_channel: bool = False  # the CRM grows a field the connector does not declare
     rows_per_day: int | None = Field(None, ge=1)  # a fixed daily volume, for benchmarks
+    shop_token: str = DEMO_SHOP_TOKEN  # the shop always wants its X-Shop-Token header
+    orders_per_day: int | None = Field(None, ge=0)  # a fixed daily shop volume, for benchmarks
 
 
 class FaultPlan(BaseModel):
@@ -80,6 +89,22 @@ def _page(rows: list[dict], page: int, page_size: int) -> dict:
     return {"data": rows[start : start + page_size], "page": page, "page_size": page_size, "total": len(rows)}
 
 
+def _shop_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _shop_offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        kind, _, offset = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if kind != "offset" or int(offset) < 0:
+            raise ValueError(cursor)
+        return int(offset)
+    except ValueError:
+        raise HTTPException(422, f"cursor {cursor!r} is not one this API issued") from None
+
+
 def create_app(settings: SalesApiSettings | None = None) -> FastAPI:
     """Build the API; each app has its own settings and fault plan."""
     settings = settings or SalesApiSettings()
@@ -89,13 +114,21 @@ def create_app(settings: SalesApiSettings | None = None) -> FastAPI:
     app.state.faults = faults
     app.state.sales_requests = 0
 
-    def check_access(x_api_key: Annotated[str | None, Header()] = None) -> None:
-        if settings.api_key and x_api_key != settings.api_key:
-            raise HTTPException(401, "missing or wrong X-API-Key header")
+    def injected_fault() -> None:
         status = faults.take()
         if status is not None:
             headers = {"Retry-After": "0"} if status == 429 else None
             raise HTTPException(status, f"injected fault {status}", headers=headers)
+
+    def check_access(x_api_key: Annotated[str | None, Header()] = None) -> None:
+        if settings.api_key and x_api_key != settings.api_key:
+            raise HTTPException(401, "missing or wrong X-API-Key header")
+        injected_fault()
+
+    def check_shop_token(x_shop_token: Annotated[str | None, Header()] = None) -> None:
+        if x_shop_token != settings.shop_token:
+            raise HTTPException(401, "missing or wrong X-Shop-Token header")
+        injected_fault()
 
     @app.get("/health")
     def health() -> dict:
@@ -132,6 +165,23 @@ def create_app(settings: SalesApiSettings | None = None) -> FastAPI:
     def products(page: PageNumber = 1, page_size: PageSize = 100) -> dict:
         rows = [{**product, "updated_at": REFERENCE_UPDATED_AT} for product in PRODUCTS]
         return _page(rows, page, page_size)
+
+    @app.get("/shop/orders", dependencies=[Depends(check_shop_token)])
+    def shop_orders(
+        modified_from: str,
+        modified_to: str,
+        cursor: str | None = None,
+        limit: PageSize = 100,
+    ) -> dict:
+        start = _parse_cursor("modified_from", modified_from)
+        end = _parse_cursor("modified_to", modified_to)
+        if end <= start:
+            raise HTTPException(422, "modified_to must be after modified_from")
+        orders = orders_between(start, end, seed=settings.seed, orders_per_day=settings.orders_per_day)
+        offset = _shop_offset(cursor)
+        page = orders[offset : offset + limit]
+        more = offset + limit < len(orders)
+        return {"orders": page, "next_cursor": _shop_cursor(offset + limit) if more else None}
 
     @app.get("/_dirty")
     def dirty(day: date) -> dict:

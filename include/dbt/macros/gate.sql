@@ -13,10 +13,11 @@
 {#- The landed rows of a stream (optionally filtered) less those the gate quarantined. -#}
 {% macro accepted_rows(landing, where=none) -%}
     select landed.*
-    from {{ landing }} as landed
+    -- a subquery, so that `dbt build --empty` (which renders the source as one) still parses
+    from (select * from {{ landing }}) as landed
     where not exists (
         select 1
-        from {{ source('audit', 'quarantine') }} as quarantine
+        from (select * from {{ source('audit', 'quarantine') }}) as quarantine
         where quarantine.airbyte_raw_id = landed._airbyte_raw_id
     )
     {%- if where %}

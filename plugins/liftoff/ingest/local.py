@@ -1,8 +1,12 @@
 """Embedded ingestion: the source's declarative manifest run by PyAirbyte, for one interval.
 
 PyAirbyte lives in its own virtualenv; this module calls it as a subprocess
-(``pyairbyte_runner.py``) and lands ``raw_<source>.<stream>`` in Airbyte's layout.
-A run re-syncs exactly its window: the window's landed rows are deleted, then appended.
+(``pyairbyte_runner.py``). The connector writes into a staging schema of its own
+(``raw_<source>__<interval>``); only when the whole sync succeeded are the rows promoted to
+``raw_<source>.<stream>`` in one transaction: the window's landed rows (a snapshot's: all
+of them) replaced by the new ones. A failed or killed sync leaves landing as it was.
+The stream's cursor (``liftoff.ingest.state``) moves forward; a gap before the window is
+reported.
 """
 
 from __future__ import annotations
@@ -12,8 +16,13 @@ import os
 import subprocess
 from pathlib import Path
 
+import psycopg
+from psycopg import sql
+
 from liftoff.batch import Batch, Interval
 from liftoff.config import TELEMETRY_OFF, ConfigError, Settings, SourceConfig, landing_schema
+from liftoff.ingest.state import check_continuity, record_sync
+from liftoff.warehouse.bootstrap import bootstrap
 from liftoff.warehouse.target import WarehouseTarget
 
 RUNNER = Path(__file__).with_name("pyairbyte_runner.py")
@@ -31,15 +40,23 @@ def connector_config(source: SourceConfig, interval: Interval, env: dict[str, st
     if not base_url:
         raise ConfigError(f"{source.config.base_url_env} is not set: the API URL of the source")
     config = {
-        "base_url": base_url.rstrip("/"),
+        "base_url": base_url.rstrip("/") + source.config.base_path,
         "start_date": interval.start.strftime(AIRBYTE_TIME_FORMAT),
         "end_date": interval.end.strftime(AIRBYTE_TIME_FORMAT),
     }
     if source.config.page_size:
         config["page_size"] = source.config.page_size
-    if source.config.api_key_env and env.get(source.config.api_key_env):
-        config["api_key"] = env[source.config.api_key_env]
+    key_env = source.config.api_key_env
+    if key_env and env.get(key_env):
+        config["api_key"] = env[key_env]
+    elif source.config.api_key_required:
+        raise ConfigError(f"{key_env} is not set: the source's API key")
     return config
+
+
+def staging_schema(name: str, interval: Interval) -> str:
+    """Where one run's connector writes: its own schema, so parallel days never meet."""
+    return f"{landing_schema(name)}__{interval.start:%Y%m%d%H%M}"
 
 
 def sync_interval(
@@ -56,35 +73,59 @@ def sync_interval(
     if not python.exists():
         raise ConfigError(f"PyAirbyte virtualenv not found at {python}: run `make install`")
     batches = Batch.all_of(name, source, interval)
-    incremental = [b.stream for b in batches if b.cursor_field is not None]
-    snapshots = [b.stream for b in batches if b.cursor_field is None]
+    config = connector_config(source, interval)
+    staging = staging_schema(name, interval)
     with target.connect() as conn:
+        bootstrap(conn, [name])
         for batch in batches:
-            if batch.cursor_field is not None:  # a snapshot is replaced by the sync itself
-                batch.delete_landed(conn)
+            if batch.cursor_field is not None:
+                check_continuity(conn, batch)
+        conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(staging)))
         conn.commit()
+    try:
+        run_connector(name, source, interval, config, target, settings, staging, timeout_seconds)
+        with target.connect() as conn, conn.transaction():
+            landed = {batch.stream: promote(conn, batch, staging) for batch in batches}
+            for batch in batches:
+                if batch.cursor_field is not None:
+                    record_sync(conn, batch, landed[batch.stream])
+    finally:
+        with target.connect() as conn:
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(staging)))
+    return landed
+
+
+def run_connector(
+    name: str,
+    source: SourceConfig,
+    interval: Interval,
+    config: dict,
+    target: WarehouseTarget,
+    settings: Settings,
+    schema: str,
+    timeout_seconds: int,
+    *,
+    read_only: bool = False,
+) -> int:
+    """Run the manifest with PyAirbyte into ``schema``; return the records read.
+
+    ``read_only`` (benchmarks): read and count, write nothing. Failures raise IngestError
+    in one line.
+    """
     request = {
         "name": f"source-liftoff-{name}",
         "manifest": str(source.manifest_path),
-        "config": connector_config(source, interval),
-        # incremental streams: the window appended (after the delete above); reference
-        # streams: the whole snapshot, replacing the last one
-        "reads": [
-            r
-            for r in (
-                {"streams": incremental, "write_strategy": "append"},
-                {"streams": snapshots, "write_strategy": "replace"},
-            )
-            if r["streams"]
-        ],
-        "cache_dir": str(settings.home / "pyairbyte" / "cache"),
+        "config": config,
+        "streams": list(source.streams),
+        "cache_dir": str(settings.home / "pyairbyte" / "cache" / schema),
+        "read_only": read_only,
         "postgres": {
             "host": target.host,
             "port": target.port,
             "database": target.database,
             "username": target.user,
             "password": target.password,
-            "schema": landing_schema(name),
+            "schema": schema,
         },
     }
     env = {
@@ -96,7 +137,7 @@ def sync_interval(
     Path(env["AIRBYTE_TEMP_DIR"]).mkdir(parents=True, exist_ok=True)
     try:
         done = subprocess.run(
-            [str(python), str(RUNNER)],
+            [str(settings.airbyte_python), str(RUNNER)],
             input=json.dumps(request),
             capture_output=True,
             text=True,
@@ -114,5 +155,47 @@ def sync_interval(
     if done.returncode != 0 or not outcome.get("ok"):
         reason = outcome.get("error") or (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise IngestError(f"sync of {name} for {interval.day} failed: {reason}")
-    with target.connect() as conn:
-        return {batch.stream: batch.count(conn) for batch in batches}
+    return int(outcome.get("records", 0))
+
+
+def _columns(conn: psycopg.Connection, schema: str, table: str) -> dict[str, str]:
+    rows = conn.execute(
+        "select column_name, format_type(a.atttypid, a.atttypmod) from information_schema.columns c"
+        " join pg_attribute a on a.attrelid = format('%%I.%%I', c.table_schema, c.table_name)::regclass"
+        " and a.attname = c.column_name"
+        " where c.table_schema = %s and c.table_name = %s order by c.ordinal_position",
+        (schema, table),
+    ).fetchall()
+    return dict(rows)
+
+
+def promote(conn: psycopg.Connection, batch: Batch, staging: str) -> int:
+    """Replace the batch's landed rows with the staged ones; return the batch's row count.
+
+    Landing gains any column the staged table has and it lacks (a new upstream field).
+    """
+    staged = _columns(conn, staging, batch.stream)
+    if not staged:  # the connector wrote nothing for the stream: an empty window
+        batch.delete_landed(conn)
+        return batch.count(conn)
+    schema = landing_schema(batch.source)
+    landed = _columns(conn, schema, batch.stream)
+    if not landed:
+        conn.execute(
+            sql.SQL("create table {} (like {})").format(batch.table, sql.Identifier(staging, batch.stream))
+        )
+    for column, type_ in staged.items():
+        if column not in landed:
+            conn.execute(
+                sql.SQL("alter table {} add column if not exists {} {}").format(
+                    batch.table, sql.Identifier(column), sql.SQL(type_)
+                )
+            )
+    batch.delete_landed(conn)
+    names = sql.SQL(", ").join(sql.Identifier(c) for c in staged)
+    conn.execute(
+        sql.SQL("insert into {} ({}) select {} from {}").format(
+            batch.table, names, names, sql.Identifier(staging, batch.stream)
+        )
+    )
+    return batch.count(conn)

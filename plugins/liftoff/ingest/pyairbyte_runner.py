@@ -4,13 +4,16 @@ This file runs inside PyAirbyte's own virtualenv (``.venv-airbyte``), whose pins
 with Airflow's, so it imports nothing from ``liftoff``: only the standard library and
 ``airbyte``. It reads one JSON request on stdin and prints one JSON result line:
 
-    request: {"name", "manifest", "config", "reads": [{"streams", "write_strategy"}, ...],
-              "postgres": {host, port, database, username, password, schema}}
+    request: {"name", "manifest", "config", "streams": [...], "cache_dir",
+              "postgres": {host, port, database, username, password, schema},
+              "read_only": false}
     result:  {"ok": true, "records": N}  or  {"ok": false, "error": "..."}
 
 The request's config carries the sync window (start_date/end_date); the read is a
-windowed re-sync (``force_full_refresh``) appended to the landing table, so the
-caller, which deleted that window first, gets exactly the window's rows once.
+windowed re-sync (``force_full_refresh``) into the request's schema, a staging schema of
+this run's own, from which the caller promotes the rows once the whole read succeeded.
+``read_only`` (benchmarks): read the streams and count the records, writing nothing, to
+tell the connector's cost from the cache writer's.
 """
 
 from __future__ import annotations
@@ -28,6 +31,12 @@ def run(request: dict) -> dict:
     import airbyte as ab
     from airbyte.caches import PostgresCache
 
+    source = ab.get_source(
+        request["name"], config=request["config"], source_manifest=Path(request["manifest"])
+    )
+    if request.get("read_only"):
+        records = sum(sum(1 for _ in source.get_records(stream)) for stream in request["streams"])
+        return {"ok": True, "records": records}
     pg = request["postgres"]
     cache = PostgresCache(
         host=pg["host"],
@@ -38,19 +47,10 @@ def run(request: dict) -> dict:
         schema_name=pg["schema"],
         cache_dir=Path(request.get("cache_dir") or ".liftoff/pyairbyte"),
     )
-    source = ab.get_source(
-        request["name"], config=request["config"], source_manifest=Path(request["manifest"])
+    result = source.read(
+        cache=cache, streams=request["streams"], write_strategy="append", force_full_refresh=True
     )
-    records = 0
-    for read in request["reads"]:
-        result = source.read(
-            cache=cache,
-            streams=read["streams"],
-            write_strategy=read["write_strategy"],
-            force_full_refresh=True,
-        )
-        records += int(result.processed_records)
-    return {"ok": True, "records": records}
+    return {"ok": True, "records": int(result.processed_records)}
 
 
 def one_line(exc: BaseException) -> str:

@@ -6,10 +6,17 @@ import sys
 from pathlib import Path
 
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+from cosmos.constants import (
+    ExecutionMode,
+    InvocationMode,
+    LoadMode,
+    SourceRenderingBehavior,
+    TestBehavior,
+    TestIndirectSelection,
+)
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
-from liftoff.config import DBT_PROJECT_DIR, get_settings
+from liftoff.config import DBT_PROJECT_DIR, get_settings, landing_schema, load_sources
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 LAYERS = ("bronze", "silver", "gold")
@@ -46,15 +53,32 @@ def execution_config() -> ExecutionConfig:
         execution_mode=ExecutionMode.LOCAL,
         invocation_mode=InvocationMode.DBT_RUNNER,
         dbt_executable_path=Path(sys.executable).with_name("dbt"),  # dbt shares Airflow's virtualenv
+        # A model's test task runs the tests of that model only, not a later model's tests
+        # that also reference it (those run with the later model).
+        test_indirect_selection=TestIndirectSelection.CAUTIOUS,
     )
 
 
 def render_config(layer: str) -> RenderConfig:
-    # LoadMode.DBT_MANIFEST (default): parsing the DAG reads manifest.json, never runs `dbt ls`.
+    """The layer's models, each followed by its tests.
+
+    Bronze also renders the incremental landing tables as dbt source tasks that check
+    their freshness before the models that read them.
+    LoadMode.DBT_MANIFEST (default): parsing the DAG reads manifest.json, never runs `dbt ls`.
+    """
+    select = [f"path:models/{layer}"]
+    if layer == "bronze":
+        select += [
+            f"source:{landing_schema(name)}.{stream}"
+            for name, source in load_sources().items()
+            for stream, config in source.streams.items()
+            if config.sync == "incremental"
+        ]
     return RenderConfig(
         load_method=LoadMode(get_settings().dbt_load_mode),
-        select=[f"path:models/{layer}"],
+        select=select,
         test_behavior=TestBehavior.AFTER_EACH,
+        source_rendering_behavior=SourceRenderingBehavior.WITH_TESTS_OR_FRESHNESS,
     )
 
 

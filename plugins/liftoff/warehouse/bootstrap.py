@@ -43,6 +43,19 @@ create table if not exists audit.quarantine (
     primary key (batch_id, airbyte_raw_id)
 );
 create index if not exists quarantine_raw_id on audit.quarantine (airbyte_raw_id);
+
+-- Local mode's sync state per incremental stream: the cursor is where the next run
+-- continues from (the furthest interval end synced); a rerun of an older day leaves it.
+create table if not exists audit.sync_state (
+    source               text not null,
+    stream               text not null,
+    cursor               timestamptz not null,
+    last_interval_start  timestamptz not null,
+    last_interval_end    timestamptz not null,
+    last_rows            bigint not null,
+    synced_at            timestamptz not null default now(),
+    primary key (source, stream)
+);
 """
 
 

@@ -46,6 +46,17 @@ class WarehouseTarget:
         """The same server as an Airflow connection URI (``AIRFLOW_CONN_WAREHOUSE``)."""
         return self.url.replace("postgresql://", "postgres://", 1)
 
+    @property
+    def dbt_env(self) -> dict[str, str]:
+        """The same server for plain dbt (``include/dbt/profiles.yml`` reads these)."""
+        return {
+            "LIFTOFF_PG_HOST": self.host,
+            "LIFTOFF_PG_PORT": str(self.port),
+            "LIFTOFF_PG_USER": self.user,
+            "LIFTOFF_PG_PASSWORD": self.password,
+            "LIFTOFF_PG_DATABASE": self.database,
+        }
+
     def safe_str(self) -> str:
         return f"{self.user}@{self.host}:{self.port}/{self.database}"
 

@@ -10,6 +10,7 @@ with window_sales as (
     select *
     from {{ ref('silver_sales') }}
     where sale_date between {{ run_day() }} - ({{ var("gold_window_days") }} - 1) and {{ run_day() }}
+      and not is_outlier
 
 )
 

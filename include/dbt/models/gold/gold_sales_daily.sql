@@ -4,7 +4,8 @@
     )
 }}
 
--- Daily totals for the run's day and the lookback days before it (late corrections).
+-- Daily totals for the run's day and the lookback days before it (late corrections),
+-- outliers left out.
 select
     sale_date,
     count(*)::bigint as sales,
@@ -14,4 +15,5 @@ select
     count(distinct seller_email)::bigint as active_sellers
 from {{ ref('silver_sales') }}
 where sale_date between {{ run_day() }} - {{ var("gold_daily_lookback_days") }} and {{ run_day() }}
+  and not is_outlier
 group by sale_date

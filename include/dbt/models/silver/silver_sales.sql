@@ -1,61 +1,192 @@
 {{
     config(
-        unique_key='sale_id',
+        unique_key='record_id',
         incremental_strategy='delete+insert',
     )
 }}
 
--- One row per sale: the latest version wins, whichever day it arrived on.
-with batch_rows as (
+-- Sales from every source, one row per sale: the latest version of each source record wins,
+-- whichever day it arrived on; outliers are flagged by a robust per-product rule.
+with crm as (
 
-    select *
+    select
+        sale_id,
+        sale_id as record_id,
+        seller_email,
+        product as product_name,
+        null::text as sku,
+        quantity,
+        amount,
+        sold_at,
+        updated_at,
+        source,
+        batch_id,
+        airbyte_raw_id,
+        extracted_at
     from {{ ref('bronze_crm_sales') }}
     where batch_interval_start = {{ interval_start() }}
-      -- Rule: a sale cannot be sold after its last update; such a version is dropped.
-      and sold_at <= updated_at
+
+),
+
+shop as (
+
+    -- An order is one record of many lines: a new version replaces all of its lines.
+    select
+        order_id || '#' || line_number as sale_id,
+        order_id as record_id,
+        sales_rep as seller_email,
+        null::text as product_name,
+        sku,
+        quantity,
+        amount,
+        placed_at as sold_at,
+        modified_at as updated_at,
+        source,
+        batch_id,
+        airbyte_raw_id,
+        extracted_at
+    from {{ ref('bronze_shop_orders') }}
+    where batch_interval_start = {{ interval_start() }}
+
+),
+
+products as (
+
+    select product_id, name from {{ ref('silver_products') }}
+
+),
+
+batch_rows as (
+
+    select
+        unioned.sale_id,
+        unioned.record_id,
+        lower(trim(unioned.seller_email)) as seller_email,
+        coalesce(unioned.sku, by_name.product_id) as product_id,
+        coalesce(unioned.product_name, by_sku.name, unioned.sku) as product,
+        unioned.quantity,
+        unioned.amount,
+        unioned.sold_at,
+        unioned.updated_at,
+        unioned.source,
+        unioned.batch_id,
+        unioned.airbyte_raw_id,
+        unioned.extracted_at
+    from (select * from crm union all select * from shop) as unioned
+    left join products as by_name on by_name.name = unioned.product_name
+    left join products as by_sku on by_sku.product_id = unioned.sku
+    -- Rule: a sale cannot be sold after its last update; such a version is dropped.
+    where unioned.sold_at <= unioned.updated_at
 
 ),
 
 candidates as (
 
-    select sale_id, seller_email, product, quantity, amount, sold_at, updated_at, source, batch_id, extracted_at
-    from batch_rows
+    select * from batch_rows
 
     {% if is_incremental() %}
     union all
 
     -- Versions already in silver compete with this batch's, so a rerun of an older day
     -- never overwrites a later correction.
-    select sale_id, seller_email, product, quantity, amount, sold_at, updated_at, source, batch_id, extracted_at
+    select
+        sale_id, record_id, seller_email, product_id, product, quantity, amount, sold_at,
+        updated_at, source, batch_id, airbyte_raw_id, extracted_at
     from {{ this }}
-    where sale_id in (select sale_id from batch_rows)
+    where record_id in (select record_id from batch_rows)
     {% endif %}
 
 ),
 
-ranked as (
+latest as (
+
+    -- rank, not row_number: the lines of the winning order version all rank first.
+    select *
+    from (
+        select
+            *,
+            rank() over (
+                partition by record_id
+                order by updated_at desc, extracted_at desc, batch_id desc, airbyte_raw_id desc
+            ) as version_rank
+        from candidates
+    ) as ranked
+    where version_rank = 1
+
+),
+
+outlier_population as (
+
+    -- Unit prices of the product over the trailing window ending on the run's day: silver's
+    -- history (less the records this batch replaces) and this batch's versions.
+    select coalesce(product_id, product) as product_key, amount / quantity as unit_amount
+    from latest
+
+    {% if is_incremental() %}
+    union all
+
+    select coalesce(product_id, product), amount / quantity
+    from {{ this }}
+    where sale_date between {{ run_day() }} - ({{ var('outlier_window_days') }} - 1) and {{ run_day() }}
+      and record_id not in (select record_id from latest)
+    {% endif %}
+
+),
+
+medians as (
 
     select
-        *,
-        row_number() over (
-            partition by sale_id
-            order by updated_at desc, extracted_at desc, batch_id desc
-        ) as version_rank
-    from candidates
+        product_key,
+        count(*) as observations,
+        percentile_cont(0.5) within group (order by unit_amount) as median_unit_amount
+    from outlier_population
+    group by product_key
+
+),
+
+spreads as (
+
+    select
+        medians.product_key,
+        medians.observations,
+        medians.median_unit_amount,
+        percentile_cont(0.5) within group (
+            order by abs(population.unit_amount - medians.median_unit_amount)
+        ) as mad_unit_amount
+    from outlier_population as population
+    inner join medians on medians.product_key = population.product_key
+    group by medians.product_key, medians.observations, medians.median_unit_amount
 
 )
 
 select
-    sale_id,
-    lower(seller_email) as seller_email,
-    product,
-    quantity,
-    amount,
-    sold_at,
-    (sold_at at time zone 'UTC')::date as sale_date,
-    updated_at,
-    source,
-    batch_id,
-    extracted_at
-from ranked
-where version_rank = 1
+    latest.sale_id,
+    latest.record_id,
+    latest.source,
+    latest.seller_email,
+    latest.product_id,
+    latest.product,
+    latest.quantity,
+    latest.amount,
+    latest.sold_at,
+    (latest.sold_at at time zone 'UTC')::date as sale_date,
+    latest.updated_at,
+    -- Rule (outliers): a sale whose unit price is more than `outlier_threshold` robust
+    -- deviations from its product's median unit price over the window is flagged, and gold
+    -- leaves it out. The robust deviation is 1.4826 x MAD, floored at `outlier_min_spread`
+    -- of the median (a fixed-price catalogue has a MAD of 0: discounts are not outliers).
+    -- Products with fewer than `outlier_min_observations` prices in the window are not judged.
+    coalesce(
+        spreads.observations >= {{ var('outlier_min_observations') }}
+        and abs(latest.amount / latest.quantity - spreads.median_unit_amount)
+            > {{ var('outlier_threshold') }} * greatest(
+                1.4826 * spreads.mad_unit_amount,
+                {{ var('outlier_min_spread') }} * spreads.median_unit_amount
+            ),
+        false
+    ) as is_outlier,
+    latest.batch_id,
+    latest.airbyte_raw_id,
+    latest.extracted_at
+from latest
+left join spreads on spreads.product_key = coalesce(latest.product_id, latest.product)

@@ -1,0 +1,67 @@
+"""Day order for the transform: a day's dbt layers start once the previous day's have finished.
+
+Silver's outlier window and gold's trailing windows read earlier days, so the transform of
+day D must see day D - 1's. Ingest, validation and archiving need no order: a backfill's
+runs sync in parallel (its ``--max-active-runs``), then transform one day after another.
+The gate is a sensor on the previous run (by logical date) and its ``transformed`` task:
+no previous run (the first day, or a gap) passes; a previous transform that failed fails
+the gate at once, naming the day to rerun first; one still going is waited for.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+TRANSFORMED_TASK_ID = "transformed"
+FAILED_STATES = {"failed", "upstream_failed", "skipped", "removed"}
+
+
+class PreviousDayFailed(RuntimeError):
+    """The previous day's transform did not succeed: rerun that day first."""
+
+
+def previous_day_ready(ti) -> bool:
+    """Whether this run may transform: True to go, False to wait; PreviousDayFailed to stop.
+
+    ``ti`` is the Task SDK's task instance (``get_previous_dagrun``, ``get_task_states``).
+    """
+    previous = ti.get_previous_dagrun()
+    if previous is None:
+        return True
+    states = ti.get_task_states(dag_id=ti.dag_id, task_ids=[TRANSFORMED_TASK_ID], run_ids=[previous.run_id])
+    state = states.get(previous.run_id, {}).get(TRANSFORMED_TASK_ID)
+    if state in FAILED_STATES:
+        raise PreviousDayFailed(
+            f"the previous run {previous.run_id} did not finish its transform ({state}):"
+            " rerun that day, then this one"
+        )
+    return state == "success"
+
+
+def transform_gate():
+    """The sensor before bronze (deferred waiting: reschedule mode frees the worker slot)."""
+    from airflow.sdk import get_current_context, task
+    from airflow.sdk.exceptions import AirflowFailException
+
+    @task.sensor(
+        task_id="previous_day_transformed",
+        poke_interval=20,
+        timeout=timedelta(hours=12).total_seconds(),
+        mode="reschedule",
+        retries=0,
+        doc_md="Wait until the previous day's run has finished its dbt layers (its `transformed` task).",
+    )
+    def previous_day_transformed() -> bool:
+        try:
+            return previous_day_ready(get_current_context()["ti"])
+        except PreviousDayFailed as exc:
+            raise AirflowFailException(str(exc)) from exc
+
+    return previous_day_transformed()
+
+
+def transform_done():
+    """The marker the next day's gate waits for."""
+    from airflow.providers.standard.operators.empty import EmptyOperator
+
+    return EmptyOperator(task_id=TRANSFORMED_TASK_ID, doc_md="Every dbt layer of this day succeeded.")
