@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import bench_archive, bench_dag_parse, bench_daily_run, bench_landing, bench_validation
+from benchmarks import (
+    bench_archive,
+    bench_dag_parse,
+    bench_daily_run,
+    bench_dbt_cosmos,
+    bench_landing,
+    bench_validation,
+)
 from liftoff.config import disable_telemetry
 
 BENCHMARKS = {
     "dag_parse": bench_dag_parse.run,
     "daily_run": bench_daily_run.run,
+    "dbt_cosmos": bench_dbt_cosmos.run,
     "validation_1m": bench_validation.run,
     "archive_1m": bench_archive.run,
     "landing_1m": bench_landing.run,

@@ -1,15 +1,14 @@
 """One day's run end to end through Airflow vs its floor: COPY the same rows + plain `dbt build`.
 
-Subject: `airflow dags test sales_elt` for one day (PyAirbyte sync, contract gate,
-archive, the Cosmos task groups), on a fresh database. Baseline, on another fresh
-database: COPY of the very rows the API serves for that day (already in a CSV file) into
-the landing table, the batch's audit row, then one `dbt build` of the same models with
-the same vars. The ratio is the price of orchestration, ingestion and the gate.
+Subject: `airflow dags test sales_elt` for one day (PyAirbyte syncs of both sources,
+contract gate, archive, the Cosmos task groups), on a fresh database. Baseline, on another
+fresh database: COPY of the very rows the APIs serve for that day into the landing tables,
+the batches' audit rows, then one `dbt build` of the same models with the same vars. The
+ratio is the price of orchestration, ingestion and the gate.
 """
 
 from __future__ import annotations
 
-import csv
 import os
 import subprocess
 import sys
@@ -22,48 +21,51 @@ import httpx
 from benchmarks.harness import Result, pg_server, scratch_database, timed
 from liftoff.airflow_runner import airflow_env, ensure_metadata_db, run_day
 from liftoff.batch import Batch, Interval
-from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF, Settings
+from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF, Settings, load_sources
+from liftoff.transform.task_groups import PIPELINE_DBT_ENV
 from liftoff.warehouse.bootstrap import bootstrap
 from liftoff.warehouse.target import WarehouseTarget
 from sales_api.server import BackgroundApi
+from tests.integration.expected import api_orders, api_sales
+from tests.integration.landing import land
 
 DAY = date(2026, 11, 20)
-COLUMNS = ("sale_id", "seller_email", "product", "quantity", "amount", "sold_at", "updated_at")
 
 
-def api_rows_to_csv(api_url: str, path: Path) -> int:
-    params = {"updated_since": f"{DAY}T00:00:00Z", "updated_until": f"{DAY}T23:59:59Z", "page_size": 1000}
-    rows = httpx.get(f"{api_url}/sales", params=params).json()["data"]
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        for row in rows:
-            writer.writerow([row[c] for c in COLUMNS])
-    return len(rows)
-
-
-def copy_and_dbt_build(target: WarehouseTarget, csv_path: Path) -> None:
-    interval = Interval.for_day(DAY)
-    batch = Batch("crm", "sales", "updated_at", interval)
-    with target.connect() as conn:
-        conn.execute(
-            "create table raw_crm.sales (sale_id varchar, seller_email varchar, product varchar,"
-            " quantity numeric(38, 9), amount varchar, sold_at varchar, updated_at varchar,"
-            " _airbyte_raw_id varchar default gen_random_uuid()::text,"
-            " _airbyte_extracted_at timestamp default now(), _airbyte_meta json default '{}')"
-        )
-        with conn.cursor().copy(f"copy raw_crm.sales ({', '.join(COLUMNS)}) from stdin (format csv)") as copy:
-            copy.write(csv_path.read_bytes())
-        conn.execute(
-            "insert into audit.batches (batch_id, source, stream, interval_start, interval_end, contract,"
-            " contract_version, status) values (%s, 'crm', 'sales', %s, %s, 'Sale', '1.0.0', 'validated')",
-            (batch.batch_id, interval.start, interval.end),
-        )
-        conn.commit()
-    env = {
-        **os.environ,
-        **TELEMETRY_OFF,
-        **target.dbt_env,
+def api_rows(api_url: str) -> dict[tuple[str, str], list[dict]]:
+    """Every stream's rows for the day, straight from the demo APIs (no connector)."""
+    return {
+        ("crm", "sales"): api_sales(api_url, DAY),
+        ("crm", "sellers"): httpx.get(f"{api_url}/sellers").json()["data"],
+        ("crm", "products"): httpx.get(f"{api_url}/products").json()["data"],
+        ("shop", "orders"): api_orders(api_url, DAY),
     }
+
+
+def copy_and_dbt_build(target: WarehouseTarget, rows: dict[tuple[str, str], list[dict]]) -> None:
+    """The floor: COPY the rows into landing, mark the batches validated, one `dbt build`."""
+    interval = Interval.for_day(DAY)
+    sources = load_sources()
+    with target.connect() as conn:
+        for (source, stream), stream_rows in rows.items():
+            land(conn, stream, stream_rows, source=source)
+            batch = Batch.of(source, stream, sources[source].streams[stream], interval)
+            conn.execute(
+                "insert into audit.batches (batch_id, source, stream, interval_start, interval_end,"
+                " contract, contract_version, status, landed, accepted)"
+                " values (%s, %s, %s, %s, %s, 'bench', '0', 'validated', %s, %s)",
+                (
+                    batch.batch_id,
+                    source,
+                    stream,
+                    interval.start,
+                    interval.end,
+                    len(stream_rows),
+                    len(stream_rows),
+                ),
+            )
+        conn.commit()
+    env = {**os.environ, **TELEMETRY_OFF, **target.dbt_env, **PIPELINE_DBT_ENV}
     variables = (
         f'{{"interval_start": "{interval.start.isoformat()}", "interval_end": "{interval.end.isoformat()}"}}'
     )
@@ -82,14 +84,13 @@ def copy_and_dbt_build(target: WarehouseTarget, csv_path: Path) -> None:
 def run(repeat: int = 2) -> Result:
     subject, baseline = [], []
     with tempfile.TemporaryDirectory() as tmp, pg_server(Path(tmp)) as server, BackgroundApi() as api:
-        csv_path = Path(tmp) / "sales.csv"
-        rows = api_rows_to_csv(api.url, csv_path)
+        rows = api_rows(api.url)
         settings = Settings(home=Path(tmp) / "home")
         for _ in range(repeat):
             with scratch_database(server) as target:
                 with target.connect() as conn:
-                    bootstrap(conn, ["crm"])
-                baseline.append(timed(lambda t=target: copy_and_dbt_build(t, csv_path)))
+                    bootstrap(conn, list(load_sources()))
+                baseline.append(timed(lambda t=target: copy_and_dbt_build(t, rows)))
             with scratch_database(server) as target:
                 env = airflow_env(settings, target, api.url)
                 ensure_metadata_db(env)
@@ -101,4 +102,5 @@ def run(repeat: int = 2) -> Result:
                 subject.append(timed(airflow_run))
                 if not outcome_holder["outcome"].ok:
                     raise RuntimeError(f"sales_elt failed: {outcome_holder['outcome'].reason}")
-    return Result("daily_run", "airflow_sales_elt", "copy_plus_dbt_build", subject, baseline, {"rows": rows})
+    notes = {f"{source}_{stream}_rows": len(stream_rows) for (source, stream), stream_rows in rows.items()}
+    return Result("daily_run", "airflow_sales_elt", "copy_plus_dbt_build", subject, baseline, notes)

@@ -84,25 +84,15 @@ def pg_server(root: Path) -> Iterator[WarehouseTarget]:
 
 
 @contextmanager
-def scratch_database(server: WarehouseTarget) -> Iterator[WarehouseTarget]:
+def scratch_database(
+    server: WarehouseTarget, template: WarehouseTarget | None = None
+) -> Iterator[WarehouseTarget]:
+    """A fresh database (a copy of ``template``'s, when given), dropped afterwards."""
     name = f"liftoff_bench_{uuid.uuid4().hex[:8]}"
     admin = WarehouseTarget(server.host, server.port, "postgres", server.user, server.password)
+    copy = f' template "{template.database}"' if template else ""
     with admin.connect(autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    try:
-        yield WarehouseTarget(server.host, server.port, name, server.user, server.password)
-    finally:
-        with admin.connect(autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
-
-
-@contextmanager
-def cloned_database(server: WarehouseTarget, template: WarehouseTarget) -> Iterator[WarehouseTarget]:
-    """A copy of ``template`` (PostgreSQL's ``create database ... template``), dropped afterwards."""
-    name = f"liftoff_bench_{uuid.uuid4().hex[:8]}"
-    admin = WarehouseTarget(server.host, server.port, "postgres", server.user, server.password)
-    with admin.connect(autocommit=True) as conn:
-        conn.execute(f'create database "{name}" template "{template.database}"')
+        conn.execute(f'create database "{name}"{copy}')
     try:
         yield WarehouseTarget(server.host, server.port, name, server.user, server.password)
     finally:

@@ -27,6 +27,9 @@ TELEMETRY_OFF = {
 }
 
 
+DbtExecution = Literal["local", "build"]
+
+
 class ConfigError(RuntimeError):
     """A configuration problem, reported to people as one line."""
 
@@ -48,6 +51,12 @@ class Settings(BaseSettings):
     # How Cosmos reads the dbt project at DAG parse time: the precompiled manifest (fast),
     # or `dbt ls` (slow; kept for the parse-time benchmark's baseline).
     dbt_load_mode: Literal["dbt_manifest", "dbt_ls"] = "dbt_manifest"
+    # How Cosmos runs the dbt layers (chosen by benchmarks/bench_dbt_cosmos.py, see
+    # docs/benchmarks.md): `local`, a run task then a test task per model; `build`, one
+    # `dbt build` task per model (its tests right after it). Cosmos' watcher mode is not
+    # offered: under `airflow dags test` (the embedded runner) its per-model sensors poll
+    # for a producer task that runs only after them.
+    dbt_execution: DbtExecution = "build"
     # How sources are ingested in this deployment: PyAirbyte here, or an Airbyte server.
     ingest_mode: Literal["local", "airbyte"] = "local"
 

@@ -57,49 +57,73 @@ def test_sales_elt_runs_cover_one_whole_day(dagbag) -> None:
     )
 
 
-def test_sales_elt_order_is_ingest_validate_archive_then_layers(dagbag) -> None:
-    dag = dagbag.dags["sales_elt"]
+MODELS = [
+    "bronze_crm_sales",
+    "bronze_crm_sellers",
+    "bronze_crm_products",
+    "bronze_shop_orders",
+    "silver_sales",
+    "silver_sellers",
+    "silver_products",
+    "gold_sales_daily",
+    "gold_sales_by_product_7d",
+    "gold_sales_by_seller_7d",
+]
+
+
+@pytest.fixture(scope="module", params=["local", "build"])
+def sales_elt(request: pytest.FixtureRequest, dagbag):
+    """sales_elt under each Cosmos execution setting (LIFTOFF_DBT_EXECUTION)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from liftoff.config import get_settings
+
+    os.environ["LIFTOFF_DBT_EXECUTION"] = request.param
+    get_settings.cache_clear()
+    try:
+        bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "sales_elt.py"))
+    finally:
+        del os.environ["LIFTOFF_DBT_EXECUTION"]
+        get_settings.cache_clear()
+    assert bag.import_errors == {}
+    return bag.dags["sales_elt"]
+
+
+def model_tasks(dag, model: str) -> tuple[str, str]:
+    """The first and the last task of a model: `<model>_model_build`, or `.run` then `.test`."""
+    layer = model.split("_")[0]
+    build = f"{layer}.{model}_model_build"
+    if build in dag.task_dict:
+        return build, build
+    return f"{layer}.{model}.run", f"{layer}.{model}.test"
+
+
+def test_sales_elt_order_is_ingest_validate_archive_then_layers(sales_elt) -> None:
+    dag = sales_elt
     ids = set(dag.task_dict)
     for source in ("crm", "shop"):
         assert {f"{source}.ingest", f"{source}.validate", f"{source}.archive"} <= ids
         assert dag.task_dict[f"{source}.validate"].upstream_task_ids == {f"{source}.ingest"}
         assert dag.task_dict[f"{source}.archive"].upstream_task_ids == {f"{source}.validate"}
-    models = [
-        "bronze_crm_sales",
-        "bronze_crm_sellers",
-        "bronze_crm_products",
-        "bronze_shop_orders",
-        "silver_sales",
-        "silver_sellers",
-        "silver_products",
-        "gold_sales_daily",
-        "gold_sales_by_product_7d",
-        "gold_sales_by_seller_7d",
-    ]
-    for model in models:
-        layer = model.split("_")[0]
-        assert f"{layer}.{model}.run" in ids and f"{layer}.{model}.test" in ids, model
-    for source, stream in (("crm", "sales"), ("shop", "orders")):
-        freshness = dag.task_dict[f"bronze.raw_{source}_{stream}_source"]
-        assert type(freshness).__name__ == "DbtSourceLocalOperator", "dbt source freshness, as a task"
-        assert freshness.upstream_task_ids == {"previous_day_transformed"}
-        assert freshness.task_id in dag.task_dict[f"bronze.bronze_{source}_{stream}.run"].upstream_task_ids
+    for model in MODELS:
+        first, last = model_tasks(dag, model)
+        assert {first, last} <= ids, model
     gate = dag.task_dict["previous_day_transformed"]
     assert gate.upstream_task_ids == {"crm.archive", "shop.archive"}, "every source archived first"
     assert gate.mode == "reschedule", "waiting frees the worker slot"
-    done = dag.task_dict["transformed"]
-    gold_tests = {t for t in ids if t.startswith("gold.") and t.endswith(".test")}
-    assert gold_tests <= done.get_flat_relative_ids(upstream=True) and not done.downstream_task_ids
-    before_silver = dag.task_dict["silver.silver_sales.run"].get_flat_relative_ids(upstream=True)
-    assert {f"bronze.{m}.test" for m in models if m.startswith("bronze")} <= before_silver, (
-        "silver waits for every bronze model's tests"
+    for source, stream in (("crm", "sales"), ("shop", "orders")):
+        before = dag.task_dict[model_tasks(dag, f"bronze_{source}_{stream}")[0]].get_flat_relative_ids(
+            upstream=True
+        )
+        assert any(f"raw_{source}_{stream}" in t for t in before), "source freshness is checked first"
+        assert "previous_day_transformed" in before
+    before_silver = dag.task_dict[model_tasks(dag, "silver_sales")[0]].get_flat_relative_ids(upstream=True)
+    assert {model_tasks(dag, m)[1] for m in MODELS if m.startswith("bronze")} <= before_silver, (
+        "silver waits for every bronze model and its tests"
     )
-    for task_id in ids:
-        if task_id.startswith("silver.") and not dag.task_dict[task_id].upstream_task_ids & {
-            t for t in ids if t.startswith("silver.")
-        }:
-            upstream = dag.task_dict[task_id].upstream_task_ids
-            assert upstream and all(t.startswith("bronze.") for t in upstream), task_id
+    before_done = dag.task_dict["transformed"].get_flat_relative_ids(upstream=True)
+    assert {model_tasks(dag, m)[1] for m in MODELS if m.startswith("gold")} <= before_done
+    assert not dag.task_dict["transformed"].downstream_task_ids
 
 
 def test_airbyte_mode_builds_the_deferrable_provider_operator(monkeypatch: pytest.MonkeyPatch) -> None:

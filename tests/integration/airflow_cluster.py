@@ -1,5 +1,5 @@
 """A real Airflow 3 deployment in miniature, for tests: PostgreSQL metadata, LocalExecutor,
-and the scheduler, DAG processor and API server (tasks report through its execution API)
+and the scheduler, DAG processor, triggerer and API server (tasks report through its execution API)
 as separate processes, the way a team runs them. Backfills go through `airflow backfill
 create`, exactly as an on-call engineer types it.
 """
@@ -21,7 +21,7 @@ from liftoff.warehouse.target import WarehouseTarget
 from sales_api.server import free_port
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
-COMPONENTS = ("api-server", "scheduler", "dag-processor")
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
 
 class AirflowCluster:

@@ -47,6 +47,7 @@ class SalesApiSettings(BaseSettings):
     api_key: str | None = None
     with_channel: bool = False  # the CRM grows a field the connector does not declare
     rows_per_day: int | None = Field(None, ge=1)  # a fixed daily volume, for benchmarks
+    late_corrections: int = Field(0, ge=0)  # sales of two days before, corrected each day
     shop_token: str = DEMO_SHOP_TOKEN  # the shop always wants its X-Shop-Token header
     orders_per_day: int | None = Field(None, ge=0)  # a fixed daily shop volume, for benchmarks
 
@@ -152,6 +153,7 @@ def create_app(settings: SalesApiSettings | None = None) -> FastAPI:
             dirty_fraction=settings.dirty_fraction,
             with_channel=settings.with_channel,
             rows_per_day=settings.rows_per_day,
+            late_corrections=settings.late_corrections,
         )
         app.state.sales_requests += 1
         return _page(rows, page, page_size)

@@ -107,11 +107,14 @@ def sales_for_day(
     dirty_fraction: float = 0.0,
     with_channel: bool = False,
     rows_per_day: int | None = None,
+    late_corrections: int = 0,
 ) -> DayData:
     """Generate the sales whose ``updated_at`` falls on ``day`` (UTC). Cached: do not mutate.
 
     ``with_channel``: the CRM has grown a field (``channel``) its connector does not declare.
     ``rows_per_day``: a fixed volume (benchmarks) instead of the usual 40 to 60 sales.
+    ``late_corrections``: that many sales sold two days earlier come back corrected (same
+    sale id and ``sold_at``, a new amount, ``updated_at`` on this day); see :func:`corrections_for_day`.
     """
     rng = random.Random(f"{seed}:{day.isoformat()}")
     count = 40 + rng.randrange(0, 21)
@@ -131,12 +134,41 @@ def sales_for_day(
             dirty.append({"sale_id": sale["sale_id"], "kind": kind})
             if extra is not None:
                 sales.append(extra)
+    sales.extend(corrections_for_day(day, seed=seed, count=late_corrections))
     if with_channel:  # its own random stream: the other fields stay the same
         channel_rng = random.Random(f"{seed}:{day.isoformat()}:channel")
         for sale in sales:
             sale["channel"] = channel_rng.choice(CHANNELS)
     sales.sort(key=lambda row: (row["updated_at"], row["sale_id"]))
     return DayData(day=day, sales=sales, dirty=dirty)
+
+
+CORRECTION_LAG_DAYS = 2
+
+
+def corrections_for_day(day: date, *, seed: int = 42, count: int = 0) -> list[dict]:
+    """New versions, updated on ``day``, of ``count`` clean sales sold two days before.
+
+    The amount changes (a renegotiated price: +10%); the sale id and ``sold_at`` do not.
+    """
+    if count <= 0:
+        return []
+    original_day = day - timedelta(days=CORRECTION_LAG_DAYS)
+    rng = random.Random(f"{seed}:{original_day.isoformat()}")
+    total = 40 + rng.randrange(0, 21)
+    originals = [_clean_sale(rng, original_day, index) for index in range(1, total + 1)]
+    pick = random.Random(f"{seed}:{day.isoformat()}:corrections")
+    corrected = []
+    for sale in pick.sample(originals, min(count, len(originals))):
+        updated_at = datetime.combine(day, time(), UTC) + timedelta(seconds=pick.randrange(0, 23 * 3600))
+        corrected.append(
+            {
+                **sale,
+                "amount": _money(Decimal(sale["amount"]) * Decimal("1.10")),
+                "updated_at": updated_at.strftime(TIMESTAMP_FORMAT),
+            }
+        )
+    return corrected
 
 
 def parse_timestamp(value: str) -> datetime:
@@ -153,6 +185,7 @@ def sales_between(
     dirty_fraction: float = 0.0,
     with_channel: bool = False,
     rows_per_day: int | None = None,
+    late_corrections: int = 0,
 ) -> list[dict]:
     """Sales with ``start <= updated_at <= end`` (both inclusive, second precision)."""
     rows: list[dict] = []
@@ -164,6 +197,7 @@ def sales_between(
             dirty_fraction=dirty_fraction,
             with_channel=with_channel,
             rows_per_day=rows_per_day,
+            late_corrections=late_corrections,
         ).sales
         day_start = datetime.combine(day, time(), UTC)
         if start <= day_start and end >= day_start + timedelta(days=1, seconds=-1):

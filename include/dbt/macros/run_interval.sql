@@ -12,6 +12,11 @@
     ({{ interval_start() }} at time zone 'UTC')::date
 {%- endmacro %}
 
+{#- The landed rows whose cursor ``column`` falls in the run's interval. -#}
+{% macro in_interval(column) -%}
+    {{ column }}::timestamptz >= {{ interval_start() }} and {{ column }}::timestamptz < {{ interval_end() }}
+{%- endmacro %}
+
 {#- Pre-hook of interval-partitioned incremental models: the run first removes its own
     slice, then inserts it again, in one transaction, so a rerun replaces, never duplicates. -#}
 {% macro delete_slice(column, lower_bound, upper_bound) -%}

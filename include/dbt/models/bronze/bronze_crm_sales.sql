@@ -13,11 +13,7 @@ with batch as (
 
 accepted as (
 
-    {{ accepted_rows(
-        source('raw_crm', 'sales'),
-        where="landed.updated_at::timestamptz >= " ~ interval_start()
-              ~ " and landed.updated_at::timestamptz < " ~ interval_end(),
-    ) }}
+    {{ accepted_rows(source('raw_crm', 'sales'), where=in_interval('landed.updated_at')) }}
 
 )
 

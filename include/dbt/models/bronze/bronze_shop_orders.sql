@@ -13,11 +13,7 @@ with batch as (
 
 accepted as (
 
-    {{ accepted_rows(
-        source('raw_shop', 'orders'),
-        where="landed.modified_at::timestamptz >= " ~ interval_start()
-              ~ " and landed.modified_at::timestamptz < " ~ interval_end(),
-    ) }}
+    {{ accepted_rows(source('raw_shop', 'orders'), where=in_interval('landed.modified_at')) }}
 
 ),
 

@@ -1,0 +1,110 @@
+"""The dbt part of a day's run under Cosmos vs plain `dbt build` of the same models, same data.
+
+One day is landed, gated and archived once (the pipeline's own functions) into a template
+database. Each measurement starts from a copy of it (PostgreSQL `create database ...
+template`), so every contender transforms identical data:
+
+- subject, per Cosmos execution setting (``LIFTOFF_DBT_EXECUTION``): `airflow dags test
+  sales_elt` with the source task groups marked successful, so only the transform gate and
+  the dbt layers run;
+- baseline: one `dbt build` of the same project with the same vars.
+
+The goal (#6) is the default setting at most 1.3x the baseline. Every setting's ratio is
+printed; the result's subject is the default.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from benchmarks.harness import Result, pg_server, scratch_database, timed
+from liftoff.airflow_runner import airflow_env, ensure_metadata_db, run_day
+from liftoff.archive.store import LocalFolderStore
+from liftoff.batch import Interval
+from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF, Settings, load_sources
+from liftoff.pipeline import archive, ingest, validate
+from liftoff.transform.task_groups import DBT_EXECUTION_SETTINGS, DEFAULT_DBT_EXECUTION, PIPELINE_DBT_ENV
+from liftoff.warehouse.target import WarehouseTarget
+from sales_api.server import BackgroundApi
+
+DAY = date(2026, 11, 20)
+
+
+def land_the_day(target: WarehouseTarget, api_url: str, home: Path) -> None:
+    os.environ["LIFTOFF_API_URL"] = api_url
+    interval = Interval.for_day(DAY)
+    settings = Settings(home=home)
+    for name, source in load_sources().items():
+        ingest(name, source, interval, target, settings)
+        validate(name, source, interval, target)
+        archive(name, source, interval, target, store=LocalFolderStore(home / "archive"))
+
+
+def dbt_build(target: WarehouseTarget) -> None:
+    interval = Interval.for_day(DAY)
+    variables = (
+        f'{{"interval_start": "{interval.start.isoformat()}", "interval_end": "{interval.end.isoformat()}"}}'
+    )
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "build",
+            "--profiles-dir",
+            ".",
+            "--vars",
+            variables,
+            "-q",
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, **TELEMETRY_OFF, **target.dbt_env, **PIPELINE_DBT_ENV},
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"dbt build failed: {done.stdout[-2000:]}")
+
+
+def cosmos_run(target: WarehouseTarget, api_url: str, home: Path, execution: str) -> None:
+    settings = Settings(home=home)
+    env = {**airflow_env(settings, target, api_url), "LIFTOFF_DBT_EXECUTION": execution}
+    ensure_metadata_db(env)
+    sources = "|".join(load_sources())
+    outcome = run_day(DAY, env, home / "logs", mark_success=rf"^(?:{sources})\.")
+    if not outcome.ok:
+        raise RuntimeError(f"sales_elt ({execution}) failed: {outcome.reason}; see {outcome.log_path}")
+
+
+def run(repeat: int = 2) -> Result:
+    seconds: dict[str, list[float]] = {execution: [] for execution in DBT_EXECUTION_SETTINGS}
+    baseline: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp, pg_server(Path(tmp)) as server, BackgroundApi() as api:
+        root = Path(tmp)
+        with scratch_database(server) as template:
+            land_the_day(template, api.url, root / "landing-home")
+            for attempt in range(repeat):
+                with scratch_database(server, template) as target:
+                    baseline.append(timed(lambda t=target: dbt_build(t)))
+                for execution in DBT_EXECUTION_SETTINGS:
+                    home = root / f"{execution}-{attempt}"
+                    with scratch_database(server, template) as target:
+                        seconds[execution].append(
+                            timed(lambda t=target, h=home, e=execution: cosmos_run(t, api.url, h, e))
+                        )
+    notes = {
+        f"{execution}_ratio": round(statistics.median(times) / statistics.median(baseline), 2)
+        for execution, times in seconds.items()
+    }
+    return Result(
+        "dbt_cosmos",
+        f"cosmos_{DEFAULT_DBT_EXECUTION}",
+        "dbt_build",
+        seconds[DEFAULT_DBT_EXECUTION],
+        baseline,
+        notes,
+    )
