@@ -40,7 +40,8 @@ with DAG(
     tags=["liftoff", "sales", "elt"],
     doc_md=__doc__,
 ) as dag:
-    sources = [source_task_group(name, source) for name, source in load_sources().items()]
-    bronze, silver, gold = dbt_layer("bronze"), dbt_layer("silver"), dbt_layer("gold")
+    configured = load_sources()
+    sources = [source_task_group(name, source) for name, source in configured.items()]
+    bronze, silver, gold = (dbt_layer(layer, configured) for layer in ("bronze", "silver", "gold"))
     sources >> transform_gate() >> bronze
     bronze >> silver >> gold >> transform_done()

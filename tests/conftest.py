@@ -20,8 +20,9 @@ from liftoff.config import ConfigError, disable_telemetry
 from liftoff.minio_server import MinioServer, minio_binary
 from liftoff.warehouse.embedded import EmbeddedPostgres
 from liftoff.warehouse.target import WarehouseTarget
-from sales_api.app import DEMO_SHOP_TOKEN, SalesApiSettings
+from sales_api.app import SalesApiSettings
 from sales_api.server import BackgroundApi, free_port
+from sales_api.shop import DEMO_SHOP_TOKEN
 
 disable_telemetry()
 os.environ.setdefault(

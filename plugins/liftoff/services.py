@@ -16,7 +16,7 @@ import httpx
 from liftoff.config import ConfigError, Settings
 from liftoff.warehouse.embedded import EmbeddedPostgres, port_is_free
 from liftoff.warehouse.target import WarehouseTarget, configured_warehouse_url
-from sales_api.app import DEMO_SHOP_TOKEN
+from sales_api.shop import DEMO_SHOP_TOKEN
 
 
 @contextmanager

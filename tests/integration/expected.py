@@ -15,8 +15,7 @@ from decimal import Decimal
 
 import httpx
 
-from sales_api.app import DEMO_SHOP_TOKEN
-from sales_api.shop import line_amount
+from sales_api.shop import DEMO_SHOP_TOKEN, line_amount
 
 # The dbt project's vars (include/dbt/dbt_project.yml).
 GOLD_WINDOW_DAYS = 7

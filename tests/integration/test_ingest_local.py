@@ -14,6 +14,7 @@ from liftoff.ingest.local import IngestError, sync_interval
 from liftoff.ingest.state import Continuity, read_state
 from liftoff.warehouse.target import WarehouseTarget
 from sales_api.server import free_port
+from tests.integration.expected import api_orders
 
 DAY = date(2026, 11, 20)
 INTERVAL = Interval.for_day(DAY)
@@ -130,12 +131,6 @@ def shop():
     return load_sources()["shop"]
 
 
-def shop_orders(api_url: str, day: date) -> list[dict]:
-    from tests.integration.expected import api_orders
-
-    return api_orders(api_url, day)
-
-
 def test_incremental_state_continues_reports_a_gap_and_a_rerun_keeps_the_cursor(
     warehouse: WarehouseTarget,
     sales_api: str,
@@ -158,14 +153,14 @@ def test_incremental_state_continues_reports_a_gap_and_a_rerun_keeps_the_cursor(
     with warehouse.connect() as conn:
         state = read_state(conn, "shop", "orders")
         assert state.cursor == Interval.for_day(days[-1]).end, "the next run continues from the 20th"
-        assert state.last_rows == len(shop_orders(sales_api, days[-1]))
+        assert state.last_rows == len(api_orders(sales_api, days[-1]))
 
     again = sync_interval("shop", shop, Interval.for_day(days[0]), warehouse, settings)
-    assert again == {"orders": len(shop_orders(sales_api, days[0]))}, "a rerun re-syncs exactly its day"
+    assert again == {"orders": len(api_orders(sales_api, days[0]))}, "a rerun re-syncs exactly its day"
     with warehouse.connect() as conn:
         assert read_state(conn, "shop", "orders").cursor == Interval.for_day(days[-1]).end, "cursor kept"
         per_day = dict(conn.execute("select left(modified_at, 10), count(*) from raw_shop.orders group by 1"))
-        assert per_day == {str(d): len(shop_orders(sales_api, d)) for d in days}, "no duplicates"
+        assert per_day == {str(d): len(api_orders(sales_api, d)) for d in days}, "no duplicates"
 
     caplog.clear()
     sync_interval("shop", shop, Interval.for_day(date(2026, 11, 22)), warehouse, settings)
@@ -181,7 +176,7 @@ def test_second_source_cursor_pages_nested_lines_and_its_token(
     monkeypatch.setenv("LIFTOFF_API_URL", server.url)
     small_pages = shop.model_copy(update={"config": shop.config.model_copy(update={"page_size": 3})})
     landed = sync_interval("shop", small_pages, INTERVAL, warehouse, settings_for(liftoff_home))
-    orders = shop_orders(server.url, DAY)
+    orders = api_orders(server.url, DAY)
     assert landed == {"orders": len(orders)} and len(orders) > 3
     with warehouse.connect() as conn:
         lines = dict(conn.execute("select order_id, lines from raw_shop.orders").fetchall())

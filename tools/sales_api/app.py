@@ -29,10 +29,9 @@ from sales_api.data import (
     sales_between,
     sales_for_day,
 )
-from sales_api.shop import orders_between
+from sales_api.shop import DEMO_SHOP_TOKEN, orders_between
 
 MAX_PAGE_SIZE = 1000
-DEMO_SHOP_TOKEN = "demo-shop-token"  # the demo shop's token (LIFTOFF_API_SHOP_TOKEN changes it)
 PageNumber = Annotated[int, Query(ge=1)]
 PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 

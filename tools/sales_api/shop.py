@@ -15,6 +15,7 @@ from functools import lru_cache
 from sales_api.data import PRODUCTS, SELLERS, parse_timestamp
 
 SHOP_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.000Z"
+DEMO_SHOP_TOKEN = "demo-shop-token"  # the demo shop's token (LIFTOFF_API_SHOP_TOKEN changes it)
 COUNTRIES = ("BR", "PT", "US", "DE", "MX")
 
 

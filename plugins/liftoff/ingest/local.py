@@ -159,11 +159,11 @@ def run_connector(
 
 
 def _columns(conn: psycopg.Connection, schema: str, table: str) -> dict[str, str]:
+    """A table's columns and their types, in order; empty if the table does not exist."""
     rows = conn.execute(
-        "select column_name, format_type(a.atttypid, a.atttypmod) from information_schema.columns c"
-        " join pg_attribute a on a.attrelid = format('%%I.%%I', c.table_schema, c.table_name)::regclass"
-        " and a.attname = c.column_name"
-        " where c.table_schema = %s and c.table_name = %s order by c.ordinal_position",
+        "select attname, format_type(atttypid, atttypmod) from pg_attribute"
+        " where attrelid = to_regclass(format('%%I.%%I', %s::text, %s::text))"
+        " and attnum > 0 and not attisdropped order by attnum",
         (schema, table),
     ).fetchall()
     return dict(rows)

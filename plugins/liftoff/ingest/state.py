@@ -92,7 +92,7 @@ def check_continuity(conn: psycopg.Connection, batch: Batch) -> Continuity:
     return continuity
 
 
-def record_sync(conn: psycopg.Connection, batch: Batch, rows: int) -> StreamState:
+def record_sync(conn: psycopg.Connection, batch: Batch, rows: int) -> None:
     """Record a successful sync of ``batch``'s window: the cursor only ever moves forward."""
     conn.execute(
         "insert into audit.sync_state as s"
@@ -109,4 +109,3 @@ def record_sync(conn: psycopg.Connection, batch: Batch, rows: int) -> StreamStat
             "rows": rows,
         },
     )
-    return read_state(conn, batch.source, batch.stream)

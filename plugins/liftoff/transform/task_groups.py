@@ -17,7 +17,7 @@ from cosmos.constants import (
 )
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
-from liftoff.config import DBT_PROJECT_DIR, DbtExecution, Settings, get_settings, landing_schema, load_sources
+from liftoff.config import DBT_PROJECT_DIR, DbtExecution, Settings, SourceConfig, get_settings, landing_schema
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 LAYERS = ("bronze", "silver", "gold")
@@ -66,7 +66,7 @@ def execution_config() -> ExecutionConfig:
     )
 
 
-def render_config(layer: str) -> RenderConfig:
+def render_config(layer: str, sources: dict[str, SourceConfig]) -> RenderConfig:
     """The layer's models, each followed by its tests.
 
     Bronze also renders the incremental landing tables as dbt source tasks that check
@@ -77,7 +77,7 @@ def render_config(layer: str) -> RenderConfig:
     if layer == "bronze":
         select += [
             f"source:{landing_schema(name)}.{stream}"
-            for name, source in load_sources().items()
+            for name, source in sources.items()
             for stream, config in source.streams.items()
             if config.sync == "incremental"
         ]
@@ -91,7 +91,7 @@ def render_config(layer: str) -> RenderConfig:
     )
 
 
-def dbt_layer(layer: str, conn_id: str = "warehouse") -> DbtTaskGroup:
+def dbt_layer(layer: str, sources: dict[str, SourceConfig], conn_id: str = "warehouse") -> DbtTaskGroup:
     """The task group of one layer: a run task then a test task per model."""
     if layer not in LAYERS:
         raise ValueError(f"unknown dbt layer {layer!r}; layers: {', '.join(LAYERS)}")
@@ -100,7 +100,7 @@ def dbt_layer(layer: str, conn_id: str = "warehouse") -> DbtTaskGroup:
         project_config=project_config(),
         profile_config=profile_config(conn_id),
         execution_config=execution_config(),
-        render_config=render_config(layer),
+        render_config=render_config(layer, sources),
         operator_args={"vars": INTERVAL_VARS, "install_deps": False, "env": PIPELINE_DBT_ENV},
         # A failed model or test is not fixed by retrying: on-call reruns the day (docs/runbook.md).
         default_args={"retries": 0},
