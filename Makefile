@@ -26,7 +26,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export AIRBYTE_OFFLINE_MODE := 1
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: install demo test test-unit bench lint format lock manifest api minio docs dbt-docs clean
+.PHONY: install demo test test-unit bench lint format lock manifest api app minio docs dbt-docs clean
 
 install: $(VENV)/.installed $(AIRBYTE_VENV)/.installed $(MANIFEST)
 
@@ -80,6 +80,9 @@ bench: install $(MINIO_BIN)
 
 api: install
 	$(BIN)/liftoff api
+
+app: install
+	$(BIN)/liftoff app
 
 lint: install
 	$(BIN)/ruff check .

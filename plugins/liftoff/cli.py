@@ -321,6 +321,25 @@ def archive_catalog() -> None:
     console.print(table)
 
 
+@app.command("app")
+@one_line_errors
+def entry_app(
+    port: Annotated[int, typer.Option(help="Port to serve the app on.")] = 8501,
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 in a container).")] = "127.0.0.1",
+) -> None:
+    """Start the sales entry app and the dashboards (Streamlit) on the warehouse."""
+    import subprocess
+
+    from liftoff.entry.launch import app_env, streamlit_command
+
+    disable_telemetry()
+    settings = get_settings()
+    with warehouse(settings) as target:
+        env = app_env(settings, target)
+        console.print(f"entry app on [bold]http://{host}:{port}[/]  ·  warehouse {target.safe_str()}")
+        subprocess.run(streamlit_command(port, host), env=env, check=False)
+
+
 @app.command()
 def api(
     port: Annotated[int, typer.Option(help="Port to listen on (127.0.0.1).")] = 8765,

@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +67,16 @@ class Settings(BaseSettings):
     dbt_execution: DbtExecution = "build"
     # How sources are ingested in this deployment: PyAirbyte here, or an Airbyte server.
     ingest_mode: Literal["local", "airbyte"] = "local"
+    # The warehouse roles of the apps (cluster-wide in PostgreSQL). A role whose password
+    # is set here can log in; without one the bootstrap creates it NOLOGIN.
+    analyst_role: str = "analyst"
+    entry_writer_role: str = "entry_writer"
+    analyst_password: SecretStr | None = None
+    entry_writer_password: SecretStr | None = None
+    # What the entry app connects with: the dashboards as the analyst role, the form as
+    # the entry writer (postgresql://role:password@host:port/db; `liftoff app` sets both).
+    analyst_url: SecretStr | None = None
+    entry_url: SecretStr | None = None
 
     @property
     def archive_root(self) -> Path:
@@ -130,19 +148,36 @@ class AirbyteServerConfig(BaseModel):
         return value
 
 
+IngestMode = Literal["local", "airbyte", "push"]
+
+
 class SourceConfig(BaseModel):
-    """One source: how it is ingested and the streams it lands in ``raw_<name>``."""
+    """One source: how it is ingested and the streams it lands in ``raw_<name>``.
+
+    ``push``: nothing is synced; an application (the entry app) writes the rows straight
+    into the landing tables, which the bootstrap creates from the streams' contracts.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     description: str = ""
-    mode: Literal["local", "airbyte"] | None = None  # None: the deployment's LIFTOFF_INGEST_MODE
-    manifest: str
-    config: SourceRuntimeConfig
+    mode: IngestMode | None = None  # None: the deployment's LIFTOFF_INGEST_MODE
+    manifest: str | None = None
+    config: SourceRuntimeConfig | None = None
     airbyte: AirbyteServerConfig | None = None
     streams: dict[str, StreamConfig] = Field(min_length=1)
 
-    def ingest_mode(self, name: str) -> Literal["local", "airbyte"]:
+    @model_validator(mode="after")
+    def _synced_sources_have_a_connector(self) -> SourceConfig:
+        if self.mode != "push" and (self.manifest is None or self.config is None):
+            raise ValueError("a synced source needs `manifest` and `config` (or `mode: push`)")
+        return self
+
+    @property
+    def is_pushed(self) -> bool:
+        return self.mode == "push"
+
+    def ingest_mode(self, name: str) -> IngestMode:
         mode = self.mode or get_settings().ingest_mode
         if mode == "airbyte" and self.airbyte is None:
             raise ConfigError(
@@ -152,8 +187,8 @@ class SourceConfig(BaseModel):
 
     @field_validator("manifest")
     @classmethod
-    def _manifest_exists(cls, value: str) -> str:
-        if not (INCLUDE_DIR / value).is_file():
+    def _manifest_exists(cls, value: str | None) -> str | None:
+        if value is not None and not (INCLUDE_DIR / value).is_file():
             raise ValueError(f"manifest include/{value} does not exist")
         return value
 

@@ -93,7 +93,7 @@ def _run_interval(context) -> Interval:
 
 
 def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse"):
-    """The task group of one source: ingest >> validate >> archive."""
+    """The task group of one source: ingest >> validate >> archive (a pushed source: no ingest)."""
     from airflow.sdk import TaskGroup, get_current_context, task
     from airflow.sdk.exceptions import AirflowFailException
 
@@ -116,7 +116,10 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
             raise RuntimeError(str(exc)) from exc
 
     with TaskGroup(group_id=name, tooltip=source.description) as group:
-        if source.ingest_mode(name) == "airbyte":
+        mode = source.ingest_mode(name)
+        if mode == "push":
+            ingest_task = None  # the app has landed the rows already
+        elif mode == "airbyte":
             server = source.airbyte
             ingest_task = AirbyteSyncOperator(
                 task_id="ingest",
@@ -145,5 +148,8 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
         def archive_task() -> dict:
             return run_step(archive, with_run_id=True, store=airflow_archive_store())
 
-        ingest_task >> validate_task() >> archive_task()
+        validated = validate_task()
+        if ingest_task is not None:
+            ingest_task >> validated
+        validated >> archive_task()
     return group

@@ -62,10 +62,12 @@ MODELS = [
     "bronze_crm_sellers",
     "bronze_crm_products",
     "bronze_shop_orders",
+    "bronze_entry_sales",
     "silver_sales",
     "silver_sellers",
     "silver_products",
     "gold_sales_daily",
+    "gold_products",
     "gold_sales_by_product_7d",
     "gold_sales_by_seller_7d",
 ]
@@ -108,8 +110,11 @@ def test_sales_elt_order_is_ingest_validate_archive_then_layers(sales_elt) -> No
     for model in MODELS:
         first, last = model_tasks(dag, model)
         assert {first, last} <= ids, model
+    # the entry app's pushed source: nothing to sync, its batch validated then archived
+    assert "entry.ingest" not in ids and not dag.task_dict["entry.validate"].upstream_task_ids
+    assert dag.task_dict["entry.archive"].upstream_task_ids == {"entry.validate"}
     gate = dag.task_dict["previous_day_transformed"]
-    assert gate.upstream_task_ids == {"crm.archive", "shop.archive"}, "every source archived first"
+    assert gate.upstream_task_ids == {"crm.archive", "shop.archive", "entry.archive"}, "every source archived"
     assert gate.mode == "reschedule", "waiting frees the worker slot"
     for source, stream in (("crm", "sales"), ("shop", "orders")):
         before = dag.task_dict[model_tasks(dag, f"bronze_{source}_{stream}")[0]].get_flat_relative_ids(

@@ -6,6 +6,7 @@ create`, exactly as an on-call engineer types it.
 
 from __future__ import annotations
 
+import json
 import secrets
 import subprocess
 import sys
@@ -135,6 +136,27 @@ class AirflowCluster:
             ).fetchall()
         keys = ("run_id", "task_id", "state", "start_date", "end_date")
         return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def failure_report(self, dag_id: str, tasks: list[dict], lines: int = 15) -> str:
+        """The failed tasks with the last error lines of their logs (for an assertion message)."""
+        report = []
+        for task in tasks:
+            if task["state"] != "failed":
+                continue
+            folder = self.home / "airflow" / "logs" / f"dag_id={dag_id}" / f"run_id={task['run_id']}"
+            events = []
+            for log in sorted((folder / f"task_id={task['task_id']}").glob("attempt=*.log")):
+                for line in log.read_text(errors="replace").splitlines():
+                    try:
+                        entry = json.loads(line)
+                    except ValueError:
+                        events.append(line)
+                        continue
+                    event = str(entry.get("event"))
+                    if entry.get("level") in {"error", "critical", "warning"} or "ERROR" in event:
+                        events.append(f"{entry.get('level')}: {event[:500]}")
+            report.append(f"== {task['run_id']} {task['task_id']}\n" + "\n".join(events[-lines:]))
+        return "\n".join(report)
 
     def wait_for_runs(self, dag_id: str, count: int, timeout: float) -> list[dict]:
         """Until ``count`` runs of ``dag_id`` have finished; return them (oldest first)."""

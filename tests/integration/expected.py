@@ -217,3 +217,8 @@ def assert_gold_matches(conn, expected: ExpectedWarehouse, days: list[date]) -> 
     for as_of in days:
         assert found["product"][as_of] == expected.by_product[as_of], ("by product", as_of)
         assert found["seller_email"][as_of] == expected.by_seller[as_of], ("by seller", as_of)
+    catalogue = httpx.get(f"{expected.api_url}/products", params={"page_size": 1000}).json()["data"]
+    products = conn.execute("select product_id, name, unit_price::text from gold.gold_products order by 1")
+    assert products.fetchall() == sorted((p["product_id"], p["name"], p["unit_price"]) for p in catalogue), (
+        "gold_products is the API's catalogue"
+    )

@@ -34,9 +34,10 @@ def test_ten_day_backfill_through_the_scheduler(database_factory, api_server_fac
         )  # fmt: skip
         runs = cluster.wait_for_runs("sales_elt", len(DAYS), timeout=3600)
         tasks = cluster.task_instances("sales_elt")
+        report = cluster.failure_report("sales_elt", tasks)
 
     failed = [(t["run_id"], t["task_id"], t["state"]) for t in tasks if t["state"] != "success"]
-    assert not failed, f"tasks that did not succeed: {failed[:10]}"
+    assert not failed, f"tasks that did not succeed: {failed[:10]}\n{report}"
     assert [day_of(run) for run in runs] == DAYS
     assert {run["run_type"] for run in runs} == {"backfill"} and {run["state"] for run in runs} == {"success"}
 

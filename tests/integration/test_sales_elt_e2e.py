@@ -63,6 +63,9 @@ def table_hashes(target: WarehouseTarget) -> dict[str, str]:
     return hashes
 
 
+CRM_SALES_BATCHES = "from audit.batches where source = 'crm' and stream = 'sales'"
+
+
 def liftoff_run(day: date, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
         [LIFTOFF, "run", "--date", day.isoformat()], env=env, capture_output=True, text=True, timeout=900
@@ -110,7 +113,7 @@ def test_three_days_with_a_late_correction_then_three_reruns(
         )
         assert sources["shop"] > 0 and sources["crm"] > 0, "both sources reach silver"
         statuses = conn.execute(
-            "select batch_id, landed, accepted, status from audit.batches where stream = 'sales' order by 1"
+            f"select batch_id, landed, accepted, status {CRM_SALES_BATCHES} order by 1"
         ).fetchall()
         assert [(s[0], s[3]) for s in statuses] == [(f"crm.sales.{d:%Y%m%d}T0000", "archived") for d in DAYS]
         assert all(s[1] == s[2] > 0 for s in statuses)
@@ -145,7 +148,7 @@ def test_dirty_day_quarantines_exactly_what_the_api_injected(
         quarantined = [r[0] for r in conn.execute("select row_data->>'sale_id' from audit.quarantine")]
         assert sorted(quarantined) == sorted(expected)
         landed, accepted, rejected = conn.execute(
-            "select landed, accepted, rejected from audit.batches where stream = 'sales'"
+            f"select landed, accepted, rejected {CRM_SALES_BATCHES}"
         ).fetchone()
         assert landed == accepted + rejected and rejected == len(expected)
         assert conn.execute("select count(*) from bronze.bronze_crm_sales").fetchone()[0] == accepted
@@ -174,7 +177,7 @@ def test_day_over_the_reject_threshold_stops_before_transform(
     assert done.returncode == 1
     assert "threshold is 10.0%" in done.stderr and "top errors:" in done.stderr
     with warehouse.connect() as conn:
-        status = conn.execute("select status from audit.batches where stream = 'sales'").fetchone()[0]
+        status = conn.execute(f"select status {CRM_SALES_BATCHES}").fetchone()[0]
         assert status == "rejected"
         layers = conn.execute(
             "select count(*) from information_schema.tables"
@@ -200,7 +203,7 @@ def test_disaster_recovery_from_the_minio_archive(
     assert done.returncode == 0, done.stdout + done.stderr
     before = table_hashes(warehouse)
     with warehouse.connect() as conn:
-        key = conn.execute("select archive_key from audit.batches where stream = 'sales'").fetchone()[0]
+        key = conn.execute(f"select archive_key {CRM_SALES_BATCHES}").fetchone()[0]
         conn.execute("truncate raw_crm.sales")
         conn.commit()
     assert key.endswith(".jsonl.zst") and not (liftoff_home / "archive").exists(), "archived to MinIO only"

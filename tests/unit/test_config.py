@@ -14,6 +14,8 @@ def test_the_shipped_sources_file_is_valid() -> None:
     assert "crm" in sources
     assert sources["crm"].streams["sales"].contract == "sale"
     assert sources["crm"].manifest_path.is_file()
+    entry = sources["entry"]  # the entry app's pushed source: no connector
+    assert entry.is_pushed and entry.manifest is None and entry.ingest_mode("entry") == "push"
 
 
 @pytest.mark.parametrize(
@@ -31,6 +33,10 @@ def test_the_shipped_sources_file_is_valid() -> None:
             "max_reject_ratio",
         ),
         ("sources: [unclosed", "cannot read"),
+        (
+            "sources:\n  crm:\n    streams: {sales: {contract: sale, cursor_field: u, primary_key: id}}",
+            "needs `manifest` and `config` \\(or `mode: push`\\)",
+        ),
     ],
 )
 def test_bad_sources_file_gives_one_line(tmp_path: Path, text: str, message: str) -> None:

@@ -60,8 +60,22 @@ def transform_gate():
     return previous_day_transformed()
 
 
-def transform_done():
-    """The marker the next day's gate waits for."""
-    from airflow.providers.standard.operators.empty import EmptyOperator
+def transform_done(conn_id: str = "warehouse"):
+    """The marker the next day's gate waits for; it logs the day in ``gold.refreshes``."""
+    from airflow.sdk import get_current_context, task
 
-    return EmptyOperator(task_id=TRANSFORMED_TASK_ID, doc_md="Every dbt layer of this day succeeded.")
+    from liftoff.batch import Interval
+    from liftoff.warehouse.refreshes import record_refresh
+    from liftoff.warehouse.target import airflow_warehouse_target
+
+    @task(
+        task_id=TRANSFORMED_TASK_ID,
+        doc_md="Every dbt layer of this day succeeded: log it in `gold.refreshes` (dashboards' freshness).",
+    )
+    def transformed() -> None:
+        context = get_current_context()
+        interval = Interval(context["data_interval_start"], context["data_interval_end"])
+        with airflow_warehouse_target(conn_id).connect() as conn:
+            record_refresh(conn, interval, context["run_id"])
+
+    return transformed()

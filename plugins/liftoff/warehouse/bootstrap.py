@@ -1,10 +1,17 @@
-"""Warehouse bootstrap: schemas and audit tables. Idempotent: safe to run before every run."""
+"""Warehouse bootstrap: schemas, audit tables, the apps' roles. Idempotent: safe before every run."""
 
 from __future__ import annotations
 
 import psycopg
 
-from liftoff.config import landing_schema
+from liftoff.config import Settings, get_settings, landing_schema, load_sources
+from liftoff.ingest.push import create_landing_tables
+from liftoff.warehouse.roles import grant_app_roles
+
+# The dbt layers' schemas. Made here, under the bootstrap's lock, because the first run's
+# models of one layer build in parallel and each would `create schema if not exists`: two at
+# once can collide in PostgreSQL's catalog (duplicate key in pg_namespace), failing a model.
+TRANSFORM_SCHEMAS = ("bronze", "silver", "gold")
 
 AUDIT_DDL = """
 create schema if not exists audit;
@@ -59,10 +66,23 @@ create table if not exists audit.sync_state (
 """
 
 
-def bootstrap(conn: psycopg.Connection, sources: list[str]) -> None:
-    """Create the landing schemas of ``sources`` and the audit tables."""
+def bootstrap(conn: psycopg.Connection, sources: list[str], settings: Settings | None = None) -> None:
+    """Create the landing schemas of ``sources`` (a pushed source's tables too), the audit
+    tables and the apps' roles with their grants."""
+    settings = settings or get_settings()
+    configured = load_sources(settings.sources_file)
+    pushed = {
+        name: list(configured[name].streams)
+        for name in sources
+        if name in configured and configured[name].is_pushed
+    }
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext('liftoff.bootstrap'))")  # parallel runs
         for source in sources:
             conn.execute(f'create schema if not exists "{landing_schema(source)}"')
+            if source in pushed:
+                create_landing_tables(conn, source, configured[source])
         conn.execute(AUDIT_DDL)
+        for schema in TRANSFORM_SCHEMAS:
+            conn.execute(f'create schema if not exists "{schema}"')
+        grant_app_roles(conn, settings, pushed)

@@ -1,5 +1,6 @@
 {{
     config(
+        indexes=[{'columns': ['as_of_date']}],
         pre_hook="{{ delete_slice('as_of_date', run_day(), run_day() ~ ' + 1') }}",
     )
 }}

@@ -1,5 +1,6 @@
 {{
     config(
+        indexes=[{'columns': ['sale_date'], 'unique': true}],
         pre_hook="{{ delete_slice('sale_date', run_day() ~ ' - ' ~ var('gold_daily_lookback_days'), run_day() ~ ' + 1') }}",
     )
 }}

@@ -2,13 +2,16 @@
     config(
         unique_key='record_id',
         incremental_strategy='delete+insert',
+        indexes=[{'columns': ['record_id']}, {'columns': ['sale_date']}],
     )
 }}
 
 -- Sales from every source, one row per sale: the latest version of each source record wins,
 -- whichever day it arrived on; outliers are flagged by a robust per-product rule.
-with crm as (
+with sales as (
 
+    -- The sources of single sales (the CRM, the entry app): one bronze shape.
+    {% for source_name in ['crm', 'entry'] %}
     select
         sale_id,
         sale_id as record_id,
@@ -23,8 +26,10 @@ with crm as (
         batch_id,
         airbyte_raw_id,
         extracted_at
-    from {{ ref('bronze_crm_sales') }}
+    from {{ ref('bronze_' ~ source_name ~ '_sales') }}
     where batch_interval_start = {{ interval_start() }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
@@ -72,7 +77,7 @@ batch_rows as (
         unioned.batch_id,
         unioned.airbyte_raw_id,
         unioned.extracted_at
-    from (select * from crm union all select * from shop) as unioned
+    from (select * from sales union all select * from shop) as unioned
     left join products as by_name on by_name.name = unioned.product_name
     left join products as by_sku on by_sku.product_id = unioned.sku
     -- Rule: a sale cannot be sold after its last update; such a version is dropped.

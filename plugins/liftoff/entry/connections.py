@@ -1,0 +1,28 @@
+"""The app's two connections: the dashboards as the analyst role, the form as the entry writer."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+
+from liftoff.config import ConfigError, Settings
+from liftoff.warehouse.target import WarehouseTarget
+
+
+def role_target(warehouse: WarehouseTarget, role: str, password: SecretStr) -> WarehouseTarget:
+    """The same server and database, logged in as ``role``."""
+    secret = password.get_secret_value()
+    return WarehouseTarget(warehouse.host, warehouse.port, warehouse.database, role, secret)
+
+
+def _target(url: SecretStr | None, variable: str) -> WarehouseTarget:
+    if url is None:
+        raise ConfigError(f"{variable} is not set: start the app with `make app` (or `liftoff app`)")
+    return WarehouseTarget.from_url(url.get_secret_value())
+
+
+def analyst(settings: Settings) -> WarehouseTarget:
+    return _target(settings.analyst_url, "LIFTOFF_ANALYST_URL")
+
+
+def entry_writer(settings: Settings) -> WarehouseTarget:
+    return _target(settings.entry_url, "LIFTOFF_ENTRY_URL")

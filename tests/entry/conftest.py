@@ -1,0 +1,55 @@
+"""Fixtures of the entry app's tests: a bootstrapped warehouse and its two role connections."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import pytest
+from pydantic import SecretStr
+
+from liftoff.config import get_settings, load_sources
+from liftoff.entry.connections import role_target
+from liftoff.warehouse.bootstrap import bootstrap
+from liftoff.warehouse.target import WarehouseTarget
+
+
+@dataclass(frozen=True)
+class AppWarehouse:
+    owner: WarehouseTarget  # what the pipeline connects as
+    analyst: WarehouseTarget
+    entry_writer: WarehouseTarget
+
+
+@pytest.fixture
+def app_warehouse(warehouse: WarehouseTarget) -> AppWarehouse:
+    """A fresh warehouse, bootstrapped with the apps' roles (fresh passwords)."""
+    settings = get_settings().model_copy(
+        update={
+            "analyst_password": SecretStr(secrets.token_urlsafe(12)),
+            "entry_writer_password": SecretStr(secrets.token_urlsafe(12)),
+        }
+    )
+    with warehouse.connect() as conn:
+        bootstrap(conn, list(load_sources()), settings)
+        conn.commit()
+    return AppWarehouse(
+        owner=warehouse,
+        analyst=role_target(warehouse, settings.analyst_role, settings.analyst_password),
+        entry_writer=role_target(warehouse, settings.entry_writer_role, settings.entry_writer_password),
+    )
+
+
+def add_products(owner: WarehouseTarget, *names: str) -> None:
+    """A gold product catalogue as the pipeline's first run leaves it (the form's list)."""
+    with owner.connect() as conn:
+        conn.execute(
+            "create table if not exists gold.gold_products"
+            " (product_id text primary key, name text not null, category text, unit_price numeric(12, 2))"
+        )
+        for number, name in enumerate(names, start=1):
+            conn.execute(
+                "insert into gold.gold_products values (%s, %s, 'subscription', 10) on conflict do nothing",
+                (f"P{number:03d}", name),
+            )
+        conn.commit()
