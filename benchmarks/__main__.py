@@ -9,6 +9,7 @@ from benchmarks import (
     bench_dag_parse,
     bench_daily_run,
     bench_dbt_cosmos,
+    bench_history,
     bench_landing,
     bench_validation,
 )
@@ -18,6 +19,7 @@ BENCHMARKS = {
     "dag_parse": bench_dag_parse.run,
     "daily_run": bench_daily_run.run,
     "dbt_cosmos": bench_dbt_cosmos.run,
+    "history_365d": bench_history.run,
     "validation_1m": bench_validation.run,
     "archive_1m": bench_archive.run,
     "landing_1m": bench_landing.run,

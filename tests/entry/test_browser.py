@@ -80,6 +80,15 @@ def entry_app(warehouse: WarehouseTarget, tmp_path: Path) -> Iterator[str]:
     process.wait(20)
 
 
+def fill_form(page, email: str, amount: str, product: str, quantity: str | None = None) -> None:
+    page.get_by_label("Seller email").fill(email)
+    page.get_by_label("Amount").fill(amount)
+    if quantity is not None:
+        page.get_by_label("Quantity").fill(quantity)
+    page.get_by_label("Product").click()
+    page.get_by_role("option", name=product).click()
+
+
 def entered(warehouse: WarehouseTarget) -> list[tuple]:
     with warehouse.connect() as conn:
         return conn.execute(
@@ -106,11 +115,7 @@ def test_enter_upload_run_and_read_the_dashboards(
 
     # The form: a valid sale, saved by a double click: one row.
     page.goto(entry_app)
-    page.get_by_label("Seller email").fill("Browser.Seller@LiftOff.Example")
-    page.get_by_label("Amount").fill("149.90")
-    page.get_by_label("Quantity").fill("3")
-    page.get_by_label("Product").click()
-    page.get_by_role("option", name="Growth Plan").click()
+    fill_form(page, "Browser.Seller@LiftOff.Example", "149.90", "Growth Plan", quantity="3")
     page.get_by_role("button", name="Save sale").dblclick()
     page.get_by_text("It reaches the dashboards after the next daily run").wait_for()
     [form_sale] = entered(warehouse)
@@ -119,10 +124,7 @@ def test_enter_upload_run_and_read_the_dashboards(
 
     # A wrong field: its own message, nothing saved.
     page.get_by_role("button", name="Enter another sale").click()
-    page.get_by_label("Seller email").fill("not an email")
-    page.get_by_label("Amount").fill("10")
-    page.get_by_label("Product").click()
-    page.get_by_role("option", name="Starter Plan").click()
+    fill_form(page, "not an email", "10", "Starter Plan")
     page.get_by_role("button", name="Save sale").click()
     page.get_by_text("Seller email: is not a valid email address").wait_for()
     assert len(entered(warehouse)) == 1

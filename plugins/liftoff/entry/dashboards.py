@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 import psycopg
+from psycopg import sql
 
 from liftoff.warehouse.refreshes import Refresh, latest_refresh
 
@@ -16,7 +17,7 @@ def _exists(conn: psycopg.Connection, table: str) -> bool:
     return conn.execute("select to_regclass(%s) is not null", (table,)).fetchone()[0]
 
 
-def _frame(conn: psycopg.Connection, query: str, params: tuple = ()) -> pd.DataFrame:
+def _frame(conn: psycopg.Connection, query: str | sql.Composable, params: tuple = ()) -> pd.DataFrame:
     with conn.cursor() as cur:
         cur.execute(query, params)
         columns = [column.name for column in cur.description]
@@ -43,22 +44,21 @@ def days_with_data(conn: psycopg.Connection) -> tuple[date, date] | None:
     return None if row[0] is None else (row[0], row[1])
 
 
+def _ranking(conn: psycopg.Connection, table: str, key: str, label: str, day: date) -> pd.DataFrame:
+    """A 7-day gold table's rows for ``day``, best revenue first."""
+    query = sql.SQL(
+        "select revenue_rank as rank, {key} as {label}, sales, units, revenue, avg_ticket"
+        " from {table} where as_of_date = %s order by revenue_rank, {key}"
+    ).format(key=sql.Identifier(key), label=sql.Identifier(label), table=sql.Identifier("gold", table))
+    return _frame(conn, query, (day,))
+
+
 def product_performance(conn: psycopg.Connection, day: date) -> pd.DataFrame:
-    return _frame(
-        conn,
-        "select revenue_rank as rank, product, sales, units, revenue, avg_ticket"
-        " from gold.gold_sales_by_product_7d where as_of_date = %s order by revenue_rank, product",
-        (day,),
-    )
+    return _ranking(conn, "gold_sales_by_product_7d", "product", "product", day)
 
 
 def seller_ranking(conn: psycopg.Connection, day: date) -> pd.DataFrame:
-    return _frame(
-        conn,
-        "select revenue_rank as rank, seller_email as seller, sales, units, revenue, avg_ticket"
-        " from gold.gold_sales_by_seller_7d where as_of_date = %s order by revenue_rank, seller_email",
-        (day,),
-    )
+    return _ranking(conn, "gold_sales_by_seller_7d", "seller_email", "seller", day)
 
 
 def daily_trend(conn: psycopg.Connection, day: date, days: int = TREND_DAYS) -> pd.DataFrame:

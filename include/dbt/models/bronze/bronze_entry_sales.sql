@@ -1,5 +1,9 @@
 {{
     config(
+        indexes=[
+            {'columns': ['batch_interval_start']},
+            {'columns': ['airbyte_raw_id'], 'unique': true},
+        ],
         pre_hook="{{ delete_slice('batch_interval_start', interval_start(), interval_end()) }}",
     )
 }}

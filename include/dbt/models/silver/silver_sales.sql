@@ -2,7 +2,11 @@
     config(
         unique_key='record_id',
         incremental_strategy='delete+insert',
-        indexes=[{'columns': ['record_id']}, {'columns': ['sale_date']}],
+        indexes=[
+            {'columns': ['record_id']},
+            {'columns': ['sale_date']},
+            {'columns': ['sale_id'], 'unique': true},
+        ],
     )
 }}
 
