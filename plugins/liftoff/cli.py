@@ -158,8 +158,9 @@ def run(
     ] = False,
 ) -> None:
     """Run sales_elt for one day of data (rerunning a day replaces it)."""
+    run_for = _parse_day(day)  # a bad date is refused before any service starts
     with embedded_session() as (_, env):
-        if not run_days([_parse_day(day)], env, skip_ingest=skip_ingest)[-1].ok:
+        if not run_days([run_for], env, skip_ingest=skip_ingest)[-1].ok:
             raise typer.Exit(1)
 
 

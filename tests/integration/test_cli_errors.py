@@ -73,7 +73,14 @@ def test_remote_api_down(warehouse: WarehouseTarget, tmp_path: Path) -> None:
     assert_one_line_error(done, "does not answer")
 
 
-def test_bad_date_is_a_usage_error() -> None:
-    done = liftoff("run", "--date", "20-11-2026")
+def test_bad_date_is_a_usage_error_before_anything_starts(tmp_path: Path) -> None:
+    with socket.socket() as squatter:  # were the warehouse started first, this would be the error
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        done = liftoff(
+            "run", "--date", "20-11-2026", LIFTOFF_EMBEDDED_PG_PORT=str(port), LIFTOFF_HOME=str(tmp_path)
+        )
     assert done.returncode == 2
     assert "expected YYYY-MM-DD" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "warehouse").exists()
