@@ -1,6 +1,13 @@
 {#- A bronze model of a `Sale`-contract stream (the CRM's, the entry app's): the accepted
     rows of the run's gated batch, typed, with lineage. One path for every such source. -#}
 {% macro bronze_sales(source_name) -%}
+{{ config(
+    indexes=[
+        {'columns': ['batch_interval_start']},
+        {'columns': ['airbyte_raw_id'], 'unique': true},
+    ],
+    pre_hook="{{ delete_slice('batch_interval_start', interval_start(), interval_end()) }}",
+) }}
 with batch as (
 
     {{ gated_batch(source_name, 'sales') }}
