@@ -33,14 +33,14 @@ install: $(VENV)/.installed $(AIRBYTE_VENV)/.installed $(MANIFEST)
 $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(UV) pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
 # PyAirbyte's pins clash with Airflow's: it gets its own virtualenv.
 $(AIRBYTE_VENV)/.installed: requirements-airbyte.lock $(VENV)/.installed
 	$(PYTHON) -m venv $(AIRBYTE_VENV)
-	$(UV) pip install --quiet --python $(AIRBYTE_VENV)/bin/python -r requirements-airbyte.lock
+	$(UV) pip install --quiet --compile-bytecode --python $(AIRBYTE_VENV)/bin/python -r requirements-airbyte.lock
 	touch $@
 
 # Cosmos renders the DAG from this manifest (LoadMode.DBT_MANIFEST): no `dbt ls` at parse time.

@@ -75,14 +75,15 @@ def run_day(
 
     ``skip_ingest``: take landing as it is (restored from the archive, say): the ingest
     tasks are marked successful instead of re-syncing the source. ``mark_success``: a
-    regular expression of other task ids to mark successful without running them.
+    regular expression of other task ids (whole ids) to mark successful without running them.
     """
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{DAG_ID}-{day.isoformat()}.log"
     logical_date = (day + timedelta(days=1)).isoformat()
     with log_path.open("w") as log:
         command = [_airflow(), "dags", "test", DAG_ID, logical_date]
-        pattern = "|".join(p for p in (r"\.ingest$" if skip_ingest else None, mark_success) if p)
+        # Airflow matches the pattern against the whole task id (re.fullmatch).
+        pattern = "|".join(p for p in (r".+\.ingest" if skip_ingest else None, mark_success) if p)
         if pattern:
             command += ["--mark-success-pattern", pattern]
         done = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT)

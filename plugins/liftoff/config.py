@@ -35,7 +35,7 @@ TELEMETRY_OFF = {
 }
 
 
-DbtExecution = Literal["local", "build"]
+DbtExecution = Literal["local", "build", "watcher", "layer"]
 
 
 class ConfigError(RuntimeError):
@@ -60,11 +60,13 @@ class Settings(BaseSettings):
     # or `dbt ls` (slow; kept for the parse-time benchmark's baseline).
     dbt_load_mode: Literal["dbt_manifest", "dbt_ls"] = "dbt_manifest"
     # How Cosmos runs the dbt layers (chosen by benchmarks/bench_dbt_cosmos.py, see
-    # docs/benchmarks.md): `local`, a run task then a test task per model; `build`, one
-    # `dbt build` task per model (its tests right after it). Cosmos' watcher mode is not
-    # offered: under `airflow dags test` (the embedded runner) its per-model sensors poll
-    # for a producer task that runs only after them.
-    dbt_execution: DbtExecution = "build"
+    # docs/benchmarks.md): `layer`, one `dbt build` task per layer (each model's tests
+    # right after it); `build`, one `dbt build` task per model; `local`, a run task then a
+    # test task per model; `watcher`, Cosmos' watcher mode (one `dbt build` per layer and a
+    # sensor task per model and per model's tests).
+    dbt_execution: DbtExecution = "layer"
+    # dbt's threads (models of a layer built side by side), under Airflow and plain dbt alike.
+    dbt_threads: int = 2
     # How sources are ingested in this deployment: PyAirbyte here, or an Airbyte server.
     ingest_mode: Literal["local", "airbyte"] = "local"
     # The warehouse roles of the apps (cluster-wide in PostgreSQL). A role whose password

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from liftoff.config import PROJECT_ROOT
+from liftoff.transform.task_groups import DBT_EXECUTION_SETTINGS
 
 
 @pytest.fixture(scope="module")
@@ -73,14 +74,13 @@ MODELS = [
 ]
 
 
-@pytest.fixture(scope="module", params=["local", "build"])
-def sales_elt(request: pytest.FixtureRequest, dagbag):
-    """sales_elt under each Cosmos execution setting (LIFTOFF_DBT_EXECUTION)."""
+def sales_elt_under(setting: str):
+    """sales_elt as parsed with LIFTOFF_DBT_EXECUTION=setting."""
     from airflow.dag_processing.dagbag import DagBag
 
     from liftoff.config import get_settings
 
-    os.environ["LIFTOFF_DBT_EXECUTION"] = request.param
+    os.environ["LIFTOFF_DBT_EXECUTION"] = setting
     get_settings.cache_clear()
     try:
         bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "sales_elt.py"))
@@ -91,12 +91,19 @@ def sales_elt(request: pytest.FixtureRequest, dagbag):
     return bag.dags["sales_elt"]
 
 
+@pytest.fixture(scope="module", params=DBT_EXECUTION_SETTINGS)
+def sales_elt(request: pytest.FixtureRequest, dagbag):
+    """sales_elt under each Cosmos execution setting (LIFTOFF_DBT_EXECUTION)."""
+    return sales_elt_under(request.param)
+
+
 def model_tasks(dag, model: str) -> tuple[str, str]:
-    """The first and the last task of a model: `<model>_model_build`, or `.run` then `.test`."""
+    """The first and the last task of a model: its layer's `build`, its `<model>_model_build`,
+    or `.run` then `.test`."""
     layer = model.split("_")[0]
-    build = f"{layer}.{model}_model_build"
-    if build in dag.task_dict:
-        return build, build
+    for build in (f"{layer}.build", f"{layer}.{model}_model_build"):
+        if build in dag.task_dict:
+            return build, build
     return f"{layer}.{model}.run", f"{layer}.{model}.test"
 
 
@@ -120,7 +127,9 @@ def test_sales_elt_order_is_ingest_validate_archive_then_layers(sales_elt) -> No
         before = dag.task_dict[model_tasks(dag, f"bronze_{source}_{stream}")[0]].get_flat_relative_ids(
             upstream=True
         )
-        assert any(f"raw_{source}_{stream}" in t for t in before), "source freshness is checked first"
+        assert any(f"raw_{source}_{stream}" in t or t == "bronze.source_freshness" for t in before), (
+            "source freshness is checked first"
+        )
         assert "previous_day_transformed" in before
     before_silver = dag.task_dict[model_tasks(dag, "silver_sales")[0]].get_flat_relative_ids(upstream=True)
     assert {model_tasks(dag, m)[1] for m in MODELS if m.startswith("bronze")} <= before_silver, (
@@ -129,6 +138,48 @@ def test_sales_elt_order_is_ingest_validate_archive_then_layers(sales_elt) -> No
     before_done = dag.task_dict["transformed"].get_flat_relative_ids(upstream=True)
     assert {model_tasks(dag, m)[1] for m in MODELS if m.startswith("gold")} <= before_done
     assert not dag.task_dict["transformed"].downstream_task_ids
+
+
+def test_layer_setting_is_one_dbt_build_per_layer_after_bronze_freshness(dagbag) -> None:
+    dag = sales_elt_under("layer")
+    layers = [task for task in dag.tasks if task.task_id.split(".")[0] in ("bronze", "silver", "gold")]
+    assert sorted(t.task_id for t in layers) == [
+        "bronze.build",
+        "bronze.source_freshness",
+        "gold.build",
+        "silver.build",
+    ]
+    freshness = dag.task_dict["bronze.source_freshness"]
+    assert sorted(freshness.select) == [
+        "source:raw_crm.sales",
+        "source:raw_entry.sales",
+        "source:raw_shop.orders",
+    ]
+    assert dag.task_dict["bronze.build"].upstream_task_ids == {"bronze.source_freshness"}
+    assert dag.task_dict["silver.build"].upstream_task_ids == {"bronze.build"}
+    assert dag.task_dict["gold.build"].upstream_task_ids == {"silver.build"}
+    for layer in ("bronze", "silver", "gold"):
+        build = dag.task_dict[f"{layer}.build"]
+        assert build.select == [f"path:models/{layer}"]
+        assert build.indirect_selection == "buildable", "a relationship test runs with the later model"
+        assert set(build.vars) == {"interval_start", "interval_end"}
+    assert len({task.cache_dir for task in layers}) == 1, (
+        "one partial-parse cache: the project is parsed once"
+    )
+
+
+def test_watcher_sensors_read_their_layers_build_once_it_is_done(dagbag) -> None:
+    dag = sales_elt_under("watcher")
+    for layer in ("bronze", "silver", "gold"):
+        producer = dag.task_dict[f"{layer}.dbt_producer_watcher"]
+        assert producer.indirect_selection == "buildable"
+        sensors = [t for t in dag.tasks if t.task_id.startswith(f"{layer}.") and t is not producer]
+        for sensor in sensors:
+            if sensor.task_id.endswith("_done"):
+                continue
+            assert producer.task_id in sensor.get_flat_relative_ids(upstream=True), sensor.task_id
+            if producer.task_id in sensor.upstream_task_ids:
+                assert sensor.trigger_rule == "one_done", "a failed build still lets each sensor report"
 
 
 def test_airbyte_mode_builds_the_deferrable_provider_operator(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,7 @@ rerun of a day must leave every table exactly as it was.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import date
@@ -187,6 +188,49 @@ def test_day_over_the_reject_threshold_stops_before_transform(
 
 
 @pytest.mark.integration
+def test_a_failed_dbt_test_stops_the_layers_after_it_and_names_it(
+    warehouse: WarehouseTarget, sales_api: str, liftoff_home: Path
+) -> None:
+    """The CRM's catalogue gains a second product of an existing name (each row valid under
+    the contract): bronze's `unique` test on the name fails, the rerun of the day stops
+    there, names the test (hence the model), and leaves silver and gold as they were."""
+    day = DAY_1
+    env = {
+        **os.environ,
+        "LIFTOFF_WAREHOUSE_URL": warehouse.url,
+        "LIFTOFF_API_URL": sales_api,
+        "LIFTOFF_HOME": str(liftoff_home),
+    }
+    done = liftoff_run(day, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    before = table_hashes(warehouse)
+    with warehouse.connect() as conn:
+        conn.execute("create temp table twin as select * from raw_crm.products limit 1")
+        conn.execute("update twin set product_id = 'P-TWIN', _airbyte_raw_id = gen_random_uuid()::text")
+        conn.execute("insert into raw_crm.products select * from twin")
+        conn.commit()
+
+    rerun = subprocess.run(
+        [LIFTOFF, "run", "--date", day.isoformat(), "--skip-ingest"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert rerun.returncode == 1, rerun.stdout
+    assert "unique_bronze_crm_products_name" in rerun.stderr, rerun.stderr
+    after = table_hashes(warehouse)
+    for table in TABLES:
+        if table.startswith(("silver.", "gold.")):
+            assert after[table] == before[table], f"{table} changed after bronze failed"
+    with warehouse.connect() as conn:
+        status = conn.execute(
+            "select status from audit.batches where source = 'crm' and stream = 'products'"
+        ).fetchone()[0]
+        assert status == "archived", "the batch itself was valid: the contract checks rows, dbt the whole"
+
+
+@pytest.mark.integration
 def test_disaster_recovery_from_the_minio_archive(
     warehouse: WarehouseTarget, sales_api: str, liftoff_home: Path, minio_server
 ) -> None:
@@ -225,6 +269,8 @@ def test_disaster_recovery_from_the_minio_archive(
         timeout=900,
     )
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    log = (liftoff_home / "logs" / f"sales_elt-{day.isoformat()}.log").read_text()
+    assert re.search(r"Marking success for .*crm\.ingest", log), "the rebuild took landing as restored"
     assert table_hashes(warehouse) == before
 
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import get_args
 
+from airflow.sdk import TaskGroup, TriggerRule
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import (
     ExecutionMode,
@@ -26,6 +27,7 @@ LAYERS = ("bronze", "silver", "gold")
 # model to exist, which a first run does not have).
 PIPELINE_DBT_ENV = {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
 DBT_EXECUTION_SETTINGS: tuple[str, ...] = get_args(DbtExecution)
+TEST_SELECTION = TestIndirectSelection.BUILDABLE
 DEFAULT_DBT_EXECUTION: str = Settings.model_fields["dbt_execution"].default
 
 # The run's data interval reaches every dbt command as vars; no model reads now().
@@ -49,20 +51,21 @@ def profile_config(conn_id: str = "warehouse") -> ProfileConfig:
         profile_name="liftoff",
         target_name="airflow",
         profile_mapping=PostgresUserPasswordProfileMapping(
-            conn_id=conn_id, profile_args={"schema": "public"}
+            conn_id=conn_id, profile_args={"schema": "public", "threads": get_settings().dbt_threads}
         ),
     )
 
 
 def execution_config() -> ExecutionConfig:
     # dbt runs in-process through dbtRunner: no interpreter start per task.
+    watcher = get_settings().dbt_execution == "watcher"
     return ExecutionConfig(
-        execution_mode=ExecutionMode.LOCAL,
+        execution_mode=ExecutionMode.WATCHER if watcher else ExecutionMode.LOCAL,
         invocation_mode=InvocationMode.DBT_RUNNER,
         dbt_executable_path=Path(sys.executable).with_name("dbt"),  # dbt shares Airflow's virtualenv
-        # A model's test task runs the tests of that model only, not a later model's tests
-        # that also reference it (those run with the later model).
-        test_indirect_selection=TestIndirectSelection.CAUTIOUS,
+        # A model's tests run with it, and a test that also reads another model (a
+        # relationship to a dimension) runs with the later of the two: dbt's "buildable".
+        test_indirect_selection=TEST_SELECTION,
     )
 
 
@@ -73,29 +76,37 @@ def render_config(layer: str, sources: dict[str, SourceConfig]) -> RenderConfig:
     their freshness before the models that read them.
     LoadMode.DBT_MANIFEST (default): parsing the DAG reads manifest.json, never runs `dbt ls`.
     """
-    select = [f"path:models/{layer}"]
-    if layer == "bronze":
-        select += [
-            f"source:{landing_schema(name)}.{stream}"
-            for name, source in sources.items()
-            for stream, config in source.streams.items()
-            if config.sync == "incremental"
-        ]
     return RenderConfig(
         load_method=LoadMode(get_settings().dbt_load_mode),
-        select=select,
+        select=[f"path:models/{layer}", *fresh_sources(layer, sources)],
         test_behavior=TestBehavior.BUILD
         if get_settings().dbt_execution == "build"
         else TestBehavior.AFTER_EACH,
-        source_rendering_behavior=SourceRenderingBehavior.WITH_TESTS_OR_FRESHNESS,
+        source_rendering_behavior=SourceRenderingBehavior.WITH_TESTS_OR_FRESHNESS
+        if layer == "bronze"
+        else SourceRenderingBehavior.NONE,
     )
 
 
-def dbt_layer(layer: str, sources: dict[str, SourceConfig], conn_id: str = "warehouse") -> DbtTaskGroup:
+def fresh_sources(layer: str, sources: dict[str, SourceConfig]) -> list[str]:
+    """The landing tables whose freshness a layer checks first: bronze's incremental ones."""
+    if layer != "bronze":
+        return []
+    return [
+        f"source:{landing_schema(name)}.{stream}"
+        for name, source in sources.items()
+        for stream, config in source.streams.items()
+        if config.sync == "incremental"
+    ]
+
+
+def dbt_layer(layer: str, sources: dict[str, SourceConfig], conn_id: str = "warehouse") -> TaskGroup:
     """The task group of one layer: a run task then a test task per model."""
     if layer not in LAYERS:
         raise ValueError(f"unknown dbt layer {layer!r}; layers: {', '.join(LAYERS)}")
-    return DbtTaskGroup(
+    if get_settings().dbt_execution == "layer":
+        return layer_build(layer, sources, conn_id)
+    group = DbtTaskGroup(
         group_id=layer,
         project_config=project_config(),
         profile_config=profile_config(conn_id),
@@ -105,3 +116,56 @@ def dbt_layer(layer: str, sources: dict[str, SourceConfig], conn_id: str = "ware
         # A failed model or test is not fixed by retrying: on-call reruns the day (docs/runbook.md).
         default_args={"retries": 0},
     )
+    if get_settings().dbt_execution == "watcher":
+        _producer_first(group)
+    return group
+
+
+def _producer_first(group: DbtTaskGroup) -> None:
+    """Watcher mode: the layer's sensors start once its one `dbt build` (the producer) is done.
+
+    Then a sensor finds its node's outcome at its first look and never waits on a producer
+    that has not started, which is what `airflow dags test` (the embedded runner, one task
+    at a time) needs; under a scheduler the layer costs the same: the build is the work.
+    """
+    producer = group.children[f"{group.group_id}.dbt_producer_watcher"]
+    producer.indirect_selection = TEST_SELECTION.value
+    for root in group.get_roots():
+        if root is not producer:
+            producer >> root
+            # A failed build still lets each sensor report its own node (the failed model
+            # by name, the others done); a build that never ran skips them.
+            for task in root.roots if isinstance(root, TaskGroup) else [root]:
+                task.trigger_rule = TriggerRule.ONE_DONE
+
+
+def layer_build(layer: str, sources: dict[str, SourceConfig], conn_id: str = "warehouse") -> TaskGroup:
+    """The `layer` setting: one in-process `dbt build` of the whole layer.
+
+    dbt builds each model then its tests, and a failed test skips what depends on the model;
+    the task fails naming the failed nodes. Bronze checks its sources' freshness first. The
+    layers share one partial-parse cache, so only the first dbt call of a run parses the project.
+    """
+    from cosmos import settings as cosmos_settings
+    from cosmos.operators.local import DbtBuildLocalOperator, DbtSourceLocalOperator
+
+    with TaskGroup(group_id=layer) as group:
+        dbt_args = {
+            "project_dir": str(DBT_PROJECT_DIR),
+            "profile_config": profile_config(conn_id),
+            "vars": INTERVAL_VARS,
+            "env": PIPELINE_DBT_ENV,
+            "install_deps": False,
+            "invocation_mode": InvocationMode.DBT_RUNNER,
+            "cache_dir": Path(cosmos_settings.cache_dir) / f"{group.dag_id}__dbt_layers",
+            "retries": 0,
+        }
+        build = DbtBuildLocalOperator(
+            task_id="build",
+            select=[f"path:models/{layer}"],
+            indirect_selection=TEST_SELECTION.value,
+            **dbt_args,
+        )
+        if checked := fresh_sources(layer, sources):
+            DbtSourceLocalOperator(task_id="source_freshness", select=checked, **dbt_args) >> build
+    return group

@@ -97,12 +97,14 @@ candidates as (
     union all
 
     -- Versions already in silver compete with this batch's, so a rerun of an older day
-    -- never overwrites a later correction.
+    -- never overwrites a later correction. A stored copy of a landed record this batch holds
+    -- again (a rerun from the same landing) is replaced by the batch's, not ranked beside it.
     select
         sale_id, record_id, seller_email, product_id, product, quantity, amount, sold_at,
         updated_at, source, batch_id, airbyte_raw_id, extracted_at
     from {{ this }}
     where record_id in (select record_id from batch_rows)
+      and airbyte_raw_id not in (select airbyte_raw_id from batch_rows)
     {% endif %}
 
 ),
