@@ -22,7 +22,7 @@ from airflow.sdk import DAG, CronDataIntervalTimetable
 
 from liftoff.config import disable_telemetry, load_sources
 from liftoff.dag_defaults import DEFAULT_ARGS, START_DATE
-from liftoff.pipeline import source_task_group
+from liftoff.source_group import source_task_group
 from liftoff.transform.ordering import transform_done, transform_gate
 from liftoff.transform.task_groups import dbt_layer
 

@@ -1,0 +1,95 @@
+"""The task group of one source in ``sales_elt``: ingest >> validate >> archive.
+
+Apart from the steps themselves (``liftoff.pipeline``), so that parsing the DAG imports no
+database driver, object-store client or connector: a task loads its step when it runs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from airflow.sdk import TaskGroup, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException
+
+from liftoff.config import ConfigError, SourceConfig
+
+if TYPE_CHECKING:
+    from liftoff.batch import Interval
+
+
+def run_interval(context) -> Interval:
+    """The run's data interval, as the steps take it."""
+    from liftoff.batch import Interval
+
+    start: datetime = context["data_interval_start"]
+    end: datetime = context["data_interval_end"]
+    return Interval(start, end)
+
+
+def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse") -> TaskGroup:
+    """The task group of one source: ingest >> validate >> archive (a pushed source: no ingest)."""
+
+    def run_step(step_name: str, *, with_run_id: bool = False, archive_store: bool = False):
+        from liftoff import pipeline
+        from liftoff.archive.archiver import ArchiveError
+        from liftoff.archive.store import StoreError
+        from liftoff.archive.target import airflow_archive_store
+        from liftoff.ingest.local import IngestError
+        from liftoff.validate.gate import BatchRejected
+        from liftoff.warehouse.target import airflow_warehouse_target
+
+        context = get_current_context()
+        kwargs = {}
+        if with_run_id:
+            kwargs["run_id"] = context["run_id"]
+        if archive_store:
+            kwargs["store"] = airflow_archive_store()
+        step = getattr(pipeline, step_name)
+        try:
+            return step(name, source, run_interval(context), airflow_warehouse_target(conn_id), **kwargs)
+        except (ConfigError, BatchRejected, ValueError) as exc:
+            raise AirflowFailException(str(exc)) from exc
+        except (IngestError, StoreError, ArchiveError) as exc:  # transient: API or store down; retried
+            raise RuntimeError(str(exc)) from exc
+
+    with TaskGroup(group_id=name, tooltip=source.description) as group:
+        mode = source.ingest_mode(name)
+        if mode == "push":
+            ingest_task = None  # the app has landed the rows already
+        elif mode == "airbyte":
+            from liftoff.ingest.server import AirbyteSyncOperator
+
+            server = source.airbyte
+            ingest_task = AirbyteSyncOperator(
+                task_id="ingest",
+                doc_md=f"Trigger the Airbyte server's sync of `{name}` into `raw_{name}`; wait deferred.",
+                source=name,
+                airbyte_conn_id=server.conn_id,
+                connection_id=server.resolve_connection_id(),
+                timeout=server.timeout_seconds,
+                execution_timeout=timedelta(seconds=server.timeout_seconds + 300),
+            )
+        else:
+
+            @task(
+                task_id="ingest", doc_md=f"Sync the run's interval of `{name}` into `raw_{name}` (PyAirbyte)."
+            )
+            def local_ingest() -> dict:
+                return run_step("ingest")
+
+            ingest_task = local_ingest()
+
+        @task(task_id="validate", doc_md="Gate each landed batch with its contract; quarantine rejects.")
+        def validate_task() -> dict:
+            return run_step("validate", with_run_id=True)
+
+        @task(task_id="archive", doc_md="Write each batch to the raw archive and check it back.")
+        def archive_task() -> dict:
+            return run_step("archive", with_run_id=True, archive_store=True)
+
+        validated = validate_task()
+        if ingest_task is not None:
+            ingest_task >> validated
+        validated >> archive_task()
+    return group
