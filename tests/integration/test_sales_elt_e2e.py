@@ -67,9 +67,13 @@ def table_hashes(target: WarehouseTarget) -> dict[str, str]:
 CRM_SALES_BATCHES = "from audit.batches where source = 'crm' and stream = 'sales'"
 
 
-def liftoff_run(day: date, env: dict) -> subprocess.CompletedProcess:
+def liftoff_run(day: date, env: dict, *options: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [LIFTOFF, "run", "--date", day.isoformat()], env=env, capture_output=True, text=True, timeout=900
+        [LIFTOFF, "run", "--date", day.isoformat(), *options],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
 
 
@@ -210,13 +214,7 @@ def test_a_failed_dbt_test_stops_the_layers_after_it_and_names_it(
         conn.execute("insert into raw_crm.products select * from twin")
         conn.commit()
 
-    rerun = subprocess.run(
-        [LIFTOFF, "run", "--date", day.isoformat(), "--skip-ingest"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    rerun = liftoff_run(day, env, "--skip-ingest")
     assert rerun.returncode == 1, rerun.stdout
     assert "unique_bronze_crm_products_name" in rerun.stderr, rerun.stderr
     after = table_hashes(warehouse)
@@ -261,13 +259,7 @@ def test_disaster_recovery_from_the_minio_archive(
     )
     assert restored.returncode == 0, restored.stderr
     assert "restored" in restored.stdout
-    rebuilt = subprocess.run(
-        [LIFTOFF, "run", "--date", day.isoformat(), "--skip-ingest"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    rebuilt = liftoff_run(day, env, "--skip-ingest")
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
     log = (liftoff_home / "logs" / f"sales_elt-{day.isoformat()}.log").read_text()
     assert re.search(r"Marking success for .*crm\.ingest", log), "the rebuild took landing as restored"

@@ -156,6 +156,8 @@ def layer_build(layer: str, sources: dict[str, SourceConfig], conn_id: str = "wa
             "vars": INTERVAL_VARS,
             "env": PIPELINE_DBT_ENV,
             "install_deps": False,
+            # The artifacts would land in the task's throw-away copy of the project.
+            "dbt_cmd_flags": ["--no-write-json"],
             "invocation_mode": InvocationMode.DBT_RUNNER,
             "cache_dir": Path(cosmos_settings.cache_dir) / f"{group.dag_id}__dbt_layers",
             "retries": 0,
