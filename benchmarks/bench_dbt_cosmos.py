@@ -6,8 +6,9 @@ template`), so every contender transforms identical data:
 
 - subject, per Cosmos execution setting (``LIFTOFF_DBT_EXECUTION``): `airflow dags test
   sales_elt` with the source task groups marked successful, so only the transform gate and
-  the dbt layers run;
-- baseline: one `dbt build` of the same project with the same vars.
+  the dbt layers run; timed from the first dbt task's start to the last one's end, as
+  Airflow's metadata recorded them;
+- baseline: one `dbt build` command of the same project with the same vars, whole.
 
 The goal (#6) is the default setting at most 1.3x the baseline. Every setting's ratio is
 printed (each to the baselines measured beside it); the result's subject is the default.

@@ -1,4 +1,8 @@
-"""Cosmos configuration: one DbtTaskGroup per dbt layer, rendered from a precompiled manifest."""
+"""Cosmos configuration: one task group per dbt layer, run as ``LIFTOFF_DBT_EXECUTION`` says.
+
+``layer`` (default): one `dbt build` task per layer; ``build``, ``local``, ``watcher``: a
+``DbtTaskGroup`` of per-model tasks rendered from the precompiled manifest.
+"""
 
 from __future__ import annotations
 
@@ -101,7 +105,7 @@ def fresh_sources(layer: str, sources: dict[str, SourceConfig]) -> list[str]:
 
 
 def dbt_layer(layer: str, sources: dict[str, SourceConfig], conn_id: str = "warehouse") -> TaskGroup:
-    """The task group of one layer: a run task then a test task per model."""
+    """The task group of one layer under the configured execution setting."""
     if layer not in LAYERS:
         raise ValueError(f"unknown dbt layer {layer!r}; layers: {', '.join(LAYERS)}")
     if get_settings().dbt_execution == "layer":
