@@ -30,22 +30,16 @@ def run_interval(context) -> Interval:
 def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse") -> TaskGroup:
     """The task group of one source: ingest >> validate >> archive (a pushed source: no ingest)."""
 
-    def run_step(step_name: str, *, with_run_id: bool = False, archive_store: bool = False):
-        from liftoff import pipeline
+    def run_step(step, *, with_run_id: bool = False, **kwargs):
         from liftoff.archive.archiver import ArchiveError
         from liftoff.archive.store import StoreError
-        from liftoff.archive.target import airflow_archive_store
         from liftoff.ingest.local import IngestError
         from liftoff.validate.gate import BatchRejected
         from liftoff.warehouse.target import airflow_warehouse_target
 
         context = get_current_context()
-        kwargs = {}
         if with_run_id:
             kwargs["run_id"] = context["run_id"]
-        if archive_store:
-            kwargs["store"] = airflow_archive_store()
-        step = getattr(pipeline, step_name)
         try:
             return step(name, source, run_interval(context), airflow_warehouse_target(conn_id), **kwargs)
         except (ConfigError, BatchRejected, ValueError) as exc:
@@ -76,17 +70,24 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
                 task_id="ingest", doc_md=f"Sync the run's interval of `{name}` into `raw_{name}` (PyAirbyte)."
             )
             def local_ingest() -> dict:
-                return run_step("ingest")
+                from liftoff.pipeline import ingest
+
+                return run_step(ingest)
 
             ingest_task = local_ingest()
 
         @task(task_id="validate", doc_md="Gate each landed batch with its contract; quarantine rejects.")
         def validate_task() -> dict:
-            return run_step("validate", with_run_id=True)
+            from liftoff.pipeline import validate
+
+            return run_step(validate, with_run_id=True)
 
         @task(task_id="archive", doc_md="Write each batch to the raw archive and check it back.")
         def archive_task() -> dict:
-            return run_step("archive", with_run_id=True, archive_store=True)
+            from liftoff.archive.target import airflow_archive_store
+            from liftoff.pipeline import archive
+
+            return run_step(archive, with_run_id=True, store=airflow_archive_store())
 
         validated = validate_task()
         if ingest_task is not None:

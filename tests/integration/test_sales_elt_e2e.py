@@ -67,6 +67,17 @@ def table_hashes(target: WarehouseTarget) -> dict[str, str]:
 CRM_SALES_BATCHES = "from audit.batches where source = 'crm' and stream = 'sales'"
 
 
+def run_env(warehouse: WarehouseTarget, api_url: str, home: Path, **settings: str) -> dict[str, str]:
+    """The environment of a `liftoff run` against ``warehouse``; ``settings`` adds LIFTOFF_* ones."""
+    return {
+        **os.environ,
+        "LIFTOFF_WAREHOUSE_URL": warehouse.url,
+        "LIFTOFF_API_URL": api_url,
+        "LIFTOFF_HOME": str(home),
+        **{f"LIFTOFF_{key.upper()}": value for key, value in settings.items()},
+    }
+
+
 def liftoff_run(day: date, env: dict, *options: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [LIFTOFF, "run", "--date", day.isoformat(), *options],
@@ -84,12 +95,7 @@ def test_three_days_with_a_late_correction_then_three_reruns(
     """Gold equals the independent computation; a correction made two days late shows in
     silver and gold after the next run; rerunning a day three times changes no table."""
     api = api_server_factory(late_corrections=2)  # each day corrects two sales of two days before
-    env = {
-        **os.environ,
-        "LIFTOFF_WAREHOUSE_URL": warehouse.url,
-        "LIFTOFF_API_URL": api.url,
-        "LIFTOFF_HOME": str(liftoff_home),
-    }
+    env = run_env(warehouse, api.url, liftoff_home)
     for day in DAYS:
         done = liftoff_run(day, env)
         assert done.returncode == 0, f"{day}: {done.stdout}\n{done.stderr}"
@@ -138,12 +144,7 @@ def test_dirty_day_quarantines_exactly_what_the_api_injected(
 ) -> None:
     day = date(2026, 11, 13)  # at 12% dirt this day has all five kinds, 6.5% contract rejects
     api = api_server_factory(dirty_fraction=0.12)
-    env = {
-        **os.environ,
-        "LIFTOFF_WAREHOUSE_URL": warehouse.url,
-        "LIFTOFF_API_URL": api.url,
-        "LIFTOFF_HOME": str(liftoff_home),
-    }
+    env = run_env(warehouse, api.url, liftoff_home)
     done = liftoff_run(day, env)
     assert done.returncode == 0, done.stdout + done.stderr
     injected = httpx.get(f"{api.url}/_dirty", params={"day": day.isoformat()}).json()["dirty"]
@@ -172,12 +173,7 @@ def test_day_over_the_reject_threshold_stops_before_transform(
     warehouse: WarehouseTarget, api_server_factory, liftoff_home: Path
 ) -> None:
     api = api_server_factory(dirty_fraction=0.6)
-    env = {
-        **os.environ,
-        "LIFTOFF_WAREHOUSE_URL": warehouse.url,
-        "LIFTOFF_API_URL": api.url,
-        "LIFTOFF_HOME": str(liftoff_home),
-    }
+    env = run_env(warehouse, api.url, liftoff_home)
     done = liftoff_run(date(2026, 11, 13), env)
     assert done.returncode == 1
     assert "threshold is 10.0%" in done.stderr and "top errors:" in done.stderr
@@ -199,12 +195,7 @@ def test_a_failed_dbt_test_stops_the_layers_after_it_and_names_it(
     the contract): bronze's `unique` test on the name fails, the rerun of the day stops
     there, names the test (hence the model), and leaves silver and gold as they were."""
     day = DAY_1
-    env = {
-        **os.environ,
-        "LIFTOFF_WAREHOUSE_URL": warehouse.url,
-        "LIFTOFF_API_URL": sales_api,
-        "LIFTOFF_HOME": str(liftoff_home),
-    }
+    env = run_env(warehouse, sales_api, liftoff_home)
     done = liftoff_run(day, env)
     assert done.returncode == 0, done.stdout + done.stderr
     before = table_hashes(warehouse)
@@ -234,13 +225,7 @@ def test_disaster_recovery_from_the_minio_archive(
 ) -> None:
     """Archive to MinIO, lose the landed rows, restore the day, rebuild it: identical tables."""
     day = DAY_2
-    env = {
-        **os.environ,
-        "LIFTOFF_WAREHOUSE_URL": warehouse.url,
-        "LIFTOFF_API_URL": sales_api,
-        "LIFTOFF_HOME": str(liftoff_home),
-        "LIFTOFF_MINIO_URL": minio_server.url("dr-archive"),
-    }
+    env = run_env(warehouse, sales_api, liftoff_home, minio_url=minio_server.url("dr-archive"))
     done = liftoff_run(day, env)
     assert done.returncode == 0, done.stdout + done.stderr
     before = table_hashes(warehouse)
@@ -300,13 +285,14 @@ def test_server_mode_through_a_stand_in_airbyte(
     fake.scripts["conn-shop-e2e"] = Script(["running", "succeeded"], land=shop_destination_lands_the_day)
     with BackgroundApi(app=fake.app(), health_path="/v1/health") as airbyte:
         env = {
-            **os.environ,
-            "LIFTOFF_WAREHOUSE_URL": warehouse.url,
-            "LIFTOFF_API_URL": sales_api,
-            "LIFTOFF_HOME": str(liftoff_home),
-            "LIFTOFF_INGEST_MODE": "airbyte",
-            "LIFTOFF_AIRBYTE_CRM_CONNECTION_ID": "conn-crm-e2e",
-            "LIFTOFF_AIRBYTE_SHOP_CONNECTION_ID": "conn-shop-e2e",
+            **run_env(
+                warehouse,
+                sales_api,
+                liftoff_home,
+                ingest_mode="airbyte",
+                airbyte_crm_connection_id="conn-crm-e2e",
+                airbyte_shop_connection_id="conn-shop-e2e",
+            ),
             "AIRFLOW_CONN_AIRBYTE": fake.airflow_connection(airbyte.url),
         }
         done = liftoff_run(day, env)

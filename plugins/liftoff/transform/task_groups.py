@@ -12,6 +12,7 @@ from typing import get_args
 
 from airflow.sdk import TaskGroup, TriggerRule
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos import settings as cosmos_settings
 from cosmos.constants import (
     ExecutionMode,
     InvocationMode,
@@ -20,6 +21,7 @@ from cosmos.constants import (
     TestBehavior,
     TestIndirectSelection,
 )
+from cosmos.operators.local import DbtBuildLocalOperator, DbtSourceLocalOperator
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
 from liftoff.config import DBT_PROJECT_DIR, DbtExecution, Settings, SourceConfig, get_settings, landing_schema
@@ -39,6 +41,9 @@ INTERVAL_VARS = {
     "interval_start": "{{ data_interval_start.isoformat() }}",
     "interval_end": "{{ data_interval_end.isoformat() }}",
 }
+# What every dbt task gets, whatever the setting. A failed model or test is not fixed by
+# retrying: on-call reruns the day (docs/runbook.md).
+DBT_OPERATOR_ARGS = {"vars": INTERVAL_VARS, "install_deps": False, "env": PIPELINE_DBT_ENV, "retries": 0}
 
 
 def project_config() -> ProjectConfig:
@@ -108,7 +113,8 @@ def dbt_layer(layer: str, sources: dict[str, SourceConfig], conn_id: str = "ware
     """The task group of one layer under the configured execution setting."""
     if layer not in LAYERS:
         raise ValueError(f"unknown dbt layer {layer!r}; layers: {', '.join(LAYERS)}")
-    if get_settings().dbt_execution == "layer":
+    execution = get_settings().dbt_execution
+    if execution == "layer":
         return layer_build(layer, sources, conn_id)
     group = DbtTaskGroup(
         group_id=layer,
@@ -116,11 +122,9 @@ def dbt_layer(layer: str, sources: dict[str, SourceConfig], conn_id: str = "ware
         profile_config=profile_config(conn_id),
         execution_config=execution_config(),
         render_config=render_config(layer, sources),
-        operator_args={"vars": INTERVAL_VARS, "install_deps": False, "env": PIPELINE_DBT_ENV},
-        # A failed model or test is not fixed by retrying: on-call reruns the day (docs/runbook.md).
-        default_args={"retries": 0},
+        operator_args=DBT_OPERATOR_ARGS,
     )
-    if get_settings().dbt_execution == "watcher":
+    if execution == "watcher":
         _producer_first(group)
     return group
 
@@ -150,21 +154,15 @@ def layer_build(layer: str, sources: dict[str, SourceConfig], conn_id: str = "wa
     the task fails naming the failed nodes. Bronze checks its sources' freshness first. The
     layers share one partial-parse cache, so only the first dbt call of a run parses the project.
     """
-    from cosmos import settings as cosmos_settings
-    from cosmos.operators.local import DbtBuildLocalOperator, DbtSourceLocalOperator
-
     with TaskGroup(group_id=layer) as group:
         dbt_args = {
+            **DBT_OPERATOR_ARGS,
             "project_dir": str(DBT_PROJECT_DIR),
             "profile_config": profile_config(conn_id),
-            "vars": INTERVAL_VARS,
-            "env": PIPELINE_DBT_ENV,
-            "install_deps": False,
             # The artifacts would land in the task's throw-away copy of the project.
             "dbt_cmd_flags": ["--no-write-json"],
             "invocation_mode": InvocationMode.DBT_RUNNER,
             "cache_dir": Path(cosmos_settings.cache_dir) / f"{group.dag_id}__dbt_layers",
-            "retries": 0,
         }
         build = DbtBuildLocalOperator(
             task_id="build",
