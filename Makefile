@@ -17,14 +17,9 @@ MINIO_BIN := $(MINIO_DIR)/minio
 export LIFTOFF_MINIO_BIN := $(MINIO_BIN)
 DBT_SOURCES := $(shell find $(DBT_DIR)/models $(DBT_DIR)/macros $(DBT_DIR)/tests -type f 2>/dev/null) $(DBT_DIR)/dbt_project.yml
 
-# Closed network: no tool phones home.
-export DO_NOT_TRACK := 1
-export SCARF_ANALYTICS := false
-export SCARF_NO_ANALYTICS := true
-export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
-export DBT_SEND_ANONYMOUS_USAGE_STATS := False
-export AIRBYTE_OFFLINE_MODE := 1
-export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
+# Closed network: no tool phones home (the one list of settings: plugins/liftoff/telemetry.env).
+include plugins/liftoff/telemetry.env
+export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' plugins/liftoff/telemetry.env)
 
 .PHONY: install demo test test-unit bench lint format lock manifest api app minio docs dbt-docs clean
 
@@ -44,15 +39,18 @@ $(AIRBYTE_VENV)/.installed: requirements-airbyte.lock $(VENV)/.installed
 	touch $@
 
 # Cosmos renders the DAG from this manifest (LoadMode.DBT_MANIFEST): no `dbt ls` at parse time.
-$(MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
-	cd $(DBT_DIR) && ../../$(BIN)/dbt parse --profiles-dir . --quiet
+# First the dbt files derived from include/sources.yaml (the one list of sources) are brought
+# up to date (`liftoff derive`): after editing sources.yaml, `make manifest` is all it takes.
+$(MANIFEST): $(VENV)/.installed $(DBT_SOURCES) include/sources.yaml $(wildcard include/contracts/*.py)
+	$(BIN)/liftoff derive
+	cd $(DBT_DIR) && $(abspath $(BIN))/dbt parse --profiles-dir . --quiet
 manifest: $(MANIFEST)
 
 # dbt's documentation site (every model, column, test and the lineage graph) as one static
 # page, published with the MkDocs site; no warehouse needed (empty catalog).
 DBT_DOCS := docs/dbt/index.html
 $(DBT_DOCS): $(MANIFEST)
-	cd $(DBT_DIR) && ../../$(BIN)/dbt docs generate --profiles-dir . --static --empty-catalog --no-compile --quiet
+	cd $(DBT_DIR) && $(abspath $(BIN))/dbt docs generate --profiles-dir . --static --empty-catalog --no-compile --quiet
 	mkdir -p $(dir $@) && cp $(DBT_DIR)/target/static_index.html $@
 dbt-docs: $(DBT_DOCS)
 
@@ -78,8 +76,9 @@ test-unit: install
 bench: install $(MINIO_BIN)
 	$(BIN)/python -m benchmarks
 
+# The demo CRM and shop APIs in the foreground (its shop token: LIFTOFF_API_SHOP_TOKEN, else the demo's).
 api: install
-	$(BIN)/liftoff api
+	$(BIN)/python -m sales_api
 
 app: install
 	$(BIN)/liftoff app

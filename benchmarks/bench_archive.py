@@ -17,7 +17,7 @@ from benchmarks.harness import Result, pg_server, scratch_database
 from liftoff.archive.archiver import archive_batch
 from liftoff.archive.formats import JSONL_GZIP, JSONL_ZSTD
 from liftoff.archive.store import MinioStore
-from liftoff.minio_server import MinioServer, minio_binary
+from tests.minio_server import MinioServer, minio_binary
 
 
 def serialise(conn, path: Path) -> int:

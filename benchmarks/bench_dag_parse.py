@@ -21,8 +21,15 @@ from benchmarks.harness import Result, alternate
 from liftoff.config import PROJECT_ROOT, TELEMETRY_OFF
 
 PROBE = """
-import time
+import dataclasses, time
 from airflow.dag_processing.dagbag import DagBag
+if {dbt_ls!r}:  # the baseline: Cosmos runs `dbt ls` at parse time instead of reading the manifest
+    from cosmos.constants import LoadMode
+    import liftoff.transform.task_groups as task_groups
+    rendered = task_groups.render_config
+    def dbt_ls(*args):
+        return dataclasses.replace(rendered(*args), load_method=LoadMode.DBT_LS)
+    task_groups.render_config = dbt_ls
 started = time.perf_counter()
 bag = DagBag(dag_folder={dags!r})
 elapsed = time.perf_counter() - started
@@ -40,12 +47,11 @@ def parse_seconds(airflow_home: str, execution: str | None = None, load_mode: st
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
         "AIRFLOW__COSMOS__ENABLE_CACHE": "False",  # every `dbt ls` sample really runs dbt ls
-        "LIFTOFF_DBT_LOAD_MODE": load_mode,
     }
     if execution:
         env["LIFTOFF_DBT_EXECUTION"] = execution
     done = subprocess.run(
-        [sys.executable, "-c", PROBE.format(dags=str(PROJECT_ROOT / "dags"))],
+        [sys.executable, "-c", PROBE.format(dags=str(PROJECT_ROOT / "dags"), dbt_ls=load_mode == "dbt_ls")],
         env=env,
         capture_output=True,
         text=True,

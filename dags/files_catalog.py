@@ -32,7 +32,7 @@ with DAG(
     @task(doc_md="Sniff, hash and catalog each inbox file; move the accepted ones to files/.")
     def catalog_inbox() -> dict:
         from liftoff.archive.catalog import catalog_inbox as run_catalog
-        from liftoff.archive.target import airflow_archive_store
+        from liftoff.archive.location import airflow_archive_store
         from liftoff.warehouse.target import airflow_warehouse_target
 
         with airflow_warehouse_target().connect() as conn:

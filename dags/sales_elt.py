@@ -23,7 +23,7 @@ from airflow.sdk import DAG, CronDataIntervalTimetable
 from liftoff.config import disable_telemetry, load_sources
 from liftoff.dag_defaults import DEFAULT_ARGS, START_DATE
 from liftoff.source_group import source_task_group
-from liftoff.transform.ordering import transform_done, transform_gate
+from liftoff.transform.ordering import transform_done, wait_for_previous_day
 from liftoff.transform.task_groups import dbt_layer
 
 disable_telemetry()
@@ -43,5 +43,5 @@ with DAG(
     configured = load_sources()
     sources = [source_task_group(name, source) for name, source in configured.items()]
     bronze, silver, gold = (dbt_layer(layer, configured) for layer in ("bronze", "silver", "gold"))
-    sources >> transform_gate() >> bronze
+    sources >> wait_for_previous_day() >> bronze
     bronze >> silver >> gold >> transform_done()

@@ -16,13 +16,13 @@ import httpx
 import pytest
 
 from liftoff.archive.store import LocalFolderStore, MinioStore, ObjectStore
-from liftoff.config import ConfigError, disable_telemetry
-from liftoff.minio_server import MinioServer, minio_binary
+from liftoff.config import Unavailable, disable_telemetry
 from liftoff.warehouse.embedded import EmbeddedPostgres
 from liftoff.warehouse.target import WarehouseTarget
 from sales_api.app import SalesApiSettings
 from sales_api.server import BackgroundApi, free_port
 from sales_api.shop import DEMO_SHOP_TOKEN
+from tests.minio_server import MinioServer, minio_binary
 
 disable_telemetry()
 os.environ.setdefault(
@@ -40,7 +40,7 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WarehouseTar
         try:
             with target.connect():
                 pass
-        except ConfigError as exc:
+        except Unavailable as exc:
             pytest.fail(f"LIFTOFF_TEST_WAREHOUSE_URL is set but the server does not answer: {exc}")
         yield target
         return
@@ -75,6 +75,16 @@ def database_factory(pg_server: WarehouseTarget) -> Iterator:
 def warehouse(database_factory) -> WarehouseTarget:
     """A fresh, empty database for one test, dropped afterwards."""
     return database_factory()
+
+
+@pytest.fixture
+def bootstrapped(warehouse: WarehouseTarget) -> WarehouseTarget:
+    """A fresh database after `liftoff bootstrap`: schemas, platform tables, roles."""
+    from liftoff.warehouse.bootstrap import bootstrap
+
+    with warehouse.connect() as conn:
+        bootstrap(conn)
+    return warehouse
 
 
 @pytest.fixture(scope="session")

@@ -8,19 +8,51 @@ many rows at once in pydantic-core.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from functools import cache
 from typing import Annotated, NotRequired
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from typing_extensions import TypedDict
 
-from liftoff_contracts.order import Order, OrderLine
-from liftoff_contracts.product import Product
-from liftoff_contracts.sale import Sale
-from liftoff_contracts.seller import Seller
 from liftoff_contracts.types import error_message
 
-CONTRACTS: dict[str, type[BaseModel]] = {"sale": Sale, "seller": Seller, "product": Product, "order": Order}
+# Modules of this package that hold no contract.
+_NOT_CONTRACTS = {"types", "export"}
+
+
+def _discover() -> dict[str, type[BaseModel]]:
+    """Every contract of this package: module ``<name>.py`` defines one versioned model.
+
+    A contract is the model of its module that declares ``__version__`` (``sale.py``:
+    ``Sale``); adding a contract is adding its module, no list to edit.
+    """
+    found: dict[str, type[BaseModel]] = {}
+    for module_info in pkgutil.iter_modules(__path__):
+        if module_info.name in _NOT_CONTRACTS or module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        versioned = [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type)
+            and issubclass(value, BaseModel)
+            and value.__module__ == module.__name__
+            and "__version__" in vars(value)
+        ]
+        if len(versioned) != 1:
+            raise ImportError(
+                f"contract module {module.__name__} must define exactly one model with __version__,"
+                f" found {len(versioned)}"
+            )
+        found[module_info.name] = versioned[0]
+    return dict(sorted(found.items()))
+
+
+CONTRACTS: dict[str, type[BaseModel]] = _discover()
+# `from liftoff_contracts import Sale`: each contract's model by its class name.
+globals().update({model.__name__: model for model in CONTRACTS.values()})
 
 
 def get_contract(name: str) -> type[BaseModel]:
@@ -63,11 +95,7 @@ def json_schema(contract: type[BaseModel]) -> dict:
 
 __all__ = [
     "CONTRACTS",
-    "Order",
-    "OrderLine",
-    "Product",
-    "Sale",
-    "Seller",
+    *(model.__name__ for model in CONTRACTS.values()),
     "contract_version",
     "error_message",
     "get_contract",

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from liftoff.archive.location import embedded_archive_url
 from liftoff.config import PROJECT_ROOT, TELEMETRY_OFF, ConfigError, Settings
 from liftoff.warehouse.target import WarehouseTarget
 
 DAG_ID = "sales_elt"
+PIPELINE_APPLICATION_NAME = "liftoff-pipeline"
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,12 @@ def airflow_env(settings: Settings, target: WarehouseTarget, api_url: str) -> di
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "AIRFLOW_CONN_WAREHOUSE": target.airflow_conn_uri,
+        # Every PostgreSQL connection of a task (ours, PyAirbyte's) is named for on-call; dbt's are `dbt`.
+        "PGAPPNAME": PIPELINE_APPLICATION_NAME,
         "LIFTOFF_API_URL": api_url,
         "LIFTOFF_HOME": str(settings.home),
+        # The tasks archive where the CLI would: said explicitly, never a silent fallback.
+        "LIFTOFF_ARCHIVE_URL": embedded_archive_url(settings),
     }
 
 
@@ -60,7 +66,9 @@ def ensure_metadata_db(env: dict[str, str]) -> None:
         raise ConfigError(f"airflow db migrate failed; see {home / 'db-migrate.log'}")
 
 
-_FAILED_TASK = re.compile(r"(AirflowFailException|BatchRejected|IngestError|ConfigError|Error): (.+)")
+_FAILED_TASK = re.compile(
+    r"(AirflowFailException|BatchRejected|IngestError|ConfigError|Unavailable|Error): (.+)"
+)
 
 
 def run_day(

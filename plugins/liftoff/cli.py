@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
+import psycopg
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -18,13 +19,20 @@ from rich.table import Table
 from liftoff.airflow_runner import RunOutcome, airflow_env, ensure_metadata_db, run_day
 from liftoff.archive.archiver import ArchiveError, restore_batch
 from liftoff.archive.catalog import catalog_inbox
+from liftoff.archive.location import configured_store
 from liftoff.archive.store import StoreError
-from liftoff.archive.target import store_from_settings
-from liftoff.config import ConfigError, disable_telemetry, get_settings, load_sources
+from liftoff.config import (
+    ConfigError,
+    StreamConfig,
+    Unavailable,
+    disable_telemetry,
+    get_settings,
+    load_sources,
+)
 from liftoff.services import demo_api, warehouse
 from liftoff.validate.files import UnreadableFile, validate_file
 from liftoff.validate.quarantine import UnknownBatch, list_quarantine, replay_batch
-from liftoff.warehouse.bootstrap import bootstrap
+from liftoff.warehouse.bootstrap import bootstrap, bootstrap_for_pipeline
 from liftoff.warehouse.target import WarehouseTarget
 from liftoff_contracts import CONTRACTS, contract_version
 from liftoff_contracts.export import CONTRACTS_DOCS_DIR, export_json_schemas
@@ -45,13 +53,14 @@ GOLD_TABLES = ("gold_sales_by_product_7d", "gold_sales_by_seller_7d", "gold_sale
 
 
 def one_line_errors(command):
-    """Configuration problems end the command with one line on stderr and exit code 2."""
+    """Configuration problems and unreachable services end the command with one line on
+    stderr and exit code 2."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except ConfigError as exc:
+        except (ConfigError, Unavailable) as exc:
             err.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(2) from None
 
@@ -59,16 +68,28 @@ def one_line_errors(command):
 
 
 @contextmanager
+def owner_session() -> Iterator[psycopg.Connection]:
+    """An owner's connection to the warehouse (started if embedded), bootstrapped."""
+    settings = get_settings()
+    with warehouse(settings) as target, target.connect() as conn:
+        bootstrap(conn, settings=settings)
+        conn.commit()
+        yield conn
+
+
+@contextmanager
 def embedded_session(dirty_fraction: float | None = None) -> Iterator[tuple[WarehouseTarget, dict[str, str]]]:
     """The warehouse, the demo API and Airflow's environment, for the length of a command."""
+    from liftoff.derive import check_current
+
     disable_telemetry()
     settings = get_settings()
     sources = load_sources()
+    check_current(sources)  # the dbt project must say what sources.yaml says
     with warehouse(settings) as target, demo_api(settings, dirty_fraction=dirty_fraction) as api_url:
         console.print(f"warehouse [bold]{target.safe_str()}[/]  ·  sales API [bold]{api_url}[/]")
-        with target.connect() as conn:
-            bootstrap(conn, list(sources))
-        env = airflow_env(settings, target, api_url)
+        pipeline = bootstrap_for_pipeline(target, settings)  # the tasks log in as the pipeline role
+        env = airflow_env(settings, pipeline, api_url)
         with console.status("preparing Airflow metadata database"):
             ensure_metadata_db(env)
         yield target, env
@@ -176,23 +197,25 @@ def archive_restore(
     day: Annotated[str, typer.Option(help="The archived day (YYYY-MM-DD).")],
 ) -> None:
     """Load an archived day back into landing (raw_<source>.<stream>), replacing that day's rows."""
-    store = store_from_settings()
-    with warehouse(get_settings()) as target, target.connect() as conn:
+    store = configured_store()
+    with owner_session() as conn:
         try:
-            rows = restore_batch(conn, store, source, stream, _parse_day(day))
+            rows = restore_batch(
+                conn, store, source, stream, _parse_day(day), landing_owner=get_settings().pipeline_role
+            )
         except (ArchiveError, StoreError) as exc:
             raise ConfigError(str(exc)) from None
     console.print(f"restored {rows} rows of {source}.{stream} for {day} from {store}")
     console.print(f"rebuild the day from landing: liftoff run --date {day} --skip-ingest")
 
 
-def default_reject_ratio(contract_name: str) -> float:
-    """The threshold of the first stream in include/sources.yaml gated by this contract."""
+def first_stream_of(contract_name: str) -> StreamConfig | None:
+    """The first stream in include/sources.yaml gated by this contract (its threshold, its key)."""
     for source in load_sources().values():
         for stream in source.streams.values():
             if stream.contract == contract_name:
-                return stream.max_reject_ratio
-    return 0.0
+                return stream
+    return None
 
 
 @app.command("validate")
@@ -214,7 +237,9 @@ def validate_file_command(
     if contract not in CONTRACTS:
         err.print(f"[bold red]error:[/] unknown contract {contract!r}; known: {', '.join(sorted(CONTRACTS))}")
         raise typer.Exit(2)
-    threshold = max_reject_ratio if max_reject_ratio is not None else default_reject_ratio(contract)
+    stream = first_stream_of(contract)
+    default_threshold = stream.max_reject_ratio if stream else 0.0
+    threshold = max_reject_ratio if max_reject_ratio is not None else default_threshold
     try:
         report = validate_file(
             file,
@@ -222,6 +247,7 @@ def validate_file_command(
             CONTRACTS[contract],
             rejects_path=rejects,
             file_format=file_format.value if file_format else None,
+            derived_key=stream.primary_key if stream else None,  # a CSV may leave its key to the writer
         )
     except UnreadableFile as exc:
         if as_json:
@@ -240,6 +266,55 @@ def validate_file_command(
         for name, count in report.errors_by_field.most_common():
             console.print(f"  {name}: {count}")
     raise typer.Exit(0 if report.reject_ratio <= threshold else 1)
+
+
+@app.command("bootstrap")
+@one_line_errors
+def bootstrap_command() -> None:
+    """Make the warehouse's schemas, platform tables, roles and grants (idempotent).
+
+    Run once per deployment with an owner's login (LIFTOFF_WAREHOUSE_URL or the `warehouse`
+    connection's URL in AIRFLOW_CONN_WAREHOUSE); the passwords of the roles come from
+    LIFTOFF_PIPELINE_PASSWORD, LIFTOFF_ANALYST_PASSWORD, LIFTOFF_ENTRY_WRITER_PASSWORD.
+    """
+    settings = get_settings()
+    with warehouse(settings) as target, target.connect() as conn:
+        bootstrap(conn, settings=settings)
+        conn.commit()
+    console.print(
+        f"bootstrapped {target.safe_str()}: schemas, audit and catalog tables, pushed landing tables,"
+        f" roles {settings.pipeline_role}, {settings.analyst_role}, {settings.entry_writer_role}"
+    )
+    for role, password in (
+        (settings.pipeline_role, settings.pipeline_password),
+        (settings.analyst_role, settings.analyst_password),
+        (settings.entry_writer_role, settings.entry_writer_password),
+    ):
+        if password is None:
+            console.print(f"  {role}: password unchanged (a new role cannot log in until one is set)")
+
+
+@app.command()
+@one_line_errors
+def derive(
+    check: Annotated[
+        bool, typer.Option(help="Only report stale files (exit 1 if any); write nothing.")
+    ] = False,
+) -> None:
+    """Write the dbt files derived from include/sources.yaml (dbt sources, bronze models).
+
+    `make manifest` runs it before `dbt parse`; edit sources.yaml, then run that.
+    """
+    from liftoff.derive import stale_files, write_derived
+
+    sources = load_sources()
+    if check:
+        stale = stale_files(sources)
+        for path in stale:
+            console.print(f"stale: include/dbt/{path}")
+        raise typer.Exit(1 if stale else 0)
+    changed = write_derived(sources)
+    console.print(f"derived files: {len(changed)} written or removed" + "".join(f"\n  {p}" for p in changed))
 
 
 contracts_app = typer.Typer(help="The data contracts.", no_args_is_help=True)
@@ -273,7 +348,7 @@ def quarantine_list(
     limit: Annotated[int, typer.Option(min=1)] = 50,
 ) -> None:
     """Quarantined rows with the fields in error."""
-    with warehouse(get_settings()) as target, target.connect() as conn:
+    with owner_session() as conn:
         rows = list_quarantine(conn, batch, limit)
     table = Table(title=f"audit.quarantine ({len(rows)} shown)", title_justify="left")
     for column in ("batch_id", "airbyte_raw_id", "fields", "message"):
@@ -289,7 +364,7 @@ def quarantine_replay(
     batch: Annotated[str, typer.Option(help="The batch whose quarantined rows to revalidate.")],
 ) -> None:
     """Revalidate a batch's quarantined rows with today's contract; move the valid ones into the batch."""
-    with warehouse(get_settings()) as target, target.connect() as conn:
+    with owner_session() as conn:
         try:
             result = replay_batch(conn, batch)
         except UnknownBatch as exc:
@@ -306,8 +381,8 @@ def quarantine_replay(
 @one_line_errors
 def archive_catalog() -> None:
     """Catalog the files dropped under inbox/ (what the files_catalog DAG runs every hour)."""
-    store = store_from_settings()
-    with warehouse(get_settings()) as target, target.connect() as conn:
+    store = configured_store()
+    with owner_session() as conn:
         try:
             entries = catalog_inbox(conn, store)
         except StoreError as exc:
@@ -339,24 +414,6 @@ def entry_app(
         env = app_env(settings, target)
         console.print(f"entry app on [bold]http://{host}:{port}[/]  ·  warehouse {target.safe_str()}")
         subprocess.run(streamlit_command(port, host), env=env, check=False)
-
-
-@app.command()
-def api(
-    port: Annotated[int, typer.Option(help="Port to listen on (127.0.0.1).")] = 8765,
-    dirty_fraction: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.0,
-) -> None:
-    """Serve the demo CRM sales API in the foreground."""
-    import uvicorn
-
-    from sales_api.app import SalesApiSettings, create_app
-
-    uvicorn.run(
-        create_app(SalesApiSettings(dirty_fraction=dirty_fraction)),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
 
 
 if __name__ == "__main__":

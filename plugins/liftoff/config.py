@@ -6,6 +6,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 from pydantic import (
@@ -23,23 +24,33 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 INCLUDE_DIR = PROJECT_ROOT / "include"
 DBT_PROJECT_DIR = INCLUDE_DIR / "dbt"
 
-# Closed network: every tool that phones home is told not to.
-TELEMETRY_OFF = {
-    "DO_NOT_TRACK": "1",
-    "SCARF_ANALYTICS": "false",
-    "SCARF_NO_ANALYTICS": "true",
-    "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    "AIRBYTE_OFFLINE_MODE": "1",
-    "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-}
+# Closed network: every tool that phones home is told not to (the one list, shipped with the package).
+TELEMETRY_FILE = Path(__file__).with_name("telemetry.env")
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    pairs = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            pairs[key.strip()] = value.strip()
+    return pairs
+
+
+TELEMETRY_OFF = _read_env_file(TELEMETRY_FILE)
 
 
 DbtExecution = Literal["local", "build", "watcher", "layer"]
 
 
 class ConfigError(RuntimeError):
-    """A configuration problem, reported to people as one line."""
+    """A configuration problem, reported to people as one line; retrying does not fix it."""
+
+
+class Unavailable(RuntimeError):
+    """A service (the warehouse, an API, the object store) did not answer: transient, so
+    Airflow retries the task with its backoff; the CLI reports it as one line."""
 
 
 class Settings(BaseSettings):
@@ -52,13 +63,11 @@ class Settings(BaseSettings):
     embedded_pg_port: int = 55432
     api_url: str = "http://127.0.0.1:8765"
     api_key: str | None = None
-    archive_dir: Path | None = None
-    minio_url: str | None = None  # http://ACCESS_KEY:SECRET_KEY@host:port/bucket; else the archive folder
+    # The archive: http(s)://ACCESS_KEY:SECRET_KEY@host:port/bucket (MinIO/S3) or
+    # file:///folder; see liftoff.archive.location (a team's tasks need it or `minio`).
+    archive_url: SecretStr | None = None
     airbyte_python: Path = PROJECT_ROOT / ".venv-airbyte" / "bin" / "python"
     sources_file: Path = INCLUDE_DIR / "sources.yaml"
-    # How Cosmos reads the dbt project at DAG parse time: the precompiled manifest (fast),
-    # or `dbt ls` (slow; kept for the parse-time benchmark's baseline).
-    dbt_load_mode: Literal["dbt_manifest", "dbt_ls"] = "dbt_manifest"
     # How Cosmos runs the dbt layers (chosen by benchmarks/bench_dbt_cosmos.py, see
     # docs/benchmarks.md): `layer`, one `dbt build` task per layer (each model's tests
     # right after it); `build`, one `dbt build` task per model; `local`, a run task then a
@@ -67,10 +76,16 @@ class Settings(BaseSettings):
     dbt_execution: DbtExecution = "layer"
     # dbt's threads (models of a layer built side by side), under Airflow and plain dbt alike.
     dbt_threads: int = 2
+    # The first retry's delay of a failed task (a database, API or store outage); doubled
+    # at each retry (Airflow's exponential backoff).
+    retry_delay_seconds: float = Field(60.0, ge=0)
     # How sources are ingested in this deployment: PyAirbyte here, or an Airbyte server.
     ingest_mode: Literal["local", "airbyte"] = "local"
-    # The warehouse roles of the apps (cluster-wide in PostgreSQL). A role whose password
-    # is set here can log in; without one the bootstrap creates it NOLOGIN.
+    # The warehouse roles (cluster-wide in PostgreSQL; liftoff.warehouse.roles). The pipeline
+    # logs in with its password (the embedded default makes a fresh one at every start). An
+    # app role whose password is set here can log in; without one it is NOLOGIN.
+    pipeline_role: str = "pipeline"
+    pipeline_password: SecretStr | None = None
     analyst_role: str = "analyst"
     entry_writer_role: str = "entry_writer"
     analyst_password: SecretStr | None = None
@@ -79,10 +94,6 @@ class Settings(BaseSettings):
     # the entry writer (postgresql://role:password@host:port/db; `liftoff app` sets both).
     analyst_url: SecretStr | None = None
     entry_url: SecretStr | None = None
-
-    @property
-    def archive_root(self) -> Path:
-        return self.archive_dir or self.home / "archive"
 
 
 class StreamConfig(BaseModel):
@@ -141,14 +152,6 @@ class AirbyteServerConfig(BaseModel):
             raise ValueError("give exactly one of connection_id and connection_id_env")
         return self
 
-    def resolve_connection_id(self) -> str:
-        if self.connection_id:
-            return self.connection_id
-        value = os.environ.get(self.connection_id_env or "")
-        if not value:
-            raise ConfigError(f"{self.connection_id_env} is not set: the Airbyte connection id to sync")
-        return value
-
 
 IngestMode = Literal["local", "airbyte", "push"]
 
@@ -179,6 +182,11 @@ class SourceConfig(BaseModel):
     def is_pushed(self) -> bool:
         return self.mode == "push"
 
+    def checks_freshness(self, stream: str) -> bool:
+        """Whether bronze first checks the stream's landing freshness: incremental and synced
+        (a stalled sync shows as stale landing; a pushed source's quiet day is normal)."""
+        return self.streams[stream].sync == "incremental" and not self.is_pushed
+
     def ingest_mode(self, name: str) -> IngestMode:
         mode = self.mode or get_settings().ingest_mode
         if mode == "airbyte" and self.airbyte is None:
@@ -203,6 +211,18 @@ class SourcesFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sources: dict[str, SourceConfig] = Field(min_length=1)
+
+
+def redacted_url(url: str) -> str:
+    """``url`` with its password (and a lone user, which may be a key) shown as ``***``."""
+    parts = urlsplit(url)
+    if not parts.username and not parts.password:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    auth = f"{parts.username}:***" if parts.password else "***"
+    return urlunsplit(parts._replace(netloc=f"{auth}@{host}"))
 
 
 def landing_schema(source: str) -> str:

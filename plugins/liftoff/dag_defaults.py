@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from liftoff.config import get_settings
+
 START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 
+# A task that raises is retried (an outage: database, API, object store); one that raises
+# AirflowFailException (configuration, a contract threshold, bad input) fails at once.
 DEFAULT_ARGS = {
     "owner": "data-platform",
     "retries": 2,
-    "retry_delay": timedelta(minutes=1),
+    "retry_delay": timedelta(seconds=get_settings().retry_delay_seconds),
     "retry_exponential_backoff": True,
 }

@@ -12,12 +12,10 @@ import logging
 
 from liftoff.archive.archiver import archive_batch
 from liftoff.archive.store import ObjectStore
-from liftoff.archive.target import store_from_settings
 from liftoff.batch import Batch, Interval
 from liftoff.config import Settings, SourceConfig, get_settings
 from liftoff.ingest.local import sync_interval
 from liftoff.validate.gate import validate_batch
-from liftoff.warehouse.bootstrap import bootstrap
 from liftoff.warehouse.target import WarehouseTarget
 from liftoff_contracts import get_contract
 
@@ -47,7 +45,6 @@ def validate(
     """Gate every batch of ``source``; raises BatchRejected if one is over its threshold."""
     results = {}
     with target.connect() as conn:
-        bootstrap(conn, [name])
         for batch in Batch.all_of(name, source, interval):
             stream = source.streams[batch.stream]
             result = validate_batch(
@@ -72,11 +69,10 @@ def archive(
     source: SourceConfig,
     interval: Interval,
     target: WarehouseTarget,
-    store: ObjectStore | None = None,
+    store: ObjectStore,
     run_id: str | None = None,
 ) -> dict[str, str]:
-    """Archive every batch of ``source``; returns the object key per stream."""
-    store = store or store_from_settings()
+    """Archive every batch of ``source`` in ``store``; returns the object key per stream."""
     keys = {}
     with target.connect() as conn:
         for batch in Batch.all_of(name, source, interval):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -16,7 +17,6 @@ import httpx
 from liftoff.config import ConfigError, Settings
 from liftoff.warehouse.embedded import EmbeddedPostgres, port_is_free
 from liftoff.warehouse.target import WarehouseTarget, configured_warehouse_url
-from sales_api.shop import DEMO_SHOP_TOKEN
 
 
 @contextmanager
@@ -52,10 +52,10 @@ def demo_api(
 ) -> Iterator[str]:
     """The demo APIs at ``settings.api_url``: reused if they answer, else started (and stopped).
 
-    The demo shop's token becomes the default of ``LIFTOFF_SHOP_TOKEN`` (a real shop's comes
-    from the environment).
+    Started here (``python -m sales_api``), the demo shop wants ``LIFTOFF_SHOP_TOKEN`` if set,
+    else a fresh random token, set in ``LIFTOFF_SHOP_TOKEN`` for the runs. A demo API that
+    runs already keeps its own token: give it in ``LIFTOFF_SHOP_TOKEN``.
     """
-    os.environ.setdefault("LIFTOFF_SHOP_TOKEN", DEMO_SHOP_TOKEN)
     url = settings.api_url.rstrip("/")
     if api_is_up(url):
         yield url
@@ -72,10 +72,13 @@ def demo_api(
     command = [sys.executable, "-m", "sales_api", "--host", host, "--port", str(port)]
     if dirty_fraction is not None:
         command += ["--dirty-fraction", str(dirty_fraction)]
+    token = os.environ.setdefault("LIFTOFF_SHOP_TOKEN", secrets.token_urlsafe(18))
     log_path = log_path or settings.home / "logs" / "sales_api.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "LIFTOFF_API_SHOP_TOKEN": token}
+        )
     try:
         deadline = time.monotonic() + 30
         while not api_is_up(url):

@@ -60,7 +60,8 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
                 doc_md=f"Trigger the Airbyte server's sync of `{name}` into `raw_{name}`; wait deferred.",
                 source=name,
                 airbyte_conn_id=server.conn_id,
-                connection_id=server.resolve_connection_id(),
+                connection_id=server.connection_id or "",  # else read from its variable when the task runs
+                connection_id_env=server.connection_id_env,
                 timeout=server.timeout_seconds,
                 execution_timeout=timedelta(seconds=server.timeout_seconds + 300),
             )
@@ -84,7 +85,7 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
 
         @task(task_id="archive", doc_md="Write each batch to the raw archive and check it back.")
         def archive_task() -> dict:
-            from liftoff.archive.target import airflow_archive_store
+            from liftoff.archive.location import airflow_archive_store
             from liftoff.pipeline import archive
 
             return run_step(archive, with_run_id=True, store=airflow_archive_store())

@@ -7,8 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from liftoff.config import PROJECT_ROOT
+from liftoff.config import PROJECT_ROOT, landing_schema, load_sources
+from liftoff.derive import contract_model, streams
 from liftoff.transform.task_groups import DBT_EXECUTION_SETTINGS
+
+SOURCES = load_sources()  # the one list: every expectation below is read from it
+STREAMS = streams(SOURCES)
+SYNCED = [name for name, source in SOURCES.items() if not source.is_pushed]
+PUSHED = [name for name, source in SOURCES.items() if source.is_pushed]
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +65,8 @@ def test_sales_elt_runs_cover_one_whole_day(dagbag) -> None:
 
 
 MODELS = [
-    "bronze_crm_sales",
-    "bronze_crm_sellers",
-    "bronze_crm_products",
-    "bronze_shop_orders",
-    "bronze_entry_sales",
+    *(stream.model for stream in STREAMS),
+    *sorted({contract_model(stream.config.contract) for stream in STREAMS}),
     "silver_sales",
     "silver_sellers",
     "silver_products",
@@ -101,8 +104,8 @@ def model_tasks(dag, model: str) -> tuple[str, str]:
     """The first and the last task of a model: its layer's `build`, its `<model>_model_build`,
     or `.run` then `.test`."""
     layer = model.split("_")[0]
-    for build in (f"{layer}.build", f"{layer}.{model}_model_build"):
-        if build in dag.task_dict:
+    for build in (f"{layer}.build", f"{layer}.{model}_model_build", f"{layer}.{model}_run"):
+        if build in dag.task_dict:  # (a model without tests, a union view, is one run task)
             return build, build
     return f"{layer}.{model}.run", f"{layer}.{model}.test"
 
@@ -110,26 +113,28 @@ def model_tasks(dag, model: str) -> tuple[str, str]:
 def test_sales_elt_order_is_ingest_validate_archive_then_layers(sales_elt) -> None:
     dag = sales_elt
     ids = set(dag.task_dict)
-    for source in ("crm", "shop"):
+    assert SYNCED and PUSHED, "sources.yaml has both kinds"
+    for source in SYNCED:
         assert {f"{source}.ingest", f"{source}.validate", f"{source}.archive"} <= ids
         assert dag.task_dict[f"{source}.validate"].upstream_task_ids == {f"{source}.ingest"}
         assert dag.task_dict[f"{source}.archive"].upstream_task_ids == {f"{source}.validate"}
     for model in MODELS:
         first, last = model_tasks(dag, model)
         assert {first, last} <= ids, model
-    # the entry app's pushed source: nothing to sync, its batch validated then archived
-    assert "entry.ingest" not in ids and not dag.task_dict["entry.validate"].upstream_task_ids
-    assert dag.task_dict["entry.archive"].upstream_task_ids == {"entry.validate"}
-    gate = dag.task_dict["previous_day_transformed"]
-    assert gate.upstream_task_ids == {"crm.archive", "shop.archive", "entry.archive"}, "every source archived"
-    assert gate.mode == "reschedule", "waiting frees the worker slot"
-    for source, stream in (("crm", "sales"), ("shop", "orders")):
-        before = dag.task_dict[model_tasks(dag, f"bronze_{source}_{stream}")[0]].get_flat_relative_ids(
-            upstream=True
-        )
-        assert any(f"raw_{source}_{stream}" in t or t == "bronze.source_freshness" for t in before), (
-            "source freshness is checked first"
-        )
+    for source in PUSHED:  # an app's pushed source: nothing to sync, its batch validated then archived
+        assert f"{source}.ingest" not in ids and not dag.task_dict[f"{source}.validate"].upstream_task_ids
+        assert dag.task_dict[f"{source}.archive"].upstream_task_ids == {f"{source}.validate"}
+    wait = dag.task_dict["previous_day_transformed"]
+    assert wait.upstream_task_ids == {f"{source}.archive" for source in SOURCES}, "every source archived"
+    assert wait.mode == "reschedule", "waiting frees the worker slot"
+    for stream in STREAMS:
+        if not stream.checks_freshness:
+            continue
+        before = dag.task_dict[model_tasks(dag, stream.model)[0]].get_flat_relative_ids(upstream=True)
+        assert any(
+            f"{landing_schema(stream.source)}_{stream.name}" in t or t == "bronze.source_freshness"
+            for t in before
+        ), "source freshness is checked first"
         assert "previous_day_transformed" in before
     before_silver = dag.task_dict[model_tasks(dag, "silver_sales")[0]].get_flat_relative_ids(upstream=True)
     assert {model_tasks(dag, m)[1] for m in MODELS if m.startswith("bronze")} <= before_silver, (
@@ -150,11 +155,10 @@ def test_layer_setting_is_one_dbt_build_per_layer_after_bronze_freshness(dagbag)
         "silver.build",
     ]
     freshness = dag.task_dict["bronze.source_freshness"]
-    assert sorted(freshness.select) == [
-        "source:raw_crm.sales",
-        "source:raw_entry.sales",
-        "source:raw_shop.orders",
-    ]
+    assert sorted(freshness.select) == sorted(
+        f"source:{landing_schema(s.source)}.{s.name}" for s in STREAMS if s.checks_freshness
+    )
+    assert freshness.select, "some stream is synced and incremental"
     assert dag.task_dict["bronze.build"].upstream_task_ids == {"bronze.source_freshness"}
     assert dag.task_dict["silver.build"].upstream_task_ids == {"bronze.build"}
     assert dag.task_dict["gold.build"].upstream_task_ids == {"silver.build"}
@@ -199,28 +203,33 @@ def test_airbyte_mode_builds_the_deferrable_provider_operator(monkeypatch: pytes
     assert bag.import_errors == {}
     ingest = bag.dags["sales_elt"].task_dict["crm.ingest"]
     assert isinstance(ingest, AirbyteSyncOperator)
-    assert (ingest.deferrable, ingest.connection_id, ingest.airbyte_conn_id) == (
+    assert (ingest.deferrable, ingest.connection_id_env, ingest.airbyte_conn_id) == (
         True,
-        "3f1c2a9e-crm",
+        "LIFTOFF_AIRBYTE_CRM_CONNECTION_ID",
         "airbyte",
     )
+    ingest._resolve_connection_id()  # what execute does first, when the task runs
+    assert ingest.connection_id == "3f1c2a9e-crm"
     assert ingest.timeout == 3600 and ingest.execution_timeout.total_seconds() == 3900
     assert bag.dags["sales_elt"].task_dict["crm.validate"].upstream_task_ids == {"crm.ingest"}
 
 
-def test_airbyte_mode_without_its_connection_id_is_a_clear_import_error(
+def test_airbyte_mode_without_its_connection_id_fails_that_ingest_task_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from airflow.dag_processing.dagbag import DagBag
+    from airflow.sdk.exceptions import AirflowFailException
 
     from liftoff.config import get_settings
 
     monkeypatch.setenv("LIFTOFF_INGEST_MODE", "airbyte")
     monkeypatch.delenv("LIFTOFF_AIRBYTE_CRM_CONNECTION_ID", raising=False)
+    monkeypatch.setenv("LIFTOFF_AIRBYTE_SHOP_CONNECTION_ID", "9b7e4d10-shop")
     get_settings.cache_clear()
     try:
         bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "sales_elt.py"))
     finally:
         get_settings.cache_clear()
-    [error] = bag.import_errors.values()
-    assert "LIFTOFF_AIRBYTE_CRM_CONNECTION_ID is not set" in error
+    assert bag.import_errors == {}, "the id is read when the task runs, not when the DAG is parsed"
+    with pytest.raises(AirflowFailException, match=r"^LIFTOFF_AIRBYTE_CRM_CONNECTION_ID is not set"):
+        bag.dags["sales_elt"].task_dict["crm.ingest"].execute({})

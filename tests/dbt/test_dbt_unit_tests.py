@@ -15,21 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF
+from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF, load_sources
+from liftoff.ingest.push import landing_table_ddl
 from liftoff.warehouse.bootstrap import bootstrap
 from liftoff.warehouse.target import WarehouseTarget
 
 DBT = str(Path(sys.executable).with_name("dbt"))
-# The landing tables as the connectors create them: Airbyte's columns and the streams' own.
-LANDING = {
-    "raw_crm.sales": "sale_id varchar, seller_email varchar, product varchar, quantity numeric,"
-    " amount varchar, sold_at varchar, updated_at varchar",
-    "raw_crm.sellers": "seller_id varchar, name varchar, email varchar, region varchar, updated_at varchar",
-    "raw_crm.products": "product_id varchar, name varchar, category varchar, unit_price varchar,"
-    " updated_at varchar",
-    "raw_shop.orders": "order_id varchar, sales_rep varchar, customer json, placed_at varchar,"
-    " modified_at varchar, lines json",
-}
 
 
 def dbt(target: WarehouseTarget, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
@@ -56,12 +47,11 @@ def dbt(target: WarehouseTarget, tmp_path: Path, *args: str) -> subprocess.Compl
 @pytest.mark.integration
 def test_unit_tests_pass_and_can_fail(warehouse: WarehouseTarget, tmp_path: Path) -> None:
     with warehouse.connect() as conn:
-        bootstrap(conn, ["crm", "shop", "entry"])  # entry: a pushed source, its table made here
-        for table, columns in LANDING.items():
-            conn.execute(
-                f"create table {table} ({columns}, _record json, _airbyte_raw_id varchar,"
-                " _airbyte_extracted_at timestamp, _airbyte_meta json)"
-            )
+        sources = load_sources()
+        bootstrap(conn, list(sources))  # a pushed source's landing tables are made here
+        for name, source in sources.items():  # a synced one's as a connector would: text columns
+            for stream, config in source.streams.items():
+                conn.execute(landing_table_ddl(name, stream, config))
         conn.commit()
     built = dbt(warehouse, tmp_path, "run", "--empty")
     assert built.returncode == 0, built.stdout[-3000:]
@@ -74,6 +64,7 @@ def test_unit_tests_pass_and_can_fail(warehouse: WarehouseTarget, tmp_path: Path
         "silver_sales_latest_version_wins_and_rules_apply",
         "silver_sales_flags_a_price_far_from_the_products_median",
         "silver_sales_rerun_of_an_older_day_keeps_a_later_correction",
+        "silver_sales_a_source_never_replaces_another_sources_record",
         "gold_sales_daily_arithmetic",
         "gold_sales_by_seller_7d_window_and_rank",
     } <= passed

@@ -9,14 +9,14 @@ import pytest
 from pydantic import SecretStr
 
 from liftoff.config import get_settings, load_sources
-from liftoff.entry.connections import role_target
 from liftoff.warehouse.bootstrap import bootstrap
 from liftoff.warehouse.target import WarehouseTarget
 
 
 @dataclass(frozen=True)
 class AppWarehouse:
-    owner: WarehouseTarget  # what the pipeline connects as
+    owner: WarehouseTarget  # what the bootstrap connects as
+    pipeline: WarehouseTarget  # what the pipeline's tasks and dbt connect as
     analyst: WarehouseTarget
     entry_writer: WarehouseTarget
 
@@ -26,6 +26,7 @@ def app_warehouse(warehouse: WarehouseTarget) -> AppWarehouse:
     """A fresh warehouse, bootstrapped with the apps' roles (fresh passwords)."""
     settings = get_settings().model_copy(
         update={
+            "pipeline_password": SecretStr(secrets.token_urlsafe(12)),
             "analyst_password": SecretStr(secrets.token_urlsafe(12)),
             "entry_writer_password": SecretStr(secrets.token_urlsafe(12)),
         }
@@ -35,14 +36,15 @@ def app_warehouse(warehouse: WarehouseTarget) -> AppWarehouse:
         conn.commit()
     return AppWarehouse(
         owner=warehouse,
-        analyst=role_target(warehouse, settings.analyst_role, settings.analyst_password),
-        entry_writer=role_target(warehouse, settings.entry_writer_role, settings.entry_writer_password),
+        pipeline=warehouse.as_role(settings.pipeline_role, settings.pipeline_password),
+        analyst=warehouse.as_role(settings.analyst_role, settings.analyst_password),
+        entry_writer=warehouse.as_role(settings.entry_writer_role, settings.entry_writer_password),
     )
 
 
-def add_products(owner: WarehouseTarget, *names: str) -> None:
+def add_products(pipeline: WarehouseTarget, *names: str) -> None:
     """A gold product catalogue as the pipeline's first run leaves it (the form's list)."""
-    with owner.connect() as conn:
+    with pipeline.connect() as conn:
         conn.execute(
             "create table if not exists gold.gold_products"
             " (product_id text primary key, name text not null, category text, unit_price numeric(12, 2))"

@@ -26,7 +26,7 @@ VALID = {
 
 @pytest.fixture
 def form(app_warehouse: AppWarehouse, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    add_products(app_warehouse.owner, *PRODUCTS)
+    add_products(app_warehouse.pipeline, *PRODUCTS)
     monkeypatch.setenv("LIFTOFF_ANALYST_URL", app_warehouse.analyst.url)
     monkeypatch.setenv("LIFTOFF_ENTRY_URL", app_warehouse.entry_writer.url)
     get_settings.cache_clear()

@@ -42,7 +42,7 @@ def denied(target, statement: str) -> bool:
 
 
 def test_analyst_reads_gold_and_nothing_else(app_warehouse: AppWarehouse) -> None:
-    add_products(app_warehouse.owner, "Starter Plan")  # created after the grants: default privileges
+    add_products(app_warehouse.pipeline, "Starter Plan")  # created after the grants: default privileges
     with app_warehouse.owner.connect() as conn:
         conn.execute("create schema if not exists raw_crm")
         conn.execute("create table raw_crm.sales (sale_id text, seller_email text)")
@@ -60,13 +60,44 @@ def test_analyst_reads_gold_and_nothing_else(app_warehouse: AppWarehouse) -> Non
         "delete from gold.gold_products",
         "create table gold.mine (x int)",
         "create table public.mine (x int)",
+        "create temporary table mine (x int)",
         "insert into raw_entry.sales (sale_id) values ('x')",
     ):
         assert denied(analyst, statement), f"the analyst may not: {statement}"
+    with analyst.connect() as conn:
+        assert conn.execute("show statement_timeout").fetchone()[0] == "1min", "no runaway query"
+
+
+def test_the_pipeline_does_its_job_and_no_more(app_warehouse: AppWarehouse) -> None:
+    pipeline = app_warehouse.pipeline
+    with pipeline.connect() as conn:
+        rolsuper, createrole, createdb = conn.execute(
+            "select rolsuper, rolcreaterole, rolcreatedb from pg_roles where rolname = current_user"
+        ).fetchone()
+        assert not (rolsuper or createrole or createdb)
+        conn.execute(  # its job: the audit tables, landing a synced source, the dbt layers
+            "insert into audit.batches (batch_id, source, stream, interval_start, interval_end,"
+            " contract, contract_version, status)"
+            " values ('b', 'crm', 'sales', now(), now(), 'sale', '1', 'landed')"
+        )
+        conn.execute("create table raw_crm.sales (sale_id text)")
+        conn.execute("create table bronze.mine (x int)")
+        conn.execute("create temporary table staged (x int)")
+        conn.execute("select count(*) from raw_entry.sales")
+        conn.commit()
+    for statement in (
+        "create role intruder",
+        "drop table audit.batches",
+        "alter table audit.quarantine add column x int",
+        "create table public.mine (x int)",
+        "create table audit.mine (x int)",
+        "insert into raw_entry.sales (sale_id) values ('x')",
+    ):
+        assert denied(pipeline, statement), f"the pipeline may not: {statement}"
 
 
 def test_entry_writer_inserts_into_raw_entry_only(app_warehouse: AppWarehouse) -> None:
-    add_products(app_warehouse.owner, "Starter Plan")
+    add_products(app_warehouse.pipeline, "Starter Plan")
     writer = app_warehouse.entry_writer
     with writer.connect() as conn:
         assert push_records(conn, SOURCE, STREAM, [a_sale()]) == 1

@@ -114,7 +114,7 @@ def test_minio_stopped_mid_archive_fails_cleanly_then_recovers(
     warehouse: WarehouseTarget, minio_server, tmp_path: Path
 ) -> None:
     """MinIO dies while the task uploads: retried, then a clear error; nothing partial; rerun works."""
-    from liftoff.minio_server import MinioServer
+    from tests.minio_server import MinioServer
 
     server = MinioServer(minio_server.binary, tmp_path / "minio-data").start()
     store = MinioStore.from_url(server.url("fault-bucket"), retries=3, backoff=0.05)

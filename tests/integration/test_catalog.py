@@ -38,8 +38,9 @@ def rows(conn) -> dict[str, tuple]:
 
 
 def test_catalog_accepts_moves_and_refuses_with_reasons(
-    warehouse: WarehouseTarget, store: ObjectStore
+    bootstrapped: WarehouseTarget, store: ObjectStore
 ) -> None:
+    warehouse = bootstrapped
     for key, data in DROPS.items():
         store.put_bytes(key, data)
     with warehouse.connect() as conn:
@@ -74,7 +75,8 @@ def test_catalog_accepts_moves_and_refuses_with_reasons(
         assert store.exists(key), f"refused {key} must stay where it was"
 
 
-def test_cataloging_again_is_idempotent(warehouse: WarehouseTarget, store: ObjectStore) -> None:
+def test_cataloging_again_is_idempotent(bootstrapped: WarehouseTarget, store: ObjectStore) -> None:
+    warehouse = bootstrapped
     store.put_bytes("inbox/products/P001/front.png", PNG)
     store.put_bytes("inbox/products/P002/empty.png", b"")
     with warehouse.connect() as conn:

@@ -29,6 +29,11 @@ def settings_for(home: Path) -> Settings:
     return Settings(home=home)
 
 
+@pytest.fixture(autouse=True)
+def _bootstrapped(bootstrapped: WarehouseTarget) -> None:
+    """Each test's `warehouse` is bootstrapped, as every deployment's is before a run."""
+
+
 @pytest.fixture
 def crm(monkeypatch: pytest.MonkeyPatch):
     source = load_sources()["crm"]
@@ -209,3 +214,12 @@ def test_a_failed_sync_leaves_landing_as_it_was(
         assert after.fetchone()[0] == before, "the day's landed rows are still there, untouched"
         staging = conn.execute("select count(*) from pg_namespace where nspname like 'raw_shop\\_\\_%'")
         assert staging.fetchone()[0] == 0, "the failed run's staging schema is gone"
+
+
+def test_a_warehouse_never_bootstrapped_is_one_line_naming_the_command(
+    database_factory, liftoff_home: Path, crm, sales_api: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIFTOFF_API_URL", sales_api)
+    expected = r"raw_crm or the audit tables do not exist: run `liftoff bootstrap`"
+    with pytest.raises(ConfigError, match=expected):
+        sync_interval("crm", crm, INTERVAL, database_factory(), settings_for(liftoff_home))

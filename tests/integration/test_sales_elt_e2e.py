@@ -225,7 +225,7 @@ def test_disaster_recovery_from_the_minio_archive(
 ) -> None:
     """Archive to MinIO, lose the landed rows, restore the day, rebuild it: identical tables."""
     day = DAY_2
-    env = run_env(warehouse, sales_api, liftoff_home, minio_url=minio_server.url("dr-archive"))
+    env = run_env(warehouse, sales_api, liftoff_home, archive_url=minio_server.url("dr-archive"))
     done = liftoff_run(day, env)
     assert done.returncode == 0, done.stdout + done.stderr
     before = table_hashes(warehouse)

@@ -58,7 +58,8 @@ def test_rejected_rows_keep_their_line_values_and_errors() -> None:
     ("data", "message"),
     [
         (b"seller,when,amount\nx,y,1\n", "missing column(s) seller_email, sold_at, quantity, product"),
-        (b"", "missing column(s)"),
+        (b"", "the file is empty"),
+        (HEADER.encode(), "the file has a header but no rows"),
         ((HEADER + GOOD).encode("utf-16"), "not UTF-8"),
     ],
 )

@@ -95,24 +95,36 @@ def test_future_sale_is_rejected_when_validating_a_file(tmp_path: Path) -> None:
     assert report["errors_by_field"] == {"sold_at": 1}
 
 
-@pytest.mark.parametrize("kind", ["missing", "directory", "binary", "unknown-extension", "bad-utf8-csv"])
+@pytest.mark.parametrize(
+    "kind",
+    ["missing", "directory", "binary", "unknown-extension", "header-lacks-columns", "empty", "header-only"],
+)
 def test_unreadable_file_exits_2(tmp_path: Path, kind: str) -> None:
     path = {
         "missing": tmp_path / "missing.jsonl",
         "directory": tmp_path,
         "binary": tmp_path / "image.jsonl",
         "unknown-extension": tmp_path / "sales.xlsx",
-        "bad-utf8-csv": tmp_path / "latin1.csv",
+        "header-lacks-columns": tmp_path / "latin1.csv",
+        "empty": tmp_path / "empty.jsonl",
+        "header-only": tmp_path / "header.csv",
     }[kind]
     if kind == "binary":
         path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
     elif kind == "unknown-extension":
         path.write_text("x")
-    elif kind == "bad-utf8-csv":
+    elif kind == "header-lacks-columns":
         path.write_bytes("sale_id,product\nS1,Caf\xe9\n".encode("latin-1"))
+    elif kind == "empty":
+        path.write_text("")
+    elif kind == "header-only":
+        path.write_text(",".join(GOOD) + "\n")
     result = run("sale", str(path), "--json")
     assert result.exit_code == 2
-    assert "error" in json.loads(result.stdout)
+    error = json.loads(result.stdout)["error"]
+    assert error and "\n" not in error
+    if kind == "header-lacks-columns":  # refused in one line, not scored row by row
+        assert error.startswith("missing column(s) seller_email, sold_at, amount, quantity")
 
 
 def test_unknown_contract_exits_2(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import streamlit as st
 
-from liftoff.config import ConfigError, get_settings
+from liftoff.config import ConfigError, Unavailable, get_settings
 from liftoff.entry import connections
 from liftoff.entry.dashboards import (
     TREND_DAYS,
@@ -48,7 +48,7 @@ try:
             seller_ranking(conn, day),
             daily_trend(conn, day),
         )
-except (ConfigError, psycopg.Error) as exc:
+except (ConfigError, Unavailable, psycopg.Error) as exc:
     st.error(f"The warehouse is not reachable: {exc}")
     st.stop()
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, time
 import psycopg
 import streamlit as st
 
-from liftoff.config import ConfigError, get_settings
+from liftoff.config import ConfigError, Unavailable, get_settings
 from liftoff.entry import connections
 from liftoff.entry.dashboards import product_names
 from liftoff.entry.form import FIELD_LABELS, SOURCE, STREAM, check_sale, new_entry_key
@@ -17,7 +17,7 @@ state = st.session_state
 try:
     with connections.analyst(settings).connect() as conn:
         products = product_names(conn)
-except (ConfigError, psycopg.Error) as exc:
+except (ConfigError, Unavailable, psycopg.Error) as exc:
     st.error(f"The warehouse is not reachable: {exc}")
     st.stop()
 if not products:
@@ -79,7 +79,7 @@ if submitted:
     try:
         with connections.entry_writer(settings).connect() as conn:
             new = push_records(conn, SOURCE, STREAM, [checked.sale], extracted_at=now)
-    except (ConfigError, psycopg.Error) as exc:
+    except (ConfigError, Unavailable, psycopg.Error) as exc:
         st.error(f"The sale was not saved, try again: {exc}")
         st.stop()
     state.entry_saved = {"key": state.entry_key, "new": new > 0}

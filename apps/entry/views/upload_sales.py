@@ -7,9 +7,9 @@ import pandas as pd
 import psycopg
 import streamlit as st
 
-from liftoff.config import ConfigError, get_settings
+from liftoff.config import ConfigError, Unavailable, get_settings
 from liftoff.entry import connections
-from liftoff.entry.bulk import COLUMNS, MAX_ROWS, UploadError, check_upload
+from liftoff.entry.bulk import COLUMNS, MAX_ROWS, MAX_UPLOAD_MB, UploadError, check_upload
 from liftoff.entry.dashboards import product_names
 from liftoff.entry.form import SOURCE, STREAM
 from liftoff.ingest.push import push_records
@@ -17,13 +17,14 @@ from liftoff.ingest.push import push_records
 st.title("Upload sales (CSV)")
 st.caption(
     f"A header with {', '.join(f'`{c}`' for c in COLUMNS)}; `sold_at` in ISO-8601 with its UTC offset"
-    f" (`2026-11-20T14:30:00+00:00`); at most {MAX_ROWS:,} rows. Uploading a file again saves nothing twice."
+    f" (`2026-11-20T14:30:00+00:00`); at most {MAX_ROWS:,} rows and {MAX_UPLOAD_MB} MB."
+    " Uploading a file again saves nothing twice."
 )
 settings = get_settings()
 try:
     with connections.analyst(settings).connect() as conn:
         products = set(product_names(conn))
-except (ConfigError, psycopg.Error) as exc:
+except (ConfigError, Unavailable, psycopg.Error) as exc:
     st.error(f"The warehouse is not reachable: {exc}")
     st.stop()
 
@@ -31,7 +32,8 @@ upload = st.file_uploader("Sales CSV", type=["csv"], key="upload")
 if upload is None:
     st.stop()
 try:
-    checked = check_upload(upload.getvalue(), products)
+    upload.seek(0)  # read as a stream, from the start (a rerun may have read it before)
+    checked = check_upload(upload, products)
 except UploadError as exc:
     st.error(f"{upload.name}: {exc}. Nothing was saved.")
     st.stop()
@@ -60,7 +62,7 @@ if st.button(f"Save the {len(checked.accepted)} accepted sales", type="primary")
     try:
         with connections.entry_writer(settings).connect() as conn:
             new = push_records(conn, SOURCE, STREAM, checked.accepted)
-    except (ConfigError, psycopg.Error) as exc:
+    except (ConfigError, Unavailable, psycopg.Error) as exc:
         st.error(f"Nothing was saved, try again: {exc}")
         st.stop()
     already = len(checked.accepted) - new

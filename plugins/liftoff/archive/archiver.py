@@ -113,11 +113,20 @@ def read_manifest(store: ObjectStore, source: str, stream: str, day: date) -> di
     return json.loads(store.get_bytes(key))
 
 
-def restore_batch(conn: psycopg.Connection, store: ObjectStore, source: str, stream: str, day: date) -> int:
+def restore_batch(
+    conn: psycopg.Connection,
+    store: ObjectStore,
+    source: str,
+    stream: str,
+    day: date,
+    *,
+    landing_owner: str | None = None,
+) -> int:
     """Load an archived day back into ``raw_<source>.<stream>``, replacing that day's landed rows.
 
     The object must match its manifest's sha256 and row count, or nothing is changed.
-    Creates the landing table if the warehouse lost it. Returns the rows restored.
+    Creates the landing table if the warehouse lost it, owned by ``landing_owner`` (the
+    pipeline role, which lands into it). Returns the rows restored.
     """
     manifest = read_manifest(store, source, stream, day)
     batch = Batch(source, stream, manifest["cursor_field"], Interval.for_day(day))
@@ -131,6 +140,7 @@ def restore_batch(conn: psycopg.Connection, store: ObjectStore, source: str, str
         with conn.transaction():
             columns = [sql.Identifier(c) for c in manifest["columns"]]
             conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(f"raw_{source}")))
+            lost = not batch.landing_exists(conn)
             conn.execute(
                 sql.SQL("create table if not exists {} ({})").format(
                     batch.table,
@@ -140,6 +150,10 @@ def restore_batch(conn: psycopg.Connection, store: ObjectStore, source: str, str
                     ),
                 )
             )
+            if lost and landing_owner:
+                conn.execute(
+                    sql.SQL("alter table {} owner to {}").format(batch.table, sql.Identifier(landing_owner))
+                )
             batch.delete_landed(conn)
             insert = sql.SQL("insert into {} select * from json_populate_recordset(null::{}, %s)").format(
                 batch.table, batch.table

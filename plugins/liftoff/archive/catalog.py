@@ -32,22 +32,6 @@ EXTENSIONS = {
 ENTITY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,199}$")
 
-CATALOG_DDL = """
-create schema if not exists catalog;
-create table if not exists catalog.objects (
-    inbox_key     text primary key,
-    key           text not null,
-    kind          text,
-    entity_id     text,
-    size          bigint,
-    content_type  text,
-    sha256        text,
-    status        text not null check (status in ('accepted', 'refused')),
-    reason        text,
-    cataloged_at  timestamptz not null default now()
-);
-"""
-
 
 UPSERT_ENTRY = """
 insert into catalog.objects (inbox_key, key, kind, entity_id, size, content_type, sha256, status, reason)
@@ -128,8 +112,6 @@ def judge(store: ObjectStore, key: str) -> Entry:
 
 def catalog_inbox(conn: psycopg.Connection, store: ObjectStore) -> list[Entry]:
     """Catalog every file in the inbox: move the accepted ones, record every decision."""
-    conn.execute(CATALOG_DDL)
-    conn.commit()
     entries = []
     for key in list(store.list(INBOX)):
         entry = judge(store, key)

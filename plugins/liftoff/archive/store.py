@@ -25,6 +25,8 @@ from minio.error import S3Error
 from minio.helpers import check_bucket_name
 from minio.versioningconfig import ENABLED, VersioningConfig
 
+from liftoff.config import redacted_url
+
 PART_SIZE = 16 * 1024 * 1024  # multipart above this; S3's minimum part is 5 MiB
 
 
@@ -165,7 +167,8 @@ class MinioStore:
         bucket = parts.path.strip("/")
         if parts.scheme not in {"http", "https"} or not parts.hostname or not bucket or not parts.username:
             raise StoreError(
-                f"MinIO URL must be http(s)://ACCESS_KEY:SECRET_KEY@host:port/bucket, got {url!r}"
+                "MinIO URL must be http(s)://ACCESS_KEY:SECRET_KEY@host:port/bucket,"
+                f" got {redacted_url(url)!r}"
             )
         try:
             check_bucket_name(bucket, strict=True)

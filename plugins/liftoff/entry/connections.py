@@ -8,12 +8,6 @@ from liftoff.config import ConfigError, Settings
 from liftoff.warehouse.target import WarehouseTarget
 
 
-def role_target(warehouse: WarehouseTarget, role: str, password: SecretStr) -> WarehouseTarget:
-    """The same server and database, logged in as ``role``."""
-    secret = password.get_secret_value()
-    return WarehouseTarget(warehouse.host, warehouse.port, warehouse.database, role, secret)
-
-
 def _target(url: SecretStr | None, variable: str) -> WarehouseTarget:
     if url is None:
         raise ConfigError(f"{variable} is not set: start the app with `make app` (or `liftoff app`)")

@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from liftoff.config import PROJECT_ROOT, TELEMETRY_OFF, Settings, load_sources
-from liftoff.entry.connections import role_target
+from liftoff.entry.bulk import MAX_UPLOAD_MB
 from liftoff.warehouse.bootstrap import bootstrap
 from liftoff.warehouse.target import WarehouseTarget
 
@@ -33,8 +33,8 @@ def app_env(settings: Settings, warehouse: WarehouseTarget) -> dict[str, str]:
     with warehouse.connect() as conn:
         bootstrap(conn, list(load_sources(settings.sources_file)), settings)
         conn.commit()
-    analyst = role_target(warehouse, settings.analyst_role, settings.analyst_password)
-    writer = role_target(warehouse, settings.entry_writer_role, settings.entry_writer_password)
+    analyst = warehouse.as_role(settings.analyst_role, settings.analyst_password)
+    writer = warehouse.as_role(settings.entry_writer_role, settings.entry_writer_password)
     env = {key: value for key, value in os.environ.items() if key != "LIFTOFF_WAREHOUSE_URL"}
     return {**env, **TELEMETRY_OFF, "LIFTOFF_ANALYST_URL": analyst.url, "LIFTOFF_ENTRY_URL": writer.url}
 
@@ -59,4 +59,6 @@ def streamlit_command(port: int, host: str = "127.0.0.1", script: Path = APP_SCR
         "false",
         "--client.toolbarMode",
         "viewer",  # no "Deploy" button for sales staff
+        "--server.maxUploadSize",
+        str(MAX_UPLOAD_MB),  # a larger file is refused before it is read
     ]

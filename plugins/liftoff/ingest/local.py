@@ -22,7 +22,6 @@ from psycopg import sql
 from liftoff.batch import Batch, Interval
 from liftoff.config import TELEMETRY_OFF, ConfigError, Settings, SourceConfig, landing_schema
 from liftoff.ingest.state import check_continuity, record_sync
-from liftoff.warehouse.bootstrap import bootstrap
 from liftoff.warehouse.target import WarehouseTarget
 
 RUNNER = Path(__file__).with_name("pyairbyte_runner.py")
@@ -76,7 +75,7 @@ def sync_interval(
     config = connector_config(source, interval)
     staging = staging_schema(name, interval)
     with target.connect() as conn:
-        bootstrap(conn, [name])
+        require_bootstrapped(conn, name)
         for batch in batches:
             if batch.cursor_field is not None:
                 check_continuity(conn, batch)
@@ -93,6 +92,19 @@ def sync_interval(
         with target.connect() as conn:
             conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(staging)))
     return landed
+
+
+def require_bootstrapped(conn: psycopg.Connection, name: str) -> None:
+    """The landing schema of ``name`` and the audit tables exist: else say what to run."""
+    found = conn.execute(
+        "select to_regnamespace(%s) is not null and to_regclass('audit.sync_state') is not null",
+        (landing_schema(name),),
+    ).fetchone()[0]
+    if not found:
+        raise ConfigError(
+            f"{landing_schema(name)} or the audit tables do not exist: run `liftoff bootstrap`"
+            " (after adding a source, or on a new warehouse)"
+        )
 
 
 def run_connector(

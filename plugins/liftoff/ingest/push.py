@@ -17,7 +17,7 @@ import psycopg
 from psycopg import sql
 from pydantic import BaseModel
 
-from liftoff.config import SourceConfig, StreamConfig, landing_schema
+from liftoff.config import StreamConfig, landing_schema
 from liftoff_contracts import get_contract
 
 AIRBYTE_META = json.dumps({"changes": [], "sync_id": None})
@@ -36,12 +36,6 @@ def landing_table_ddl(source: str, stream: str, config: StreamConfig) -> sql.Com
     return sql.SQL("create table if not exists {} ({})").format(
         sql.Identifier(landing_schema(source), stream), sql.SQL(", ").join(columns)
     )
-
-
-def create_landing_tables(conn: psycopg.Connection, name: str, source: SourceConfig) -> None:
-    """The landing tables of a pushed source (idempotent)."""
-    for stream, config in source.streams.items():
-        conn.execute(landing_table_ddl(name, stream, config))
 
 
 def push_records(

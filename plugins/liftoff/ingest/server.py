@@ -7,10 +7,12 @@ does both), and failures that say which source, Airbyte connection and job faile
 
 from __future__ import annotations
 
+import contextlib
+import os
 from typing import Any
 
 from airflow.providers.airbyte.operators.airbyte import AirbyteTriggerSyncOperator
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 
 class AirbyteSyncFailed(AirflowException):
@@ -18,13 +20,30 @@ class AirbyteSyncFailed(AirflowException):
 
 
 class AirbyteSyncOperator(AirbyteTriggerSyncOperator):
-    """Trigger the Airbyte connection that lands ``source`` and wait for it, deferred."""
+    """Trigger the Airbyte connection that lands ``source`` and wait for it, deferred.
 
-    def __init__(self, *, source: str, **kwargs: Any) -> None:
+    ``connection_id_env``: the environment variable holding the Airbyte connection id (it
+    differs between deployments), read when the task runs, never when the DAG is parsed: a
+    missing id fails this source's ingest at once, and no other task or DAG.
+    """
+
+    def __init__(self, *, source: str, connection_id_env: str | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("deferrable", True)
+        kwargs.setdefault("connection_id", "")
         super().__init__(**kwargs)
         self.source = source
+        self.connection_id_env = connection_id_env
         self.job_id: int | None = None
+
+    def _resolve_connection_id(self) -> None:
+        if self.connection_id or not self.connection_id_env:
+            return
+        value = os.environ.get(self.connection_id_env, "").strip()
+        if not value:
+            raise AirflowFailException(
+                f"{self.connection_id_env} is not set: the Airbyte connection id of source {self.source!r}"
+            )
+        self.connection_id = value
 
     def _failed(self, what: str, job_id: object = None) -> AirbyteSyncFailed:
         job = job_id if job_id is not None else self.job_id
@@ -33,6 +52,7 @@ class AirbyteSyncOperator(AirbyteTriggerSyncOperator):
         )
 
     def execute(self, context: Any) -> Any:
+        self._resolve_connection_id()  # configuration: not retried
         try:
             return super().execute(context)
         except Exception as exc:  # TaskDeferred is a BaseException: deferral passes through
@@ -41,6 +61,8 @@ class AirbyteSyncOperator(AirbyteTriggerSyncOperator):
 
     def execute_complete(self, context: Any, event: Any = None) -> None:
         event = event or {}
+        with contextlib.suppress(AirflowFailException):  # only to name the connection in an error
+            self._resolve_connection_id()
         try:
             return super().execute_complete(context, event)
         except Exception as exc:

@@ -3,9 +3,9 @@
 Silver's outlier window and gold's trailing windows read earlier days, so the transform of
 day D must see day D - 1's. Ingest, validation and archiving need no order: a backfill's
 runs sync in parallel (its ``--max-active-runs``), then transform one day after another.
-The gate is a sensor on the previous run (by logical date) and its ``transformed`` task:
+The wait is a sensor on the previous run (by logical date) and its ``transformed`` task:
 no previous run (the first day, or a gap) passes; a previous transform that failed fails
-the gate at once, naming the day to rerun first; one still going is waited for.
+the wait at once, naming the day to rerun first; one still going is waited for.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def previous_day_ready(ti) -> bool:
     return state == "success"
 
 
-def transform_gate():
+def wait_for_previous_day():
     """The sensor before bronze (deferred waiting: reschedule mode frees the worker slot)."""
     from airflow.sdk import get_current_context, task
     from airflow.sdk.exceptions import AirflowFailException
@@ -61,7 +61,7 @@ def transform_gate():
 
 
 def transform_done(conn_id: str = "warehouse"):
-    """The marker the next day's gate waits for; it logs the day in ``gold.refreshes``."""
+    """The marker the next day's wait looks for; it logs the day in ``audit.refreshes``."""
     from airflow.sdk import get_current_context, task
 
     from liftoff.batch import Interval
@@ -70,7 +70,8 @@ def transform_done(conn_id: str = "warehouse"):
 
     @task(
         task_id=TRANSFORMED_TASK_ID,
-        doc_md="Every dbt layer of this day succeeded: log it in `gold.refreshes` (dashboards' freshness).",
+        doc_md="Every dbt layer of this day succeeded: log it in `audit.refreshes` (read as"
+        " `gold.gold_refreshes`, the dashboards' freshness).",
     )
     def transformed() -> None:
         context = get_current_context()

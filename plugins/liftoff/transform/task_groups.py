@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import get_args
 
 from airflow.sdk import TaskGroup, TriggerRule
+from airflow.sdk.exceptions import AirflowFailException
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos import settings as cosmos_settings
 from cosmos.constants import (
@@ -21,10 +22,12 @@ from cosmos.constants import (
     TestBehavior,
     TestIndirectSelection,
 )
+from cosmos.exceptions import CosmosDbtRunError
 from cosmos.operators.local import DbtBuildLocalOperator, DbtSourceLocalOperator
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
 from liftoff.config import DBT_PROJECT_DIR, DbtExecution, Settings, SourceConfig, get_settings, landing_schema
+from liftoff.dag_defaults import DEFAULT_ARGS
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 LAYERS = ("bronze", "silver", "gold")
@@ -42,8 +45,44 @@ INTERVAL_VARS = {
     "interval_end": "{{ data_interval_end.isoformat() }}",
 }
 # What every dbt task gets, whatever the setting. A failed model or test is not fixed by
-# retrying: on-call reruns the day (docs/runbook.md).
+# retrying: on-call reruns the day (docs/runbook.md). The `layer` setting's tasks tell an
+# outage from a failure (below) and are retried; per-model tasks are not.
 DBT_OPERATOR_ARGS = {"vars": INTERVAL_VARS, "install_deps": False, "env": PIPELINE_DBT_ENV, "retries": 0}
+# What dbt reports when the warehouse went away under it (restarted, backends terminated):
+# an outage, which a retry fixes; anything else (a failed test, a SQL error) is not.
+OUTAGE_MARKERS = (
+    "could not connect",
+    "connection refused",
+    "server closed the connection",
+    "closed unexpectedly",
+    "ssl syscall error",
+    "terminating connection",
+    "connection already closed",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "timeout expired",
+)
+
+
+class _OutageRetried:
+    """A dbt call that failed for an outage raises (retried); one that failed on its own
+    merits (a test, a model's SQL) fails the task at once, naming the nodes."""
+
+    def handle_exception_dbt_runner(self, result) -> None:
+        try:
+            super().handle_exception_dbt_runner(result)
+        except CosmosDbtRunError as exc:
+            if any(marker in str(exc).lower() for marker in OUTAGE_MARKERS):
+                raise
+            raise AirflowFailException(str(exc)) from exc
+
+
+class LayerBuildOperator(_OutageRetried, DbtBuildLocalOperator):
+    """`dbt build` of a layer (the `layer` setting)."""
+
+
+class SourceFreshnessOperator(_OutageRetried, DbtSourceLocalOperator):
+    """`dbt source freshness` of bronze's landing tables (the `layer` setting)."""
 
 
 def project_config() -> ProjectConfig:
@@ -83,10 +122,10 @@ def render_config(layer: str, sources: dict[str, SourceConfig]) -> RenderConfig:
 
     Bronze also renders the incremental landing tables as dbt source tasks that check
     their freshness before the models that read them.
-    LoadMode.DBT_MANIFEST (default): parsing the DAG reads manifest.json, never runs `dbt ls`.
+    LoadMode.DBT_MANIFEST: parsing the DAG reads manifest.json, never runs `dbt ls`.
     """
     return RenderConfig(
-        load_method=LoadMode(get_settings().dbt_load_mode),
+        load_method=LoadMode.DBT_MANIFEST,
         select=[f"path:models/{layer}", *fresh_sources(layer, sources)],
         test_behavior=TestBehavior.BUILD
         if get_settings().dbt_execution == "build"
@@ -98,14 +137,14 @@ def render_config(layer: str, sources: dict[str, SourceConfig]) -> RenderConfig:
 
 
 def fresh_sources(layer: str, sources: dict[str, SourceConfig]) -> list[str]:
-    """The landing tables whose freshness a layer checks first: bronze's incremental ones."""
+    """The landing tables whose freshness a layer checks first: bronze's synced incremental ones."""
     if layer != "bronze":
         return []
     return [
         f"source:{landing_schema(name)}.{stream}"
         for name, source in sources.items()
-        for stream, config in source.streams.items()
-        if config.sync == "incremental"
+        for stream in source.streams
+        if source.checks_freshness(stream)
     ]
 
 
@@ -157,6 +196,7 @@ def layer_build(layer: str, sources: dict[str, SourceConfig], conn_id: str = "wa
     with TaskGroup(group_id=layer) as group:
         dbt_args = {
             **DBT_OPERATOR_ARGS,
+            "retries": DEFAULT_ARGS["retries"],  # an outage is retried; a failure fails at once
             "project_dir": str(DBT_PROJECT_DIR),
             "profile_config": profile_config(conn_id),
             # The artifacts would land in the task's throw-away copy of the project.
@@ -164,12 +204,12 @@ def layer_build(layer: str, sources: dict[str, SourceConfig], conn_id: str = "wa
             "invocation_mode": InvocationMode.DBT_RUNNER,
             "cache_dir": Path(cosmos_settings.cache_dir) / f"{group.dag_id}__dbt_layers",
         }
-        build = DbtBuildLocalOperator(
+        build = LayerBuildOperator(
             task_id="build",
             select=[f"path:models/{layer}"],
             indirect_selection=TEST_SELECTION.value,
             **dbt_args,
         )
         if checked := fresh_sources(layer, sources):
-            DbtSourceLocalOperator(task_id="source_freshness", select=checked, **dbt_args) >> build
+            SourceFreshnessOperator(task_id="source_freshness", select=checked, **dbt_args) >> build
     return group

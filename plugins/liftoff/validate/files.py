@@ -1,13 +1,15 @@
 """Validate a JSONL or CSV file against a contract, as ``liftoff validate`` does.
 
-Every line is a row: a line that is not JSON, not an object, or a CSV row with the wrong
-number of columns is a rejected row with its own error, never a crash. Only a file that
-cannot be read at all (missing, a directory, binary, not UTF-8 CSV) is an error.
+Every line is a row: a line that is not JSON, not an object, not UTF-8, too long, or a CSV
+row with the wrong number of cells is a rejected row with its own error, never a crash.
+Only a file that cannot be read as rows at all is an error, in one line: missing, a
+directory, binary, empty, or a CSV whose header lacks a required column (the CSV reader is
+the entry app's too: ``liftoff.validate.csv_file``). Memory stays flat: lines are read one
+at a time, bounded, and rows validated in chunks.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -18,6 +20,7 @@ from typing import IO, Literal
 
 from pydantic import BaseModel
 
+from liftoff.validate.csv_file import CsvRefused, bounded_lines, csv_rows, row_error
 from liftoff.validate.gate import validate_rows
 from liftoff_contracts import contract_version, rows_adapter
 
@@ -86,17 +89,20 @@ def _open(path: Path) -> IO[bytes]:
     return handle
 
 
-def _row_error(error_type: str, message: str) -> dict:
-    return {"field": "__row__", "type": error_type, "message": message}
+MAX_JSON_LINE_BYTES = 1024 * 1024  # an order of 500 lines is about 60 KiB
 
 
 def read_jsonl(handle: IO[bytes]) -> Iterator[Record]:
-    for number, raw_line in enumerate(handle, start=1):
+    for number, raw_line in bounded_lines(handle, MAX_JSON_LINE_BYTES):
+        if raw_line is None:
+            error = row_error("row_too_long", f"longer than {MAX_JSON_LINE_BYTES:,} bytes")
+            yield Record(number, error=error)
+            continue
         try:
             line = raw_line.decode("utf-8").strip()
         except UnicodeDecodeError as exc:
             yield Record(
-                number, raw=raw_line.decode("utf-8", "replace"), error=_row_error("utf8_invalid", str(exc))
+                number, raw=raw_line.decode("utf-8", "replace"), error=row_error("utf8_invalid", str(exc))
             )
             continue
         if not line:
@@ -104,38 +110,32 @@ def read_jsonl(handle: IO[bytes]) -> Iterator[Record]:
         try:
             data = json.loads(line)
         except ValueError as exc:
-            yield Record(number, raw=line, error=_row_error("json_invalid", f"not JSON: {exc}"))
+            yield Record(number, raw=line, error=row_error("json_invalid", f"not JSON: {exc}"))
             continue
         if not isinstance(data, dict):
-            yield Record(number, raw=line, error=_row_error("json_not_object", "a row must be a JSON object"))
+            yield Record(number, raw=line, error=row_error("json_not_object", "a row must be a JSON object"))
             continue
         yield Record(number, data=data)
 
 
-def read_csv(handle: IO[bytes]) -> Iterator[Record]:
-    text = (line.decode("utf-8") for line in handle)
+def read_csv(handle: IO[bytes], required: list[str], derived_key: str | None = None) -> Iterator[Record]:
+    """The CSV's rows; a file without a ``derived_key`` column gets a stand-in key per row."""
     try:
-        reader = csv.reader(text)
-        header = next(reader, None)
-        if not header:
-            return
-        width = len(header)
-        for row in reader:
-            number = reader.line_num
-            if not row:
-                continue
-            if len(row) != width:
-                error = _row_error("csv_column_count", f"expected {width} columns, got {len(row)}")
-                yield Record(number, raw=",".join(row), error=error)
-                continue
-            # an empty cell is a missing value
-            yield Record(
-                number, data={name: value for name, value in zip(header, row, strict=True) if value != ""}
-            )
-    except UnicodeDecodeError as exc:
-        raise UnreadableFile(f"not UTF-8 text: {exc}") from None
-    except csv.Error as exc:
-        raise UnreadableFile(f"not CSV: {exc}") from None
+        for row in csv_rows(handle, required):
+            data = row.cells
+            if data is not None and derived_key and derived_key not in row.columns:
+                data = {derived_key: f"line-{row.line}", **data}
+            yield Record(row.line, data=data, raw=row.raw, error=row.error)
+    except CsvRefused as exc:
+        raise UnreadableFile(str(exc)) from None
+
+
+def required_columns(contract: type[BaseModel], derived_key: str | None) -> list[str]:
+    """The contract's required fields, less a key the writer derives (the entry app's upload
+    format has no ``sale_id``: the app makes one from the row)."""
+    return [
+        name for name, info in contract.model_fields.items() if info.is_required() and name != derived_key
+    ]
 
 
 def validate_file(
@@ -147,9 +147,20 @@ def validate_file(
     rejects_path: Path | None = None,
     chunk_size: int = 5000,
     now: datetime | None = None,
+    derived_key: str | None = None,
 ) -> FileReport:
-    """Validate every row of ``path``; write the rejected ones, with their errors, to ``rejects_path``."""
-    reader = read_jsonl if detect_format(path, file_format) == "jsonl" else read_csv
+    """Validate every row of ``path``; write the rejected ones, with their errors, to ``rejects_path``.
+
+    ``derived_key``: a key field a CSV may leave out, as the entry app's upload does (each
+    row is then judged with a stand-in key, as the writer makes one).
+    """
+    if detect_format(path, file_format) == "jsonl":
+        reader = read_jsonl
+    else:
+
+        def reader(handle: IO[bytes]) -> Iterator[Record]:
+            return read_csv(handle, required_columns(contract, derived_key), derived_key)
+
     report = FileReport(name, contract_version(contract))
     adapter = rows_adapter(contract)
     context = {"not_after": now or datetime.now(UTC)}
@@ -184,5 +195,7 @@ def validate_file(
     finally:
         if rejects:
             rejects.close()
+    if report.rows == 0:
+        raise UnreadableFile(f"{path.name} has no rows")
     report.accepted = report.rows - report.rejected
     return report

@@ -1,17 +1,25 @@
-"""Warehouse bootstrap: schemas, audit tables, the apps' roles. Idempotent: safe before every run."""
+"""The warehouse bootstrap: everything the pipeline needs and may not make itself.
+
+Run with an owner's login (``liftoff bootstrap``): once per deployment, and on every start
+of the embedded default (``liftoff run``, ``demo``, ``app``). It makes the schemas (landing,
+audit, catalog, the dbt layers), the platform's own tables (audit, catalog, the landing
+tables of pushed sources), and the roles with their grants (``liftoff.warehouse.roles``).
+The pipeline then runs as the ``pipeline`` role. Table DDL lives here or in dbt (the
+layers); synced landing tables are the connectors'. Idempotent; serialised by a lock.
+"""
 
 from __future__ import annotations
 
+import secrets
+
 import psycopg
+from psycopg import sql
+from pydantic import SecretStr
 
 from liftoff.config import Settings, get_settings, landing_schema, load_sources
-from liftoff.ingest.push import create_landing_tables
-from liftoff.warehouse.roles import grant_app_roles
-
-# The dbt layers' schemas. Made here, under the bootstrap's lock, because the first run's
-# models of one layer build in parallel and each would `create schema if not exists`: two at
-# once can collide in PostgreSQL's catalog (duplicate key in pg_namespace), failing a model.
-TRANSFORM_SCHEMAS = ("bronze", "silver", "gold")
+from liftoff.ingest.push import landing_table_ddl
+from liftoff.warehouse.roles import LAYER_SCHEMAS, grant_roles
+from liftoff.warehouse.target import WarehouseTarget
 
 AUDIT_DDL = """
 create schema if not exists audit;
@@ -63,26 +71,72 @@ create table if not exists audit.sync_state (
     synced_at            timestamptz not null default now(),
     primary key (source, stream)
 );
+
+-- The days whose transform finished, and when: each run's `transformed` task writes its
+-- day; analysts read it as gold.gold_refreshes (a dbt view), the dashboards' freshness.
+create table if not exists audit.refreshes (
+    run_day         date primary key,
+    interval_start  timestamptz not null,
+    interval_end    timestamptz not null,
+    run_id          text not null,
+    refreshed_at    timestamptz not null default now()
+);
+"""
+
+# The files dropped in the archive's inbox (liftoff.archive.catalog).
+CATALOG_DDL = """
+create schema if not exists catalog;
+create table if not exists catalog.objects (
+    inbox_key     text primary key,
+    key           text not null,
+    kind          text,
+    entity_id     text,
+    size          bigint,
+    content_type  text,
+    sha256        text,
+    status        text not null check (status in ('accepted', 'refused')),
+    reason        text,
+    cataloged_at  timestamptz not null default now()
+);
 """
 
 
-def bootstrap(conn: psycopg.Connection, sources: list[str], settings: Settings | None = None) -> None:
-    """Create the landing schemas of ``sources`` (a pushed source's tables too), the audit
-    tables and the apps' roles with their grants."""
+def bootstrap(
+    conn: psycopg.Connection, sources: list[str] | None = None, settings: Settings | None = None
+) -> None:
+    """Make the schemas, the platform's tables and the roles of ``sources`` (default: all)."""
     settings = settings or get_settings()
     configured = load_sources(settings.sources_file)
-    pushed = {
-        name: list(configured[name].streams)
-        for name in sources
-        if name in configured and configured[name].is_pushed
-    }
+    names = list(configured) if sources is None else [name for name in sources if name in configured]
+    pushed = {name: list(configured[name].streams) for name in names if configured[name].is_pushed}
+    synced = [name for name in names if name not in pushed]
     with conn.transaction():
-        conn.execute("select pg_advisory_xact_lock(hashtext('liftoff.bootstrap'))")  # parallel runs
-        for source in sources:
-            conn.execute(f'create schema if not exists "{landing_schema(source)}"')
-            if source in pushed:
-                create_landing_tables(conn, source, configured[source])
+        conn.execute("select pg_advisory_xact_lock(hashtext('liftoff.bootstrap'))")  # parallel starts
+        for name in names:
+            conn.execute(
+                sql.SQL("create schema if not exists {}").format(sql.Identifier(landing_schema(name)))
+            )
+        for name in pushed:
+            for stream, config in configured[name].streams.items():
+                conn.execute(landing_table_ddl(name, stream, config))
         conn.execute(AUDIT_DDL)
-        for schema in TRANSFORM_SCHEMAS:
-            conn.execute(f'create schema if not exists "{schema}"')
-        grant_app_roles(conn, settings, pushed)
+        conn.execute(CATALOG_DDL)
+        # The dbt layers' schemas, made here: the first run's models of a layer build in
+        # parallel and two `create schema if not exists` at once can collide in the catalog.
+        for schema in LAYER_SCHEMAS:
+            conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+        grant_roles(conn, settings, synced, pushed)
+
+
+def bootstrap_for_pipeline(owner: WarehouseTarget, settings: Settings | None = None) -> WarehouseTarget:
+    """Bootstrap as ``owner`` and return the pipeline's login (the embedded default's start).
+
+    The pipeline gets ``LIFTOFF_PIPELINE_PASSWORD`` if set, else a fresh random password
+    for this start: it lives only in this process and the Airflow it starts.
+    """
+    settings = settings or get_settings()
+    password = settings.pipeline_password or SecretStr(secrets.token_urlsafe(24))
+    settings = settings.model_copy(update={"pipeline_password": password})
+    with owner.connect() as conn:
+        bootstrap(conn, settings=settings)
+    return owner.as_role(settings.pipeline_role, password)

@@ -1,7 +1,8 @@
-"""The refresh log in ``gold``: which days the transform has finished, and when.
+"""The refresh log: which days the transform has finished, and when.
 
-Written by each run's last task, read by the dashboards' freshness line (the analyst role
-reads ``gold`` only, so the log lives there).
+``audit.refreshes`` (made by the bootstrap) is written by each run's last task; analysts
+and the dashboards' freshness line read it as ``gold.gold_refreshes``, a dbt view (the
+analyst role reads ``gold`` only).
 """
 
 from __future__ import annotations
@@ -12,16 +13,6 @@ from datetime import date, datetime
 import psycopg
 
 from liftoff.batch import Interval
-
-REFRESHES_DDL = """
-create table if not exists gold.refreshes (
-    run_day         date primary key,
-    interval_start  timestamptz not null,
-    interval_end    timestamptz not null,
-    run_id          text not null,
-    refreshed_at    timestamptz not null default now()
-)
-"""
 
 
 @dataclass(frozen=True)
@@ -34,10 +25,8 @@ class Refresh:
 def record_refresh(conn: psycopg.Connection, interval: Interval, run_id: str) -> None:
     """Log that the run for ``interval`` finished every dbt layer (a rerun updates its row)."""
     with conn.transaction():
-        conn.execute("create schema if not exists gold")
-        conn.execute(REFRESHES_DDL)
         conn.execute(
-            "insert into gold.refreshes (run_day, interval_start, interval_end, run_id)"
+            "insert into audit.refreshes (run_day, interval_start, interval_end, run_id)"
             " values (%s, %s, %s, %s) on conflict (run_day) do update set"
             " interval_start = excluded.interval_start, interval_end = excluded.interval_end,"
             " run_id = excluded.run_id, refreshed_at = now()",
@@ -47,10 +36,10 @@ def record_refresh(conn: psycopg.Connection, interval: Interval, run_id: str) ->
 
 def latest_refresh(conn: psycopg.Connection) -> Refresh | None:
     """The refresh of the latest day gold holds; None before the first run."""
-    exists = conn.execute("select to_regclass('gold.refreshes') is not null").fetchone()[0]
+    exists = conn.execute("select to_regclass('gold.gold_refreshes') is not null").fetchone()[0]
     if not exists:
         return None
     row = conn.execute(
-        "select run_day, run_id, refreshed_at from gold.refreshes order by run_day desc limit 1"
+        "select run_day, run_id, refreshed_at from gold.gold_refreshes order by run_day desc limit 1"
     ).fetchone()
     return Refresh(*row) if row else None

@@ -7,8 +7,12 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
 import psycopg
+from pydantic import SecretStr
 
-from liftoff.config import ConfigError, get_settings
+from liftoff.config import ConfigError, Unavailable, get_settings, redacted_url
+
+# What the server answers to a wrong password, role or database: configuration, not an outage.
+REFUSED_LOGIN = {"28P01", "28000", "3D000"}
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,9 @@ class WarehouseTarget:
     def from_url(cls, url: str) -> WarehouseTarget:
         parts = urlsplit(url)
         if parts.scheme not in {"postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2"}:
-            raise ConfigError(f"warehouse URL must be postgresql://user:password@host:port/db, got {url!r}")
+            raise ConfigError(
+                f"warehouse URL must be postgresql://user:password@host:port/db, got {redacted_url(url)!r}"
+            )
         return cls(
             host=parts.hostname or "127.0.0.1",
             port=parts.port or 5432,
@@ -57,11 +63,21 @@ class WarehouseTarget:
             "LIFTOFF_PG_DATABASE": self.database,
         }
 
+    def as_role(self, role: str, password: SecretStr) -> WarehouseTarget:
+        """The same server and database, logged in as ``role``."""
+        return WarehouseTarget(self.host, self.port, self.database, role, password.get_secret_value())
+
     def safe_str(self) -> str:
         return f"{self.user}@{self.host}:{self.port}/{self.database}"
 
     def connect(self, **kwargs) -> psycopg.Connection:
-        """Open a psycopg connection; a server that isn't there is a one-line ConfigError."""
+        """Open a psycopg connection, as ``application_name`` liftoff (or ``PGAPPNAME``: the
+        embedded Airflow's tasks are ``liftoff-pipeline``), so that on-call sees who is who.
+
+        A server that refuses or does not answer is :class:`Unavailable` (retried); a wrong
+        login or database is a :class:`ConfigError` (not retried). Both are one line.
+        """
+        kwargs.setdefault("application_name", os.environ.get("PGAPPNAME") or "liftoff")
         try:
             return psycopg.connect(
                 host=self.host,
@@ -74,7 +90,9 @@ class WarehouseTarget:
             )
         except psycopg.OperationalError as exc:
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            raise ConfigError(f"warehouse {self.safe_str()} is not reachable: {reason}") from exc
+            if exc.sqlstate in REFUSED_LOGIN:
+                raise ConfigError(f"warehouse {self.safe_str()} refused the login: {reason}") from exc
+            raise Unavailable(f"warehouse {self.safe_str()} is not reachable: {reason}") from exc
 
 
 def configured_warehouse_url() -> str | None:

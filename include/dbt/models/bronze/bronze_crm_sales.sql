@@ -1,3 +1,2 @@
--- The accepted rows of the run's CRM sales batch, typed, with lineage.
--- Its config (slice replaced per run, indexes) comes with the macro.
-{{ bronze_sales('crm') }}
+-- Generated from include/sources.yaml by `make manifest` (liftoff derive): do not edit.
+{{ bronze_sale(source_name='crm', stream='sales', sync='incremental', cursor_field='updated_at') }}

@@ -1,3 +1,2 @@
--- The sales typed into the entry app in the run's interval (accepted rows), typed, with lineage.
--- Its config (slice replaced per run, indexes) comes with the macro.
-{{ bronze_sales('entry') }}
+-- Generated from include/sources.yaml by `make manifest` (liftoff derive): do not edit.
+{{ bronze_sale(source_name='entry', stream='sales', sync='incremental', cursor_field='updated_at') }}

@@ -14,4 +14,4 @@ select
     unit_price,
     updated_at,
     batch_id
-from {{ ref('bronze_crm_products') }}
+from {{ ref('bronze_product') }}

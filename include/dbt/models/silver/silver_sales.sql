@@ -1,21 +1,22 @@
 {{
     config(
-        unique_key='record_id',
+        unique_key=['source', 'record_id'],
         incremental_strategy='delete+insert',
         indexes=[
-            {'columns': ['record_id']},
+            {'columns': ['source', 'record_id']},
             {'columns': ['sale_date']},
-            {'columns': ['sale_id'], 'unique': true},
+            {'columns': ['source', 'sale_id'], 'unique': true},
         ],
     )
 }}
 
 -- Sales from every source, one row per sale: the latest version of each source record wins,
 -- whichever day it arrived on; outliers are flagged by a robust per-product rule.
+-- A record is its source's: its identity is (source, record id), so no source's rows can
+-- replace another's (the same id in two sources is two records).
 with sales as (
 
-    -- The sources of single sales (the CRM, the entry app): one bronze shape.
-    {% for source_name in ['crm', 'entry'] %}
+    -- Every source of single sales (`Sale` contract): one bronze shape, unioned in bronze_sale.
     select
         sale_id,
         sale_id as record_id,
@@ -30,16 +31,15 @@ with sales as (
         batch_id,
         airbyte_raw_id,
         extracted_at
-    from {{ ref('bronze_' ~ source_name ~ '_sales') }}
+    from {{ ref('bronze_sale') }}
     where batch_interval_start = {{ interval_start() }}
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
 
 ),
 
-shop as (
+orders as (
 
-    -- An order is one record of many lines: a new version replaces all of its lines.
+    -- Every source of orders (`Order` contract): an order is one record of many lines, and
+    -- a new version replaces all of its lines.
     select
         order_id || '#' || line_number as sale_id,
         order_id as record_id,
@@ -54,7 +54,7 @@ shop as (
         batch_id,
         airbyte_raw_id,
         extracted_at
-    from {{ ref('bronze_shop_orders') }}
+    from {{ ref('bronze_order') }}
     where batch_interval_start = {{ interval_start() }}
 
 ),
@@ -81,7 +81,7 @@ batch_rows as (
         unioned.batch_id,
         unioned.airbyte_raw_id,
         unioned.extracted_at
-    from (select * from sales union all select * from shop) as unioned
+    from (select * from sales union all select * from orders) as unioned
     left join products as by_name on by_name.name = unioned.product_name
     left join products as by_sku on by_sku.product_id = unioned.sku
     -- Rule: a sale cannot be sold after its last update; such a version is dropped.
@@ -103,7 +103,7 @@ candidates as (
         sale_id, record_id, seller_email, product_id, product, quantity, amount, sold_at,
         updated_at, source, batch_id, airbyte_raw_id, extracted_at
     from {{ this }}
-    where record_id in (select record_id from batch_rows)
+    where (source, record_id) in (select source, record_id from batch_rows)
       and airbyte_raw_id not in (select airbyte_raw_id from batch_rows)
     {% endif %}
 
@@ -117,7 +117,7 @@ latest as (
         select
             *,
             rank() over (
-                partition by record_id
+                partition by source, record_id
                 order by updated_at desc, extracted_at desc, batch_id desc, airbyte_raw_id desc
             ) as version_rank
         from candidates
@@ -139,7 +139,7 @@ outlier_population as (
     select coalesce(product_id, product), amount / quantity
     from {{ this }}
     where sale_date between {{ run_day() }} - ({{ var('outlier_window_days') }} - 1) and {{ run_day() }}
-      and record_id not in (select record_id from latest)
+      and (source, record_id) not in (select source, record_id from latest)
     {% endif %}
 
 ),

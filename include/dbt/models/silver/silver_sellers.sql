@@ -14,4 +14,4 @@ select
     region,
     updated_at,
     batch_id
-from {{ ref('bronze_crm_sellers') }}
+from {{ ref('bronze_seller') }}

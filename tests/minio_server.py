@@ -12,8 +12,6 @@ import httpx
 
 from sales_api.server import free_port
 
-MINIO_VERSION = "v0.0.0-20260212201848-7aac2a2c5b7c"  # github.com/minio/minio, pinned; see Makefile
-
 
 def minio_binary() -> Path | None:
     """``LIFTOFF_MINIO_BIN``, else ``minio`` in ~/go/bin or on PATH."""

@@ -1,0 +1,79 @@
+{#- What every bronze model reads and writes, whatever its contract: the run's validated
+    batch of a stream, its accepted rows, its lineage, and how its table is kept. -#}
+
+{#- The model's materialization from the stream's sync (include/sources.yaml):
+    incremental streams keep one slice per run, replaced by a rerun (pre-hook); a
+    full-refresh stream's snapshot is rebuilt whole. `unique_columns` are a landed record's. -#}
+{% macro bronze_config(sync, unique_columns) -%}
+    {%- set indexes = [
+        {'columns': ['batch_interval_start']},
+        {'columns': unique_columns, 'unique': true},
+    ] -%}
+    {%- if sync == 'incremental' -%}
+        {{ config(
+            materialized='incremental',
+            indexes=indexes,
+            pre_hook="{{ delete_slice('batch_interval_start', interval_start(), interval_end()) }}",
+        ) }}
+    {%- else -%}
+        {{ config(materialized='table', indexes=indexes) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A bronze model of one row per accepted landed record: the caller gives the typed
+    columns (reading `accepted.<field>`); the lineage columns follow. -#}
+{% macro bronze_rows(source_name, stream, sync, cursor_field, unique_columns) -%}
+{{ bronze_config(sync, unique_columns) }}
+with batch as (
+
+    {{ validated_batch(source_name, stream) }}
+
+),
+
+accepted as (
+
+    {{ accepted_rows(source_name, stream, cursor_field) }}
+
+)
+
+select
+    {{ caller() | trim }},
+    {{ lineage_columns(source_name) }}
+from accepted
+cross join batch
+{%- endmacro %}
+
+{#- The run's batch of source.stream, once the contract validation has passed it. -#}
+{% macro validated_batch(source_name, stream) -%}
+    select batch_id, interval_start
+    from {{ source('audit', 'batches') }}
+    where source = '{{ source_name }}'
+      and stream = '{{ stream }}'
+      and interval_start = {{ interval_start() }}
+      and status in ('validated', 'archived')
+{%- endmacro %}
+
+{#- The landed rows of the run's batch less those the validation quarantined: for an
+    incremental stream the rows whose cursor falls in the interval, else the snapshot. -#}
+{% macro accepted_rows(source_name, stream, cursor_field=none) -%}
+    select landed.*
+    -- a subquery, so that `dbt build --empty` (which renders the source as one) still parses
+    from (select * from {{ source('raw_' ~ source_name, stream) }}) as landed
+    where not exists (
+        select 1
+        from (select * from {{ source('audit', 'quarantine') }}) as quarantine
+        where quarantine.airbyte_raw_id = landed._airbyte_raw_id
+    )
+    {%- if cursor_field %}
+      and {{ in_interval('landed.' ~ adapter.quote(cursor_field)) }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- The lineage every bronze row carries: source, batch, landing id and time, batch interval. -#}
+{% macro lineage_columns(source_name) -%}
+    '{{ source_name }}'::text as source,
+    batch.batch_id,
+    accepted._airbyte_raw_id::text as airbyte_raw_id,
+    accepted._airbyte_extracted_at as extracted_at,
+    batch.interval_start as batch_interval_start
+{%- endmacro %}

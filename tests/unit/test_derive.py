@@ -1,0 +1,94 @@
+"""include/sources.yaml is the one list: the dbt files that restate it are derived, and kept so."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from liftoff.config import DBT_PROJECT_DIR, INCLUDE_DIR, ConfigError, load_sources
+from liftoff.derive import check_current, derived_files, stale_files, write_derived
+
+LIFTOFF = str(Path(sys.executable).with_name("liftoff"))
+# One entry, as a data engineer adds it: an existing manifest and contract under a new name.
+SECOND_CRM = """
+  crm2:
+    description: A second CRM (the demo CRM again).
+    manifest: airbyte/source_liftoff_crm.yaml
+    config:
+      base_url_env: LIFTOFF_API_URL
+    streams:
+      sales:
+        sync: incremental
+        contract: sale
+        cursor_field: updated_at
+        primary_key: sale_id
+        max_reject_ratio: 0.10
+"""
+
+
+def with_second_crm(tmp_path: Path) -> Path:
+    """sources.yaml plus one entry, `crm2`: the CRM's manifest and Sale contract under a new name."""
+    path = tmp_path / "sources.yaml"
+    path.write_text((INCLUDE_DIR / "sources.yaml").read_text() + SECOND_CRM)
+    return path
+
+
+def test_the_committed_derivations_are_current() -> None:
+    assert stale_files(load_sources()) == [], "run `make manifest`"
+
+
+def test_one_entry_derives_its_dbt_source_and_bronze_models(tmp_path: Path) -> None:
+    sources = load_sources(with_second_crm(tmp_path))
+    files = derived_files(sources)
+    for stream in ("sales",):
+        model = files[Path("models", "bronze", f"bronze_crm2_{stream}.sql")]
+        assert f"source_name='crm2', stream='{stream}'" in model
+        docs = yaml.safe_load(files[Path("models", "bronze", f"bronze_crm2_{stream}.yml")])
+        assert docs["models"][0]["name"] == f"bronze_crm2_{stream}"
+    union = files[Path("models", "bronze", "bronze_sale.sql")]
+    assert "ref('bronze_crm2_sales')" in union and "ref('bronze_crm_sales')" in union
+    dbt_sources = {s["name"]: s for s in yaml.safe_load(files[Path("models", "sources.yml")])["sources"]}
+    crm2_sales = next(t for t in dbt_sources["raw_crm2"]["tables"] if t["name"] == "sales")
+    assert crm2_sales["config"]["loaded_at_field"] == "_airbyte_extracted_at", "incremental: freshness"
+    entry_sales = next(t for t in dbt_sources["raw_entry"]["tables"] if t["name"] == "sales")
+    assert "config" not in entry_sales, "a pushed source's quiet day is normal: no freshness"
+    assert "'crm2'" in files[Path("macros", "configured_sources.sql")]
+
+
+def test_a_removed_stream_leaves_no_model_behind(tmp_path: Path) -> None:
+    dbt_dir = tmp_path / "dbt"
+    shutil.copytree(DBT_PROJECT_DIR, dbt_dir, ignore=shutil.ignore_patterns("target", "logs"))
+    sources = load_sources()
+    del sources["shop"]
+    stale = stale_files(sources, dbt_dir)
+    assert Path("models/bronze/bronze_shop_orders.sql") in stale
+    assert Path("models/bronze/bronze_order.sql") in stale, "no stream under Order: no union"
+    write_derived(sources, dbt_dir)
+    assert not (dbt_dir / "models/bronze/bronze_shop_orders.sql").exists()
+    assert stale_files(sources, dbt_dir) == []
+
+
+def test_a_stale_derivation_is_refused_with_the_command_to_run(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"run `make manifest`$"):
+        check_current(load_sources(with_second_crm(tmp_path)))
+
+
+def test_liftoff_run_refuses_a_stale_derivation_in_one_line(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "LIFTOFF_SOURCES_FILE": str(with_second_crm(tmp_path)),
+        "LIFTOFF_HOME": str(tmp_path),
+    }
+    done = subprocess.run(
+        [LIFTOFF, "run", "--date", "2026-11-20"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.count("\n") == 1 and "run `make manifest`" in done.stderr
+    assert "derived file" in done.stderr
+    assert not (tmp_path / "warehouse").exists(), "refused before any service started"
