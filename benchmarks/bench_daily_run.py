@@ -26,7 +26,7 @@ from liftoff.batch import Batch, Interval
 from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF, Settings, load_sources
 from liftoff.transform.task_groups import PIPELINE_DBT_ENV
 from liftoff.warehouse.bootstrap import bootstrap
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 from sales_api.server import BackgroundApi
 from tests.integration.expected import api_orders, api_sales
 from tests.integration.landing import land
@@ -44,7 +44,7 @@ def api_rows(api_url: str, day: date = DAY) -> dict[tuple[str, str], list[dict]]
     }
 
 
-def land_gated(target: WarehouseTarget, rows: dict[tuple[str, str], list[dict]], day: date = DAY) -> None:
+def land_gated(target: Warehouse, rows: dict[tuple[str, str], list[dict]], day: date = DAY) -> None:
     """COPY the day's rows into landing and mark its batches validated (the gate, taken as passed)."""
     interval = Interval.for_day(day)
     sources = load_sources()
@@ -73,7 +73,7 @@ def land_gated(target: WarehouseTarget, rows: dict[tuple[str, str], list[dict]],
         conn.commit()
 
 
-def dbt_build(target: WarehouseTarget, day: date = DAY) -> dict[str, float]:
+def dbt_build(target: Warehouse, day: date = DAY) -> dict[str, float]:
     """One plain `dbt build` of the whole project for the day (the vars Airflow would pass);
     returns each node's seconds (dbt's run_results.json)."""
     interval = Interval.for_day(day)
@@ -95,7 +95,7 @@ def dbt_build(target: WarehouseTarget, day: date = DAY) -> dict[str, float]:
     return {result["unique_id"]: result["execution_time"] for result in results}
 
 
-def copy_and_dbt_build(target: WarehouseTarget, rows: dict[tuple[str, str], list[dict]]) -> None:
+def copy_and_dbt_build(target: Warehouse, rows: dict[tuple[str, str], list[dict]]) -> None:
     """The floor: COPY the rows into landing, mark the batches validated, one `dbt build`."""
     land_gated(target, rows)
     dbt_build(target)

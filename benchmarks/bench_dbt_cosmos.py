@@ -36,13 +36,13 @@ from liftoff.transform.task_groups import (
     DEFAULT_DBT_EXECUTION,
     LAYERS,
 )
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 from sales_api.server import BackgroundApi
 
 DAY = date(2026, 11, 20)
 
 
-def land_the_day(target: WarehouseTarget, api_url: str, home: Path) -> None:
+def land_the_day(target: Warehouse, api_url: str, home: Path) -> None:
     os.environ["LIFTOFF_API_URL"] = api_url
     interval = Interval.for_day(DAY)
     settings = Settings(home=home)
@@ -53,7 +53,7 @@ def land_the_day(target: WarehouseTarget, api_url: str, home: Path) -> None:
         archive(name, source, interval, target, store=LocalFolderStore(home / "archive"))
 
 
-def cosmos_run(target: WarehouseTarget, api_url: str, home: Path, execution: str) -> float:
+def cosmos_run(target: Warehouse, api_url: str, home: Path, execution: str) -> float:
     """Seconds from the first dbt layer task's start to the last one's end, as Airflow recorded them."""
     settings = Settings(home=home)
     env = {**airflow_env(settings, target, api_url), "LIFTOFF_DBT_EXECUTION": execution}

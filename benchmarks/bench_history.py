@@ -22,7 +22,7 @@ from benchmarks.bench_daily_run import api_rows, dbt_build, land_gated
 from benchmarks.harness import Result, alternate, pg_server, scratch_database, timed
 from liftoff.config import load_sources
 from liftoff.warehouse.bootstrap import bootstrap
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 from sales_api.app import SalesApiSettings
 from sales_api.server import BackgroundApi
 
@@ -87,7 +87,7 @@ def add_history(conn: psycopg.Connection, days: int) -> None:
     conn.autocommit = False
 
 
-def warehouse_with_history(server: WarehouseTarget, api_url: str, days: int) -> WarehouseTarget:
+def warehouse_with_history(server: Warehouse, api_url: str, days: int) -> Warehouse:
     """A database holding ``days`` days of history and the measured day's gated batches."""
     with scratch_database(server) as scratch:  # dropped once copied into a database we keep
         with scratch.connect() as conn:
@@ -99,14 +99,14 @@ def warehouse_with_history(server: WarehouseTarget, api_url: str, days: int) -> 
             add_history(conn, days)
         land_gated(scratch, api_rows(api_url, DAY), DAY)
         name = f"liftoff_bench_history_{days}"
-        admin = WarehouseTarget(server.host, server.port, "postgres", server.user, server.password)
+        admin = Warehouse(server.host, server.port, "postgres", server.user, server.password)
         with admin.connect(autocommit=True) as conn:
             conn.execute(f'drop database if exists "{name}"')
             conn.execute(f'create database "{name}" template "{scratch.database}"')
-    return WarehouseTarget(server.host, server.port, name, server.user, server.password)
+    return Warehouse(server.host, server.port, name, server.user, server.password)
 
 
-def rows_in(target: WarehouseTarget, table: str) -> int:
+def rows_in(target: Warehouse, table: str) -> int:
     with target.connect() as conn:
         return int(conn.execute(sql.SQL("select count(*) from {}").format(sql.SQL(table))).fetchone()[0])
 
@@ -118,7 +118,7 @@ def run(repeat: int = 3) -> Result:
 
         nodes: dict[int, list[dict[str, float]]] = {7: [], 365: []}
 
-        def build_on_copy(template: WarehouseTarget, days: int) -> float:
+        def build_on_copy(template: Warehouse, days: int) -> float:
             with scratch_database(server, template=template) as copy:
                 return timed(lambda: nodes[days].append(dbt_build(copy, DAY)))
 
@@ -137,7 +137,7 @@ def run(repeat: int = 3) -> Result:
             "silver_rows_365d": rows_in(year, "silver.silver_sales"),
             "raw_crm_rows_365d": rows_in(year, "raw_crm.sales"),
         }
-        admin = WarehouseTarget(server.host, server.port, "postgres", server.user, server.password)
+        admin = Warehouse(server.host, server.port, "postgres", server.user, server.password)
         with admin.connect(autocommit=True) as conn:
             for target in (week, year):
                 conn.execute(f'drop database if exists "{target.database}" with (force)')

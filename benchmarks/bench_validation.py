@@ -26,7 +26,7 @@ from benchmarks.harness import Result, pg_server, scratch_database
 from liftoff.batch import Batch, Interval
 from liftoff.validate.gate import validate_batch
 from liftoff.warehouse.bootstrap import bootstrap
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 from liftoff_contracts import Sale
 
 DAY = date(2026, 11, 20)
@@ -56,7 +56,7 @@ from generate_series(1, %s) as g
 """
 
 
-def fill(target: WarehouseTarget, rows: int) -> None:
+def fill(target: Warehouse, rows: int) -> None:
     with target.connect() as conn:
         bootstrap(conn, ["crm"])
         conn.execute(LANDING_DDL)
@@ -155,7 +155,7 @@ def _variant_main() -> None:
     parser.add_argument("variant", choices=sorted(VARIANTS))
     parser.add_argument("url")
     args = parser.parse_args()
-    with WarehouseTarget.from_url(args.url).connect() as conn:
+    with Warehouse.from_url(args.url).connect() as conn:
         started = time.perf_counter()
         count = VARIANTS[args.variant](conn)
         seconds = time.perf_counter() - started

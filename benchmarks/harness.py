@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from liftoff.warehouse.embedded import EmbeddedPostgres
-from liftoff.warehouse.target import WarehouseTarget, configured_warehouse_url
+from liftoff.warehouse.location import Warehouse, configured_warehouse_url
 from sales_api.server import free_port
 
 RESULTS_DIR = Path(__file__).parent / "results"
@@ -69,11 +69,11 @@ def timed(function: Callable[[], object]) -> float:
 
 
 @contextmanager
-def pg_server(root: Path) -> Iterator[WarehouseTarget]:
+def pg_server(root: Path) -> Iterator[Warehouse]:
     """The configured PostgreSQL server, else an embedded one under ``root``."""
     url = os.environ.get("LIFTOFF_TEST_WAREHOUSE_URL") or configured_warehouse_url()
     if url:
-        yield WarehouseTarget.from_url(url)
+        yield Warehouse.from_url(url)
         return
     embedded = EmbeddedPostgres(root / "pg", port=free_port())
     target = embedded.start()
@@ -84,17 +84,15 @@ def pg_server(root: Path) -> Iterator[WarehouseTarget]:
 
 
 @contextmanager
-def scratch_database(
-    server: WarehouseTarget, template: WarehouseTarget | None = None
-) -> Iterator[WarehouseTarget]:
+def scratch_database(server: Warehouse, template: Warehouse | None = None) -> Iterator[Warehouse]:
     """A fresh database (a copy of ``template``'s, when given), dropped afterwards."""
     name = f"liftoff_bench_{uuid.uuid4().hex[:8]}"
-    admin = WarehouseTarget(server.host, server.port, "postgres", server.user, server.password)
+    admin = Warehouse(server.host, server.port, "postgres", server.user, server.password)
     copy = f' template "{template.database}"' if template else ""
     with admin.connect(autocommit=True) as conn:
         conn.execute(f'create database "{name}"{copy}')
     try:
-        yield WarehouseTarget(server.host, server.port, name, server.user, server.password)
+        yield Warehouse(server.host, server.port, name, server.user, server.password)
     finally:
         with admin.connect(autocommit=True) as conn:
             conn.execute(f'drop database if exists "{name}" with (force)')

@@ -18,7 +18,7 @@ import pytest
 from liftoff.archive.store import LocalFolderStore, MinioStore, ObjectStore
 from liftoff.config import Unavailable, disable_telemetry
 from liftoff.warehouse.embedded import EmbeddedPostgres
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 from sales_api.app import SalesApiSettings
 from sales_api.server import BackgroundApi, free_port
 from sales_api.shop import DEMO_SHOP_TOKEN
@@ -32,11 +32,11 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WarehouseTarget]:
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     """A PostgreSQL server to create test databases on."""
     url = os.environ.get("LIFTOFF_TEST_WAREHOUSE_URL")
     if url:
-        target = WarehouseTarget.from_url(url)
+        target = Warehouse.from_url(url)
         try:
             with target.connect():
                 pass
@@ -53,17 +53,17 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WarehouseTar
 
 
 @pytest.fixture
-def database_factory(pg_server: WarehouseTarget) -> Iterator:
+def database_factory(pg_server: Warehouse) -> Iterator:
     """Create fresh, empty databases for one test (``make(prefix)``), dropped afterwards."""
-    admin = WarehouseTarget(pg_server.host, pg_server.port, "postgres", pg_server.user, pg_server.password)
+    admin = Warehouse(pg_server.host, pg_server.port, "postgres", pg_server.user, pg_server.password)
     names: list[str] = []
 
-    def make(prefix: str = "liftoff_test") -> WarehouseTarget:
+    def make(prefix: str = "liftoff_test") -> Warehouse:
         name = f"{prefix}_{uuid.uuid4().hex[:10]}"
         with admin.connect(autocommit=True) as conn:
             conn.execute(f'create database "{name}"')
         names.append(name)
-        return WarehouseTarget(pg_server.host, pg_server.port, name, pg_server.user, pg_server.password)
+        return Warehouse(pg_server.host, pg_server.port, name, pg_server.user, pg_server.password)
 
     yield make
     with admin.connect(autocommit=True) as conn:
@@ -72,13 +72,13 @@ def database_factory(pg_server: WarehouseTarget) -> Iterator:
 
 
 @pytest.fixture
-def warehouse(database_factory) -> WarehouseTarget:
+def warehouse(database_factory) -> Warehouse:
     """A fresh, empty database for one test, dropped afterwards."""
     return database_factory()
 
 
 @pytest.fixture
-def bootstrapped(warehouse: WarehouseTarget) -> WarehouseTarget:
+def bootstrapped(warehouse: Warehouse) -> Warehouse:
     """A fresh database after `liftoff bootstrap`: schemas, platform tables, roles."""
     from liftoff.warehouse.bootstrap import bootstrap
 

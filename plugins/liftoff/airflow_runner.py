@@ -17,7 +17,7 @@ from pathlib import Path
 
 from liftoff.archive.location import embedded_archive_url
 from liftoff.config import PROJECT_ROOT, TELEMETRY_OFF, ConfigError, Settings
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 
 DAG_ID = "sales_elt"
 PIPELINE_APPLICATION_NAME = "liftoff-pipeline"
@@ -31,7 +31,7 @@ class RunOutcome:
     reason: str = ""
 
 
-def airflow_env(settings: Settings, target: WarehouseTarget, api_url: str) -> dict[str, str]:
+def airflow_env(settings: Settings, target: Warehouse, api_url: str) -> dict[str, str]:
     """Environment of an embedded Airflow: SQLite metadata under .liftoff, our DAGs, our warehouse."""
     home = settings.home / "airflow"
     return {

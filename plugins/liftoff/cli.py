@@ -29,11 +29,11 @@ from liftoff.config import (
     get_settings,
     load_sources,
 )
-from liftoff.services import demo_api, warehouse
+from liftoff.services import demo_api, running_warehouse
 from liftoff.validate.files import UnreadableFile, validate_file
 from liftoff.validate.quarantine import UnknownBatch, list_quarantine, replay_batch
 from liftoff.warehouse.bootstrap import bootstrap, bootstrap_for_pipeline
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 from liftoff_contracts import CONTRACTS, contract_version
 from liftoff_contracts.export import CONTRACTS_DOCS_DIR, export_json_schemas
 
@@ -71,14 +71,14 @@ def one_line_errors(command):
 def owner_session() -> Iterator[psycopg.Connection]:
     """An owner's connection to the warehouse (started if embedded), bootstrapped."""
     settings = get_settings()
-    with warehouse(settings) as target, target.connect() as conn:
+    with running_warehouse(settings) as target, target.connect() as conn:
         bootstrap(conn, settings=settings)
         conn.commit()
         yield conn
 
 
 @contextmanager
-def embedded_session(dirty_fraction: float | None = None) -> Iterator[tuple[WarehouseTarget, dict[str, str]]]:
+def embedded_session(dirty_fraction: float | None = None) -> Iterator[tuple[Warehouse, dict[str, str]]]:
     """The warehouse, the demo API and Airflow's environment, for the length of a command."""
     from liftoff.derive import check_current
 
@@ -86,7 +86,7 @@ def embedded_session(dirty_fraction: float | None = None) -> Iterator[tuple[Ware
     settings = get_settings()
     sources = load_sources()
     check_current(sources)  # the dbt project must say what sources.yaml says
-    with warehouse(settings) as target, demo_api(settings, dirty_fraction=dirty_fraction) as api_url:
+    with running_warehouse(settings) as target, demo_api(settings, dirty_fraction=dirty_fraction) as api_url:
         console.print(f"warehouse [bold]{target.safe_str()}[/]  ·  sales API [bold]{api_url}[/]")
         pipeline = bootstrap_for_pipeline(target, settings)  # the tasks log in as the pipeline role
         env = airflow_env(settings, pipeline, api_url)
@@ -109,14 +109,14 @@ def run_days(days: list[date], env: dict[str, str], *, skip_ingest: bool = False
     return outcomes
 
 
-def gold_counts(target: WarehouseTarget) -> dict[str, int]:
+def gold_counts(target: Warehouse) -> dict[str, int]:
     with target.connect() as conn:
         return {
             name: int(conn.execute(f"select count(*) from gold.{name}").fetchone()[0]) for name in GOLD_TABLES
         }
 
 
-def print_gold(target: WarehouseTarget, as_of: date) -> None:
+def print_gold(target: Warehouse, as_of: date) -> None:
     queries = {
         "gold_sales_by_product_7d": (
             "select product, sales, units, revenue, revenue_rank from "
@@ -278,7 +278,7 @@ def bootstrap_command() -> None:
     LIFTOFF_PIPELINE_PASSWORD, LIFTOFF_ANALYST_PASSWORD, LIFTOFF_ENTRY_WRITER_PASSWORD.
     """
     settings = get_settings()
-    with warehouse(settings) as target, target.connect() as conn:
+    with running_warehouse(settings) as target, target.connect() as conn:
         bootstrap(conn, settings=settings)
         conn.commit()
     console.print(
@@ -410,7 +410,7 @@ def entry_app(
 
     disable_telemetry()
     settings = get_settings()
-    with warehouse(settings) as target:
+    with running_warehouse(settings) as target:
         env = app_env(settings, target)
         console.print(f"entry app on [bold]http://{host}:{port}[/]  ·  warehouse {target.safe_str()}")
         subprocess.run(streamlit_command(port, host), env=env, check=False)

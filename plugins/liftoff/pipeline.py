@@ -16,7 +16,7 @@ from liftoff.batch import Batch, Interval
 from liftoff.config import Settings, SourceConfig, get_settings
 from liftoff.ingest.local import sync_interval
 from liftoff.validate.gate import validate_batch
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 from liftoff_contracts import get_contract
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def ingest(
     name: str,
     source: SourceConfig,
     interval: Interval,
-    target: WarehouseTarget,
+    target: Warehouse,
     settings: Settings | None = None,
 ) -> dict[str, int]:
     """Local mode (PyAirbyte): land the run's batch of every stream of ``source`` in ``raw_<name>``.
@@ -40,7 +40,7 @@ def ingest(
 
 
 def validate(
-    name: str, source: SourceConfig, interval: Interval, target: WarehouseTarget, run_id: str | None = None
+    name: str, source: SourceConfig, interval: Interval, target: Warehouse, run_id: str | None = None
 ) -> dict[str, dict]:
     """Gate every batch of ``source``; raises BatchRejected if one is over its threshold."""
     results = {}
@@ -68,7 +68,7 @@ def archive(
     name: str,
     source: SourceConfig,
     interval: Interval,
-    target: WarehouseTarget,
+    target: Warehouse,
     store: ObjectStore,
     run_id: str | None = None,
 ) -> dict[str, str]:

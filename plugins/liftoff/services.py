@@ -16,15 +16,15 @@ import httpx
 
 from liftoff.config import ConfigError, Settings
 from liftoff.warehouse.embedded import EmbeddedPostgres, port_is_free
-from liftoff.warehouse.target import WarehouseTarget, configured_warehouse_url
+from liftoff.warehouse.location import Warehouse, configured_warehouse_url
 
 
 @contextmanager
-def warehouse(settings: Settings) -> Iterator[WarehouseTarget]:
+def running_warehouse(settings: Settings) -> Iterator[Warehouse]:
     """The configured warehouse if there is one, else the embedded one (stopped on exit)."""
     url = configured_warehouse_url()
     if url:
-        target = WarehouseTarget.from_url(url)
+        target = Warehouse.from_url(url)
         with target.connect():  # fail now, in one line, if it is not reachable
             pass
         yield target

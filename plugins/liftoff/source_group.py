@@ -35,13 +35,13 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
         from liftoff.archive.store import StoreError
         from liftoff.ingest.local import IngestError
         from liftoff.validate.gate import BatchRejected
-        from liftoff.warehouse.target import airflow_warehouse_target
+        from liftoff.warehouse.location import airflow_warehouse
 
         context = get_current_context()
         if with_run_id:
             kwargs["run_id"] = context["run_id"]
         try:
-            return step(name, source, run_interval(context), airflow_warehouse_target(conn_id), **kwargs)
+            return step(name, source, run_interval(context), airflow_warehouse(conn_id), **kwargs)
         except (ConfigError, BatchRejected, ValueError) as exc:
             raise AirflowFailException(str(exc)) from exc
         except (IngestError, StoreError, ArchiveError) as exc:  # transient: API or store down; retried

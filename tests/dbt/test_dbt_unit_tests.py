@@ -18,12 +18,12 @@ import pytest
 from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF, load_sources
 from liftoff.ingest.push import landing_table_ddl
 from liftoff.warehouse.bootstrap import bootstrap
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 
 
-def dbt(target: WarehouseTarget, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+def dbt(target: Warehouse, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, **TELEMETRY_OFF, **target.dbt_env}
     return subprocess.run(
         [
@@ -45,7 +45,7 @@ def dbt(target: WarehouseTarget, tmp_path: Path, *args: str) -> subprocess.Compl
 
 
 @pytest.mark.integration
-def test_unit_tests_pass_and_can_fail(warehouse: WarehouseTarget, tmp_path: Path) -> None:
+def test_unit_tests_pass_and_can_fail(warehouse: Warehouse, tmp_path: Path) -> None:
     with warehouse.connect() as conn:
         sources = load_sources()
         bootstrap(conn, list(sources))  # a pushed source's landing tables are made here

@@ -10,19 +10,19 @@ from pydantic import SecretStr
 
 from liftoff.config import get_settings, load_sources
 from liftoff.warehouse.bootstrap import bootstrap
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 
 
 @dataclass(frozen=True)
 class AppWarehouse:
-    owner: WarehouseTarget  # what the bootstrap connects as
-    pipeline: WarehouseTarget  # what the pipeline's tasks and dbt connect as
-    analyst: WarehouseTarget
-    entry_writer: WarehouseTarget
+    owner: Warehouse  # what the bootstrap connects as
+    pipeline: Warehouse  # what the pipeline's tasks and dbt connect as
+    analyst: Warehouse
+    entry_writer: Warehouse
 
 
 @pytest.fixture
-def app_warehouse(warehouse: WarehouseTarget) -> AppWarehouse:
+def app_warehouse(warehouse: Warehouse) -> AppWarehouse:
     """A fresh warehouse, bootstrapped with the apps' roles (fresh passwords)."""
     settings = get_settings().model_copy(
         update={
@@ -42,7 +42,7 @@ def app_warehouse(warehouse: WarehouseTarget) -> AppWarehouse:
     )
 
 
-def add_products(pipeline: WarehouseTarget, *names: str) -> None:
+def add_products(pipeline: Warehouse, *names: str) -> None:
     """A gold product catalogue as the pipeline's first run leaves it (the form's list)."""
     with pipeline.connect() as conn:
         conn.execute(

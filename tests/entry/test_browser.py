@@ -20,7 +20,7 @@ import pytest
 
 from liftoff.config import PROJECT_ROOT, get_settings
 from liftoff.entry.launch import app_env, streamlit_command
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 from sales_api.server import free_port
 from tests.integration.test_sales_elt_e2e import liftoff_run
 
@@ -57,7 +57,7 @@ def browser():
 
 
 @pytest.fixture
-def entry_app(warehouse: WarehouseTarget, tmp_path: Path) -> Iterator[str]:
+def entry_app(warehouse: Warehouse, tmp_path: Path) -> Iterator[str]:
     """``liftoff app``'s launch (roles bootstrapped, role connections only) on a free port."""
     get_settings.cache_clear()
     env = app_env(get_settings(), warehouse)
@@ -89,7 +89,7 @@ def fill_form(page, email: str, amount: str, product: str, quantity: str | None 
     page.get_by_role("option", name=product).click()
 
 
-def entered(warehouse: WarehouseTarget) -> list[tuple]:
+def entered(warehouse: Warehouse) -> list[tuple]:
     with warehouse.connect() as conn:
         return conn.execute(
             "select sale_id, seller_email, amount, quantity, product from raw_entry.sales order by amount"
@@ -97,7 +97,7 @@ def entered(warehouse: WarehouseTarget) -> list[tuple]:
 
 
 def test_enter_upload_run_and_read_the_dashboards(
-    browser, entry_app: str, warehouse: WarehouseTarget, sales_api: str, liftoff_home: Path, tmp_path: Path
+    browser, entry_app: str, warehouse: Warehouse, sales_api: str, liftoff_home: Path, tmp_path: Path
 ) -> None:
     today = datetime.now(UTC).date()
     yesterday = today - timedelta(days=1)

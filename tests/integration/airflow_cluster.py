@@ -18,7 +18,7 @@ import httpx
 
 from liftoff.airflow_runner import airflow_env
 from liftoff.config import Settings
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 from sales_api.server import free_port
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
@@ -28,7 +28,7 @@ COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 class AirflowCluster:
     """``with AirflowCluster(...) as cluster:`` starts the components; leaving stops them."""
 
-    def __init__(self, home: Path, metadata: WarehouseTarget, warehouse: WarehouseTarget, api_url: str):
+    def __init__(self, home: Path, metadata: Warehouse, warehouse: Warehouse, api_url: str):
         self.home = home
         self.metadata = metadata
         self.port = free_port()

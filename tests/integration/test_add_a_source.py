@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from liftoff.config import PROJECT_ROOT
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 from tests.unit.test_derive import SECOND_CRM
 
 DAY = date(2026, 11, 20)
@@ -26,9 +26,7 @@ VENV = Path(sys.executable).parent.parent
 
 
 @pytest.mark.integration
-def test_one_entry_in_sources_yaml_reaches_gold(
-    warehouse: WarehouseTarget, sales_api: str, tmp_path: Path
-) -> None:
+def test_one_entry_in_sources_yaml_reaches_gold(warehouse: Warehouse, sales_api: str, tmp_path: Path) -> None:
     copy = tmp_path / "project"
     shutil.copytree(
         PROJECT_ROOT,

@@ -13,7 +13,7 @@ from liftoff.archive.formats import JSONL_GZIP, JSONL_ZSTD, format_of_key, read_
 from liftoff.archive.store import MinioStore, ObjectStore, StoreError
 from liftoff.batch import Batch, Interval
 from liftoff.validate.gate import validate_batch
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 from liftoff_contracts import Sale
 from sales_api.data import sales_for_day
 from tests.integration.landing import land_sales
@@ -33,7 +33,7 @@ def archived_rows(store: ObjectStore, key: str, tmp_path: Path) -> list[dict]:
 
 @pytest.mark.parametrize("fmt", [JSONL_ZSTD, JSONL_GZIP])
 def test_archive_holds_every_landed_row_and_marks_the_batch(
-    warehouse: WarehouseTarget, store: ObjectStore, tmp_path: Path, fmt
+    warehouse: Warehouse, store: ObjectStore, tmp_path: Path, fmt
 ) -> None:
     rows = sales_for_day(DAY, dirty_fraction=0.3).sales
     with warehouse.connect() as conn:
@@ -56,7 +56,7 @@ def test_archive_holds_every_landed_row_and_marks_the_batch(
 
 
 def test_rerun_replaces_the_object_and_drops_a_part_in_another_format(
-    warehouse: WarehouseTarget, store: ObjectStore
+    warehouse: Warehouse, store: ObjectStore
 ) -> None:
     with warehouse.connect() as conn:
         land_sales(conn, sales_for_day(DAY).sales)
@@ -68,7 +68,7 @@ def test_rerun_replaces_the_object_and_drops_a_part_in_another_format(
     assert sorted(store.list("raw/crm/sales/dt=2026-11-20/")) == sorted([zstd.key, zstd.manifest_key])
 
 
-def test_restore_brings_back_exactly_the_landed_rows(warehouse: WarehouseTarget, store: ObjectStore) -> None:
+def test_restore_brings_back_exactly_the_landed_rows(warehouse: Warehouse, store: ObjectStore) -> None:
     other_day = sales_for_day(date(2026, 11, 21)).sales
     with warehouse.connect() as conn:
         land_sales(conn, sales_for_day(DAY, dirty_fraction=0.3).sales + other_day)
@@ -83,9 +83,7 @@ def test_restore_brings_back_exactly_the_landed_rows(warehouse: WarehouseTarget,
         assert landed_rows(conn) == before, "restoring twice changes nothing"
 
 
-def test_restore_into_a_lost_warehouse_recreates_landing(
-    warehouse: WarehouseTarget, store: ObjectStore
-) -> None:
+def test_restore_into_a_lost_warehouse_recreates_landing(warehouse: Warehouse, store: ObjectStore) -> None:
     with warehouse.connect() as conn:
         land_sales(conn, sales_for_day(DAY).sales)
         validate_batch(conn, BATCH, Sale, max_reject_ratio=0.0)
@@ -97,7 +95,7 @@ def test_restore_into_a_lost_warehouse_recreates_landing(
         assert BATCH.count(conn) == count
 
 
-def test_restore_refuses_a_corrupted_object(warehouse: WarehouseTarget, store: ObjectStore) -> None:
+def test_restore_refuses_a_corrupted_object(warehouse: Warehouse, store: ObjectStore) -> None:
     with warehouse.connect() as conn:
         land_sales(conn, sales_for_day(DAY).sales)
         validate_batch(conn, BATCH, Sale, max_reject_ratio=0.0)
@@ -111,7 +109,7 @@ def test_restore_refuses_a_corrupted_object(warehouse: WarehouseTarget, store: O
 
 
 def test_minio_stopped_mid_archive_fails_cleanly_then_recovers(
-    warehouse: WarehouseTarget, minio_server, tmp_path: Path
+    warehouse: Warehouse, minio_server, tmp_path: Path
 ) -> None:
     """MinIO dies while the task uploads: retried, then a clear error; nothing partial; rerun works."""
     from tests.minio_server import MinioServer

@@ -6,7 +6,7 @@ import pytest
 
 from liftoff.archive.catalog import catalog_inbox, key_problem, sniff
 from liftoff.archive.store import ObjectStore
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.7\n" + b"x" * 64
@@ -37,9 +37,7 @@ def rows(conn) -> dict[str, tuple]:
     }
 
 
-def test_catalog_accepts_moves_and_refuses_with_reasons(
-    bootstrapped: WarehouseTarget, store: ObjectStore
-) -> None:
+def test_catalog_accepts_moves_and_refuses_with_reasons(bootstrapped: Warehouse, store: ObjectStore) -> None:
     warehouse = bootstrapped
     for key, data in DROPS.items():
         store.put_bytes(key, data)
@@ -75,7 +73,7 @@ def test_catalog_accepts_moves_and_refuses_with_reasons(
         assert store.exists(key), f"refused {key} must stay where it was"
 
 
-def test_cataloging_again_is_idempotent(bootstrapped: WarehouseTarget, store: ObjectStore) -> None:
+def test_cataloging_again_is_idempotent(bootstrapped: Warehouse, store: ObjectStore) -> None:
     warehouse = bootstrapped
     store.put_bytes("inbox/products/P001/front.png", PNG)
     store.put_bytes("inbox/products/P002/empty.png", b"")

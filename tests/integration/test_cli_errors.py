@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 from sales_api.server import free_port
 
 LIFTOFF = str(Path(sys.executable).with_name("liftoff"))
@@ -34,7 +34,7 @@ def test_unreachable_warehouse(tmp_path: Path) -> None:
     assert_one_line_error(done, "is not reachable")
 
 
-def test_api_port_taken_by_something_else(warehouse: WarehouseTarget, tmp_path: Path) -> None:
+def test_api_port_taken_by_something_else(warehouse: Warehouse, tmp_path: Path) -> None:
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
@@ -61,7 +61,7 @@ def test_embedded_warehouse_port_taken(tmp_path: Path) -> None:
     assert_one_line_error(done, f"port {port} is taken")
 
 
-def test_remote_api_down(warehouse: WarehouseTarget, tmp_path: Path) -> None:
+def test_remote_api_down(warehouse: Warehouse, tmp_path: Path) -> None:
     done = liftoff(
         "run",
         "--date",

@@ -8,7 +8,7 @@ import pytest
 
 from liftoff.batch import Batch, Interval
 from liftoff.validate.gate import BatchRejected, validate_batch
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 from liftoff_contracts import Sale
 from sales_api.data import sales_for_day
 from tests.integration.landing import land_sales
@@ -24,7 +24,7 @@ def audit(conn, batch_id: str) -> tuple:
 
 
 def test_dirty_day_conserves_rows_and_quarantines_exactly_the_contract_violations(
-    warehouse: WarehouseTarget,
+    warehouse: Warehouse,
 ) -> None:
     day = sales_for_day(DAY, dirty_fraction=0.4)
     violating = {
@@ -45,7 +45,7 @@ def test_dirty_day_conserves_rows_and_quarantines_exactly_the_contract_violation
         assert fields <= {"seller_email", "amount", "sold_at"}
 
 
-def test_rerun_replaces_audit_and_quarantine(warehouse: WarehouseTarget) -> None:
+def test_rerun_replaces_audit_and_quarantine(warehouse: Warehouse) -> None:
     day = sales_for_day(DAY, dirty_fraction=0.4)
     with warehouse.connect() as conn:
         land_sales(conn, day.sales)
@@ -60,7 +60,7 @@ def test_rerun_replaces_audit_and_quarantine(warehouse: WarehouseTarget) -> None
         assert conn.execute("select count(*) from audit.quarantine").fetchone()[0] == second.rejected
 
 
-def test_checksum_depends_on_content_not_on_landing_ids(warehouse: WarehouseTarget) -> None:
+def test_checksum_depends_on_content_not_on_landing_ids(warehouse: Warehouse) -> None:
     rows = sales_for_day(DAY).sales
     with warehouse.connect() as conn:
         land_sales(conn, rows)
@@ -72,7 +72,7 @@ def test_checksum_depends_on_content_not_on_landing_ids(warehouse: WarehouseTarg
         assert validate_batch(conn, BATCH, Sale, max_reject_ratio=0.0).checksum != first.checksum
 
 
-def test_over_threshold_fails_with_a_summary_and_is_audited(warehouse: WarehouseTarget) -> None:
+def test_over_threshold_fails_with_a_summary_and_is_audited(warehouse: Warehouse) -> None:
     day = sales_for_day(DAY, dirty_fraction=0.6)
     with warehouse.connect() as conn:
         land_sales(conn, day.sales)
@@ -82,7 +82,7 @@ def test_over_threshold_fails_with_a_summary_and_is_audited(warehouse: Warehouse
         assert status == "rejected" and landed == accepted + rejected and rejected > 0
 
 
-def test_rows_outside_the_interval_are_not_in_the_batch(warehouse: WarehouseTarget) -> None:
+def test_rows_outside_the_interval_are_not_in_the_batch(warehouse: Warehouse) -> None:
     rows = sales_for_day(DAY).sales + sales_for_day(date(2026, 11, 21)).sales
     with warehouse.connect() as conn:
         land_sales(conn, rows)
@@ -90,7 +90,7 @@ def test_rows_outside_the_interval_are_not_in_the_batch(warehouse: WarehouseTarg
         assert result.landed == len(sales_for_day(DAY).sales)
 
 
-def test_empty_batch_is_audited_as_empty(warehouse: WarehouseTarget) -> None:
+def test_empty_batch_is_audited_as_empty(warehouse: Warehouse) -> None:
     with warehouse.connect() as conn:
         land_sales(conn, [])
         result = validate_batch(conn, BATCH, Sale, max_reject_ratio=0.0)

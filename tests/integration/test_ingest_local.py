@@ -12,7 +12,7 @@ from liftoff.batch import Batch, Interval
 from liftoff.config import ConfigError, Settings, load_sources
 from liftoff.ingest.local import IngestError, sync_interval
 from liftoff.ingest.state import Continuity, read_state
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 from sales_api.server import free_port
 from tests.integration.expected import api_orders
 
@@ -30,7 +30,7 @@ def settings_for(home: Path) -> Settings:
 
 
 @pytest.fixture(autouse=True)
-def _bootstrapped(bootstrapped: WarehouseTarget) -> None:
+def _bootstrapped(bootstrapped: Warehouse) -> None:
     """Each test's `warehouse` is bootstrapped, as every deployment's is before a run."""
 
 
@@ -41,7 +41,7 @@ def crm(monkeypatch: pytest.MonkeyPatch):
 
 
 def test_sync_lands_the_window_in_airbyte_layout_and_rerun_replaces(
-    warehouse: WarehouseTarget, sales_api: str, liftoff_home: Path, crm, monkeypatch: pytest.MonkeyPatch
+    warehouse: Warehouse, sales_api: str, liftoff_home: Path, crm, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LIFTOFF_API_URL", sales_api)
     # page size 500 in the manifest and ~50 rows a day: two days prove the window, not pagination
@@ -77,7 +77,7 @@ def test_sync_lands_the_window_in_airbyte_layout_and_rerun_replaces(
 
 
 def test_sync_retries_through_429_and_503(
-    warehouse: WarehouseTarget, api_server_factory, liftoff_home: Path, crm, monkeypatch: pytest.MonkeyPatch
+    warehouse: Warehouse, api_server_factory, liftoff_home: Path, crm, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = api_server_factory()
     monkeypatch.setenv("LIFTOFF_API_URL", server.url)
@@ -89,7 +89,7 @@ def test_sync_retries_through_429_and_503(
 
 
 def test_api_down_is_a_one_line_ingest_error(
-    warehouse: WarehouseTarget, liftoff_home: Path, crm, monkeypatch: pytest.MonkeyPatch
+    warehouse: Warehouse, liftoff_home: Path, crm, monkeypatch: pytest.MonkeyPatch
 ) -> None:
 
     monkeypatch.setenv("LIFTOFF_API_URL", f"http://127.0.0.1:{free_port()}")
@@ -99,7 +99,7 @@ def test_api_down_is_a_one_line_ingest_error(
 
 
 def test_pagination_follows_every_page(
-    warehouse: WarehouseTarget, api_server_factory, liftoff_home: Path, crm, monkeypatch: pytest.MonkeyPatch
+    warehouse: Warehouse, api_server_factory, liftoff_home: Path, crm, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = api_server_factory()
     monkeypatch.setenv("LIFTOFF_API_URL", server.url)
@@ -112,7 +112,7 @@ def test_pagination_follows_every_page(
 
 
 def test_a_new_upstream_field_lands_without_losing_data(
-    warehouse: WarehouseTarget, api_server_factory, liftoff_home: Path, crm, monkeypatch: pytest.MonkeyPatch
+    warehouse: Warehouse, api_server_factory, liftoff_home: Path, crm, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The CRM grows `channel`, which the connector does not declare: it is kept, in _record."""
     old, new = api_server_factory(), api_server_factory(with_channel=True)
@@ -137,7 +137,7 @@ def shop():
 
 
 def test_incremental_state_continues_reports_a_gap_and_a_rerun_keeps_the_cursor(
-    warehouse: WarehouseTarget,
+    warehouse: Warehouse,
     sales_api: str,
     liftoff_home: Path,
     shop,
@@ -175,7 +175,7 @@ def test_incremental_state_continues_reports_a_gap_and_a_rerun_keeps_the_cursor(
 
 
 def test_second_source_cursor_pages_nested_lines_and_its_token(
-    warehouse: WarehouseTarget, api_server_factory, liftoff_home: Path, shop, monkeypatch: pytest.MonkeyPatch
+    warehouse: Warehouse, api_server_factory, liftoff_home: Path, shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = api_server_factory()
     monkeypatch.setenv("LIFTOFF_API_URL", server.url)
@@ -198,7 +198,7 @@ def test_second_source_cursor_pages_nested_lines_and_its_token(
 
 
 def test_a_failed_sync_leaves_landing_as_it_was(
-    warehouse: WarehouseTarget, api_server_factory, liftoff_home: Path, shop, monkeypatch: pytest.MonkeyPatch
+    warehouse: Warehouse, api_server_factory, liftoff_home: Path, shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = api_server_factory()
     monkeypatch.setenv("LIFTOFF_API_URL", server.url)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from liftoff.airflow_runner import PIPELINE_APPLICATION_NAME
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 from tests.integration.expected import assert_gold_matches, expected_after
 from tests.integration.test_sales_elt_e2e import LIFTOFF, run_env
 
@@ -34,7 +34,7 @@ def terminate(admin, database: str, application: str) -> int:
 
 @pytest.mark.integration
 def test_backends_terminated_mid_run_are_retried_and_gold_is_a_clean_runs(
-    warehouse: WarehouseTarget, sales_api: str, liftoff_home: Path
+    warehouse: Warehouse, sales_api: str, liftoff_home: Path
 ) -> None:
     env = run_env(warehouse, sales_api, liftoff_home, retry_delay_seconds="1")
     run = subprocess.Popen(

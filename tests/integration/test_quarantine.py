@@ -13,7 +13,7 @@ from liftoff.batch import Batch, Interval
 from liftoff.validate import quarantine
 from liftoff.validate.gate import validate_batch
 from liftoff.validate.quarantine import UnknownBatch, list_quarantine, replay_batch
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 from liftoff_contracts import CONTRACTS, Sale
 from sales_api.data import sales_for_day
 from tests.integration.landing import land_sales
@@ -28,7 +28,7 @@ def counts(conn) -> tuple[int, int, int]:
     ).fetchone()
 
 
-def test_list_shows_fields_and_messages(warehouse: WarehouseTarget) -> None:
+def test_list_shows_fields_and_messages(warehouse: Warehouse) -> None:
     day = sales_for_day(DAY, dirty_fraction=0.4)
     with warehouse.connect() as conn:
         land_sales(conn, day.sales)
@@ -40,7 +40,7 @@ def test_list_shows_fields_and_messages(warehouse: WarehouseTarget) -> None:
         assert len(list_quarantine(conn, "crm.sales.19990101T0000")) == 0
 
 
-def test_replay_with_the_same_contract_moves_nothing(warehouse: WarehouseTarget) -> None:
+def test_replay_with_the_same_contract_moves_nothing(warehouse: Warehouse) -> None:
     with warehouse.connect() as conn:
         land_sales(conn, sales_for_day(DAY, dirty_fraction=0.4).sales)
         validate_batch(conn, BATCH, Sale, max_reject_ratio=1.0)
@@ -51,7 +51,7 @@ def test_replay_with_the_same_contract_moves_nothing(warehouse: WarehouseTarget)
 
 
 def test_replay_after_a_contract_fix_moves_the_now_valid_rows(
-    warehouse: WarehouseTarget, monkeypatch: pytest.MonkeyPatch
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     day = sales_for_day(DAY, dirty_fraction=0.4)
     negative = {e["sale_id"] for e in day.dirty if e["kind"] == "negative_amount"}
@@ -74,7 +74,7 @@ def test_replay_after_a_contract_fix_moves_the_now_valid_rows(
         assert counts(conn) == (landed, landed - rejected + len(negative), rejected - len(negative))
 
 
-def test_replay_of_an_unknown_batch(warehouse: WarehouseTarget) -> None:
+def test_replay_of_an_unknown_batch(warehouse: Warehouse) -> None:
     with warehouse.connect() as conn:
         land_sales(conn, [])
         with pytest.raises(UnknownBatch, match="no batch"):

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 from sales_api.data import corrections_for_day
 from tests.integration.expected import (
     CONTRACT_DIRT,
@@ -51,7 +51,7 @@ STABLE_COLUMNS = {  # columns that do not change with the sync (raw ids, extract
 }
 
 
-def table_hashes(target: WarehouseTarget) -> dict[str, str]:
+def table_hashes(target: Warehouse) -> dict[str, str]:
     hashes = {}
     with target.connect() as conn:
         for table in TABLES:
@@ -67,7 +67,7 @@ def table_hashes(target: WarehouseTarget) -> dict[str, str]:
 CRM_SALES_BATCHES = "from audit.batches where source = 'crm' and stream = 'sales'"
 
 
-def run_env(warehouse: WarehouseTarget, api_url: str, home: Path, **settings: str) -> dict[str, str]:
+def run_env(warehouse: Warehouse, api_url: str, home: Path, **settings: str) -> dict[str, str]:
     """The environment of a `liftoff run` against ``warehouse``; ``settings`` adds LIFTOFF_* ones."""
     return {
         **os.environ,
@@ -90,7 +90,7 @@ def liftoff_run(day: date, env: dict, *options: str) -> subprocess.CompletedProc
 
 @pytest.mark.integration
 def test_three_days_with_a_late_correction_then_three_reruns(
-    warehouse: WarehouseTarget, api_server_factory, liftoff_home: Path
+    warehouse: Warehouse, api_server_factory, liftoff_home: Path
 ) -> None:
     """Gold equals the independent computation; a correction made two days late shows in
     silver and gold after the next run; rerunning a day three times changes no table."""
@@ -140,7 +140,7 @@ def test_three_days_with_a_late_correction_then_three_reruns(
 
 @pytest.mark.integration
 def test_dirty_day_quarantines_exactly_what_the_api_injected(
-    warehouse: WarehouseTarget, api_server_factory, liftoff_home: Path
+    warehouse: Warehouse, api_server_factory, liftoff_home: Path
 ) -> None:
     day = date(2026, 11, 13)  # at 12% dirt this day has all five kinds, 6.5% contract rejects
     api = api_server_factory(dirty_fraction=0.12)
@@ -170,7 +170,7 @@ def test_dirty_day_quarantines_exactly_what_the_api_injected(
 
 @pytest.mark.integration
 def test_day_over_the_reject_threshold_stops_before_transform(
-    warehouse: WarehouseTarget, api_server_factory, liftoff_home: Path
+    warehouse: Warehouse, api_server_factory, liftoff_home: Path
 ) -> None:
     api = api_server_factory(dirty_fraction=0.6)
     env = run_env(warehouse, api.url, liftoff_home)
@@ -189,7 +189,7 @@ def test_day_over_the_reject_threshold_stops_before_transform(
 
 @pytest.mark.integration
 def test_a_failed_dbt_test_stops_the_layers_after_it_and_names_it(
-    warehouse: WarehouseTarget, sales_api: str, liftoff_home: Path
+    warehouse: Warehouse, sales_api: str, liftoff_home: Path
 ) -> None:
     """The CRM's catalogue gains a second product of an existing name (each row valid under
     the contract): bronze's `unique` test on the name fails, the rerun of the day stops
@@ -221,7 +221,7 @@ def test_a_failed_dbt_test_stops_the_layers_after_it_and_names_it(
 
 @pytest.mark.integration
 def test_disaster_recovery_from_the_minio_archive(
-    warehouse: WarehouseTarget, sales_api: str, liftoff_home: Path, minio_server
+    warehouse: Warehouse, sales_api: str, liftoff_home: Path, minio_server
 ) -> None:
     """Archive to MinIO, lose the landed rows, restore the day, rebuild it: identical tables."""
     day = DAY_2
@@ -253,7 +253,7 @@ def test_disaster_recovery_from_the_minio_archive(
 
 @pytest.mark.integration
 def test_server_mode_through_a_stand_in_airbyte(
-    warehouse: WarehouseTarget, sales_api: str, liftoff_home: Path
+    warehouse: Warehouse, sales_api: str, liftoff_home: Path
 ) -> None:
     """LIFTOFF_INGEST_MODE=airbyte: the DAG triggers the Airbyte job; its destination lands the rows."""
     import uuid

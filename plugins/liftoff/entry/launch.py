@@ -12,12 +12,12 @@ from pydantic import SecretStr
 from liftoff.config import PROJECT_ROOT, TELEMETRY_OFF, Settings, load_sources
 from liftoff.entry.bulk import MAX_UPLOAD_MB
 from liftoff.warehouse.bootstrap import bootstrap
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 
 APP_SCRIPT = PROJECT_ROOT / "apps" / "entry" / "app.py"
 
 
-def app_env(settings: Settings, warehouse: WarehouseTarget) -> dict[str, str]:
+def app_env(settings: Settings, warehouse: Warehouse) -> dict[str, str]:
     """Bootstrap the warehouse (roles included) and return the app's environment.
 
     The roles get the passwords configured (``LIFTOFF_ANALYST_PASSWORD``,

@@ -22,7 +22,7 @@ from psycopg import sql
 from liftoff.batch import Batch, Interval
 from liftoff.config import TELEMETRY_OFF, ConfigError, Settings, SourceConfig, landing_schema
 from liftoff.ingest.state import check_continuity, record_sync
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 
 RUNNER = Path(__file__).with_name("pyairbyte_runner.py")
 AIRBYTE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -62,7 +62,7 @@ def sync_interval(
     name: str,
     source: SourceConfig,
     interval: Interval,
-    target: WarehouseTarget,
+    target: Warehouse,
     settings: Settings,
     *,
     timeout_seconds: int = 1800,
@@ -112,7 +112,7 @@ def run_connector(
     source: SourceConfig,
     interval: Interval,
     config: dict,
-    target: WarehouseTarget,
+    target: Warehouse,
     settings: Settings,
     schema: str,
     timeout_seconds: int,

@@ -65,8 +65,8 @@ def transform_done(conn_id: str = "warehouse"):
     from airflow.sdk import get_current_context, task
 
     from liftoff.batch import Interval
+    from liftoff.warehouse.location import airflow_warehouse
     from liftoff.warehouse.refreshes import record_refresh
-    from liftoff.warehouse.target import airflow_warehouse_target
 
     @task(
         task_id=TRANSFORMED_TASK_ID,
@@ -76,7 +76,7 @@ def transform_done(conn_id: str = "warehouse"):
     def transformed() -> None:
         context = get_current_context()
         interval = Interval(context["data_interval_start"], context["data_interval_end"])
-        with airflow_warehouse_target(conn_id).connect() as conn:
+        with airflow_warehouse(conn_id).connect() as conn:
             record_refresh(conn, interval, context["run_id"])
 
     return transformed()

@@ -18,8 +18,8 @@ from pydantic import SecretStr
 
 from liftoff.config import Settings, get_settings, landing_schema, load_sources
 from liftoff.ingest.push import landing_table_ddl
+from liftoff.warehouse.location import Warehouse
 from liftoff.warehouse.roles import LAYER_SCHEMAS, grant_roles
-from liftoff.warehouse.target import WarehouseTarget
 
 AUDIT_DDL = """
 create schema if not exists audit;
@@ -128,7 +128,7 @@ def bootstrap(
         grant_roles(conn, settings, synced, pushed)
 
 
-def bootstrap_for_pipeline(owner: WarehouseTarget, settings: Settings | None = None) -> WarehouseTarget:
+def bootstrap_for_pipeline(owner: Warehouse, settings: Settings | None = None) -> Warehouse:
     """Bootstrap as ``owner`` and return the pipeline's login (the embedded default's start).
 
     The pipeline gets ``LIFTOFF_PIPELINE_PASSWORD`` if set, else a fresh random password

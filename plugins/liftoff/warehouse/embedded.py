@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from liftoff.config import ConfigError
-from liftoff.warehouse.target import WarehouseTarget
+from liftoff.warehouse.location import Warehouse
 
 DATABASE = "liftoff"
 USER = "postgres"
@@ -98,7 +98,7 @@ class EmbeddedPostgres:
     def is_running(self) -> bool:
         return self._pgexec("pg_ctl", "-D", str(self.pgdata), "status").returncode == 0
 
-    def start(self) -> WarehouseTarget:
+    def start(self) -> Warehouse:
         """Start (or reuse) the cluster and make sure the ``liftoff`` database exists."""
         self._ensure_initialised()
         if not self.is_running():
@@ -120,7 +120,7 @@ class EmbeddedPostgres:
             )
             if done.returncode != 0:
                 raise ConfigError(f"embedded PostgreSQL did not start; see {self.pgdata / 'server.log'}")
-        target = WarehouseTarget(
+        target = Warehouse(
             host="127.0.0.1",
             port=self.port,
             database="postgres",
@@ -131,7 +131,7 @@ class EmbeddedPostgres:
             exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone()
             if not exists:
                 conn.execute(f'create database "{DATABASE}"')
-        return WarehouseTarget(target.host, target.port, DATABASE, target.user, target.password)
+        return Warehouse(target.host, target.port, DATABASE, target.user, target.password)
 
     def stop(self) -> None:
         if (self.pgdata / "PG_VERSION").exists() and self.is_running():

@@ -16,7 +16,7 @@ REFUSED_LOGIN = {"28P01", "28000", "3D000"}
 
 
 @dataclass(frozen=True)
-class WarehouseTarget:
+class Warehouse:
     """A PostgreSQL server and database, as its parts."""
 
     host: str
@@ -26,7 +26,7 @@ class WarehouseTarget:
     password: str
 
     @classmethod
-    def from_url(cls, url: str) -> WarehouseTarget:
+    def from_url(cls, url: str) -> Warehouse:
         parts = urlsplit(url)
         if parts.scheme not in {"postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2"}:
             raise ConfigError(
@@ -63,9 +63,9 @@ class WarehouseTarget:
             "LIFTOFF_PG_DATABASE": self.database,
         }
 
-    def as_role(self, role: str, password: SecretStr) -> WarehouseTarget:
+    def as_role(self, role: str, password: SecretStr) -> Warehouse:
         """The same server and database, logged in as ``role``."""
-        return WarehouseTarget(self.host, self.port, self.database, role, password.get_secret_value())
+        return Warehouse(self.host, self.port, self.database, role, password.get_secret_value())
 
     def safe_str(self) -> str:
         return f"{self.user}@{self.host}:{self.port}/{self.database}"
@@ -100,12 +100,12 @@ def configured_warehouse_url() -> str | None:
     return get_settings().warehouse_url or os.environ.get("AIRFLOW_CONN_WAREHOUSE")
 
 
-def airflow_warehouse_target(conn_id: str = "warehouse") -> WarehouseTarget:
+def airflow_warehouse(conn_id: str = "warehouse") -> Warehouse:
     """The warehouse as Airflow's ``warehouse`` connection describes it (inside tasks)."""
     from airflow.sdk import BaseHook
 
     conn = BaseHook.get_connection(conn_id)
-    return WarehouseTarget(
+    return Warehouse(
         host=conn.host or "127.0.0.1",
         port=int(conn.port or 5432),
         database=conn.schema or "postgres",
