@@ -36,6 +36,7 @@ from liftoff.transform.task_groups import (
     DEFAULT_DBT_EXECUTION,
     LAYERS,
 )
+from liftoff.warehouse.bootstrap import bootstrap
 from liftoff.warehouse.location import Warehouse
 from sales_api.server import BackgroundApi
 
@@ -46,6 +47,8 @@ def land_the_day(target: Warehouse, api_url: str, home: Path) -> None:
     os.environ["LIFTOFF_API_URL"] = api_url
     interval = Interval.for_day(DAY)
     settings = Settings(home=home)
+    with target.connect() as conn:
+        bootstrap(conn, settings=settings)
     for name, source in load_sources().items():
         if not source.is_pushed:  # a pushed source's rows are written by its app, none today
             ingest(name, source, interval, target, settings)

@@ -116,13 +116,10 @@ def run_connector(
     settings: Settings,
     schema: str,
     timeout_seconds: int,
-    *,
-    read_only: bool = False,
 ) -> int:
     """Run the manifest with PyAirbyte into ``schema``; return the records read.
 
-    ``read_only`` (benchmarks): read and count, write nothing. Failures raise IngestError
-    in one line.
+    Failures raise IngestError in one line.
     """
     request = {
         "name": f"source-liftoff-{name}",
@@ -130,7 +127,6 @@ def run_connector(
         "config": config,
         "streams": list(source.streams),
         "cache_dir": str(settings.home / "pyairbyte" / "cache" / schema),
-        "read_only": read_only,
         "postgres": {
             "host": target.host,
             "port": target.port,

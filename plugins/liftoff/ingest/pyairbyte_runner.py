@@ -5,15 +5,12 @@ with Airflow's, so it imports nothing from ``liftoff``: only the standard librar
 ``airbyte``. It reads one JSON request on stdin and prints one JSON result line:
 
     request: {"name", "manifest", "config", "streams": [...], "cache_dir",
-              "postgres": {host, port, database, username, password, schema},
-              "read_only": false}
+              "postgres": {host, port, database, username, password, schema}}
     result:  {"ok": true, "records": N}  or  {"ok": false, "error": "..."}
 
 The request's config carries the sync window (start_date/end_date); the read is a
 windowed re-sync (``force_full_refresh``) into the request's schema, a staging schema of
 this run's own, from which the caller promotes the rows once the whole read succeeded.
-``read_only`` (benchmarks): read the streams and count the records, writing nothing, to
-tell the connector's cost from the cache writer's.
 """
 
 from __future__ import annotations
@@ -34,9 +31,6 @@ def run(request: dict) -> dict:
     source = ab.get_source(
         request["name"], config=request["config"], source_manifest=Path(request["manifest"])
     )
-    if request.get("read_only"):
-        records = sum(sum(1 for _ in source.get_records(stream)) for stream in request["streams"])
-        return {"ok": True, "records": records}
     pg = request["postgres"]
     cache = PostgresCache(
         host=pg["host"],
