@@ -55,6 +55,23 @@ def test_unit_tests_pass_and_can_fail(warehouse: Warehouse, tmp_path: Path) -> N
         conn.commit()
     built = dbt(warehouse, tmp_path, "run", "--empty")
     assert built.returncode == 0, built.stdout[-3000:]
+    with warehouse.connect() as conn:  # what a model promises unique, PostgreSQL keeps unique
+        unique = {
+            (table, tuple(columns))
+            for table, columns in conn.execute(
+                "select t.relname, array_agg(a.attname order by a.attnum) from pg_index i"
+                " join pg_class t on t.oid = i.indrelid join pg_namespace n on n.oid = t.relnamespace"
+                " join pg_attribute a on a.attrelid = t.oid and a.attnum = any(i.indkey)"
+                " where i.indisunique and n.nspname = 'silver' group by t.relname, i.indexrelid"
+            )
+        }
+    assert {
+        ("silver_sales", ("sale_id", "source")),
+        ("silver_sellers", ("seller_id",)),
+        ("silver_sellers", ("email",)),
+        ("silver_products", ("product_id",)),
+        ("silver_products", ("name",)),
+    } <= unique
 
     done = dbt(warehouse, tmp_path, "test", "--select", "test_type:unit")
     assert done.returncode == 0, done.stdout[-3000:]

@@ -92,6 +92,40 @@ def test_api_key_required_when_configured() -> None:
 
 
 @pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/_faults", {"status": 503, "count": 99}),
+        ("get", "/_faults", None),
+        ("get", "/_stats", None),
+        ("get", f"/_dirty?day={DAY}", None),
+        ("get", "/sellers", None),
+    ],
+)
+def test_with_a_key_every_route_but_health_wants_it(method: str, path: str, body: dict | None) -> None:
+    api = client(api_key="s3cret")
+    kwargs = {"json": body} if body else {}
+    key = {"X-API-Key": "s3cret"}
+    assert getattr(api, method)(path, **kwargs).status_code == 401
+    assert getattr(api, method)(path, headers={"X-API-Key": "wrong-but-long"}, **kwargs).status_code == 401
+    assert api.get("/sales", params=WINDOW, headers=key).status_code == 200, "a refused call changed nothing"
+    assert getattr(api, method)(path, headers=key, **kwargs).status_code == 200
+    assert api.get("/health").status_code == 200
+
+
+def test_the_shop_token_is_checked_and_windows_are_bounded() -> None:
+    api = client()
+    window = {"modified_from": f"{DAY}T00:00:00Z", "modified_to": "2026-11-21T00:00:00Z"}
+    assert api.get("/shop/orders", params=window, headers={"X-Shop-Token": "nope"}).status_code == 401
+    token = {"X-Shop-Token": SalesApiSettings().shop_token}
+    assert api.get("/shop/orders", params=window, headers=token).status_code == 200
+    year = {"modified_from": "2025-11-20T00:00:00Z", "modified_to": "2026-11-21T00:00:00Z"}
+    response = api.get("/shop/orders", params=year, headers=token)
+    assert response.status_code == 422 and "more than 31 days" in response.json()["error"]
+    crm_year = {"updated_since": "2025-11-20T00:00:00Z", "updated_until": "2026-11-20T23:59:59Z"}
+    assert api.get("/sales", params=crm_year).status_code == 422
+
+
+@pytest.mark.parametrize(
     "params",
     [
         {"updated_since": "yesterday", "updated_until": f"{DAY}T23:59:59Z"},

@@ -7,13 +7,19 @@ The shop (``/shop/orders``): another shape and auth: nested order lines, cursor
 pagination (``cursor``/``limit``, ``next_cursor``), a ``modified_from`` (inclusive) to
 ``modified_to`` (exclusive) window, and a required ``X-Shop-Token`` header.
 Both are deterministic for a given day, with injectable HTTP 429/5xx responses.
+
+What the docs tell people to copy, so it is safe to copy: keys are compared in constant
+time; with a key configured, every route but ``/health`` wants it (the test routes
+``/_faults``, ``/_dirty`` and ``/_stats`` too); a request's window is at most
+``MAX_WINDOW_DAYS`` days, so no request makes the server build an unbounded answer.
 """
 
 from __future__ import annotations
 
 import base64
+import hmac
 import threading
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
@@ -32,6 +38,7 @@ from sales_api.data import (
 from sales_api.shop import DEMO_SHOP_TOKEN, orders_between
 
 MAX_PAGE_SIZE = 1000
+MAX_WINDOW_DAYS = 31  # a run asks for one day; a month is plenty for a catch-up
 PageNumber = Annotated[int, Query(ge=1)]
 PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 
@@ -77,6 +84,18 @@ class _Faults:
             return self._plan.status
 
 
+def _same(given: str | None, expected: str) -> bool:
+    """Constant-time comparison of a presented secret with the expected one."""
+    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _bounded(start: datetime, end: datetime, start_name: str, end_name: str) -> None:
+    if end - start > timedelta(days=MAX_WINDOW_DAYS):
+        raise HTTPException(
+            422, f"{start_name}..{end_name} spans more than {MAX_WINDOW_DAYS} days: page by days"
+        )
+
+
 def _parse_cursor(name: str, value: str) -> datetime:
     try:
         return parse_timestamp(value)
@@ -120,13 +139,16 @@ def create_app(settings: SalesApiSettings | None = None) -> FastAPI:
             headers = {"Retry-After": "0"} if status == 429 else None
             raise HTTPException(status, f"injected fault {status}", headers=headers)
 
-    def check_access(x_api_key: Annotated[str | None, Header()] = None) -> None:
-        if settings.api_key and x_api_key != settings.api_key:
+    def check_key(x_api_key: Annotated[str | None, Header()] = None) -> None:
+        if settings.api_key and not _same(x_api_key, settings.api_key):
             raise HTTPException(401, "missing or wrong X-API-Key header")
+
+    def check_access(x_api_key: Annotated[str | None, Header()] = None) -> None:
+        check_key(x_api_key)
         injected_fault()
 
     def check_shop_token(x_shop_token: Annotated[str | None, Header()] = None) -> None:
-        if x_shop_token != settings.shop_token:
+        if not _same(x_shop_token, settings.shop_token):
             raise HTTPException(401, "missing or wrong X-Shop-Token header")
         injected_fault()
 
@@ -145,6 +167,7 @@ def create_app(settings: SalesApiSettings | None = None) -> FastAPI:
         end = _parse_cursor("updated_until", updated_until)
         if end < start:
             raise HTTPException(422, "updated_until is before updated_since")
+        _bounded(start, end, "updated_since", "updated_until")
         rows = sales_between(
             start,
             end,
@@ -178,28 +201,29 @@ def create_app(settings: SalesApiSettings | None = None) -> FastAPI:
         end = _parse_cursor("modified_to", modified_to)
         if end <= start:
             raise HTTPException(422, "modified_to must be after modified_from")
+        _bounded(start, end, "modified_from", "modified_to")
         orders = orders_between(start, end, seed=settings.seed, orders_per_day=settings.orders_per_day)
         offset = _shop_offset(cursor)
         page = orders[offset : offset + limit]
         more = offset + limit < len(orders)
         return {"orders": page, "next_cursor": _shop_cursor(offset + limit) if more else None}
 
-    @app.get("/_dirty")
+    @app.get("/_dirty", dependencies=[Depends(check_key)])
     def dirty(day: date) -> dict:
         """What dirt the API injected into ``day``: for tests and demos."""
         data = sales_for_day(day, seed=settings.seed, dirty_fraction=settings.dirty_fraction)
         return {"day": day.isoformat(), "dirty_fraction": settings.dirty_fraction, "dirty": data.dirty}
 
-    @app.post("/_faults")
+    @app.post("/_faults", dependencies=[Depends(check_key)])
     def set_faults(plan: FaultPlan) -> dict:
         faults.set(plan)
         return {"status": plan.status, "count": plan.count}
 
-    @app.get("/_faults")
+    @app.get("/_faults", dependencies=[Depends(check_key)])
     def get_faults() -> dict:
         return {"served": faults.served}
 
-    @app.get("/_stats")
+    @app.get("/_stats", dependencies=[Depends(check_key)])
     def stats() -> dict:
         return {"sales_requests": app.state.sales_requests}
 

@@ -26,6 +26,8 @@ class BackgroundApi:
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        key = settings.api_key if settings else None
+        self.headers = {"X-API-Key": key} if key else {}
         self.health_path = health_path
         config = uvicorn.Config(
             app or create_app(settings), host="127.0.0.1", port=self.port, log_level="warning"
@@ -49,4 +51,6 @@ class BackgroundApi:
         self.thread.join(10)
 
     def inject_faults(self, status: int, count: int) -> None:
-        httpx.post(f"{self.url}/_faults", json={"status": status, "count": count}).raise_for_status()
+        httpx.post(
+            f"{self.url}/_faults", json={"status": status, "count": count}, headers=self.headers
+        ).raise_for_status()

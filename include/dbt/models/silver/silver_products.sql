@@ -2,6 +2,10 @@
     config(
         unique_key='product_id',
         incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['product_id'], 'unique': true},
+            {'columns': ['name'], 'unique': true},
+        ],
     )
 }}
 

@@ -2,6 +2,10 @@
     config(
         unique_key='seller_id',
         incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['seller_id'], 'unique': true},
+            {'columns': ['email'], 'unique': true},
+        ],
     )
 }}
 
