@@ -150,3 +150,23 @@ def test_bootstrap_twice_changes_nothing(app_warehouse: AppWarehouse) -> None:
         assert conn.execute("select count(*) from raw_entry.sales").fetchone()[0] == 1
     with app_warehouse.entry_writer.connect() as conn:  # still logs in, still inserts
         assert push_records(conn, SOURCE, STREAM, [a_sale()]) == 1
+
+
+def test_a_password_with_dollars_quotes_and_spaces_never_travels_in_sql(warehouse, tmp_path) -> None:
+    """Passwords go to PostgreSQL as SCRAM verifiers: no SQL text (so no server log) holds them."""
+    from pydantic import SecretStr
+
+    from liftoff.config import get_settings
+
+    password = "pa$$ 'wo\"rd' $$; drop role x; --"
+    settings = get_settings().model_copy(update={"pipeline_password": SecretStr(password)})
+    trace = tmp_path / "libpq-trace"
+    with warehouse.connect() as conn, trace.open("w") as out:
+        conn.pgconn.trace(out.fileno())  # every message the client sends, as libpq sends it
+        bootstrap(conn, settings=settings)
+        conn.commit()
+        conn.pgconn.untrace()
+    sent = trace.read_text()
+    assert "SCRAM-SHA-256$" in sent and "pa$$" not in sent and "drop role x" not in sent
+    with warehouse.as_role("pipeline", SecretStr(password)).connect() as conn:
+        assert conn.execute("select current_user").fetchone()[0] == "pipeline"

@@ -2,10 +2,16 @@
 
 The wheel's own start-up listens on a unix socket only; dbt, PyAirbyte and Airflow all
 want host:port, so this drives the wheel's binaries with ``pg_ctl`` on a loopback port.
+
+Secrets stay private: the superuser's password file is 0600 in a 0700 folder. PostgreSQL
+refuses to run as root, so as root it runs as the system user ``pgserver``; when that user
+cannot reach ``LIFTOFF_HOME`` (a parent folder closed to others), the cluster's data lives
+in ``/var/lib/liftoff/<id of the home>`` instead, and no folder's permissions are changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import socket
@@ -19,6 +25,21 @@ from liftoff.warehouse.location import Warehouse
 
 DATABASE = "liftoff"
 USER = "postgres"
+ROOT_RUN_DIR = Path("/var/lib/liftoff")  # the data of clusters whose home pgserver cannot reach
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, readable by its owner only (0600) from its first byte."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+    path.chmod(0o600)
+
+
+def reachable_by_others(folder: Path) -> bool:
+    """Whether every parent of ``folder`` lets other users through (o+x)."""
+    return all(parent.stat().st_mode & 0o001 for parent in folder.resolve().parents if parent.exists())
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -39,8 +60,16 @@ class EmbeddedPostgres:
     port: int = 55432
 
     @property
+    def cluster_dir(self) -> Path:
+        """Where the cluster lives: in the home, or (as root, home out of pgserver's reach)
+        in a folder of its own under /var/lib/liftoff."""
+        if os.geteuid() != 0 or reachable_by_others(self.root):
+            return self.root
+        return ROOT_RUN_DIR / hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:16]
+
+    @property
     def pgdata(self) -> Path:
-        return self.root / "pgdata"
+        return self.cluster_dir / "pgdata"
 
     @property
     def _password_file(self) -> Path:
@@ -71,27 +100,30 @@ class EmbeddedPostgres:
     def _ensure_initialised(self) -> None:
         if (self.pgdata / "PG_VERSION").exists():
             return
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._password_file.write_text(secrets.token_urlsafe(16))
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        password = secrets.token_urlsafe(24)
+        write_private(self._password_file, password)
+        cluster = self.cluster_dir
+        cluster.mkdir(parents=True, exist_ok=True, mode=0o700)
+        initdb_password = cluster / ".initdb-password"  # for initdb alone, removed at once
+        write_private(initdb_password, password)
         _, user = self._bin()
-        if user:
-            subprocess.run(["chown", "-R", user, str(self.root)], check=True)
-            # the system user must be able to reach the folder
-            for parent in self.root.resolve().parents:
-                if parent == Path("/"):
-                    break
-                parent.chmod(parent.stat().st_mode | 0o001)
-        done = self._pgexec(
-            "initdb",
-            "-D",
-            str(self.pgdata),
-            "-U",
-            USER,
-            "--auth=scram-sha-256",
-            f"--pwfile={self._password_file}",
-            "--encoding=UTF8",
-            "--no-instructions",
-        )
+        if user:  # the cluster's folder is the system user's, and closed to everyone else
+            subprocess.run(["chown", "-R", user, str(cluster)], check=True)
+        try:
+            done = self._pgexec(
+                "initdb",
+                "-D",
+                str(self.pgdata),
+                "-U",
+                USER,
+                "--auth=scram-sha-256",
+                f"--pwfile={initdb_password}",
+                "--encoding=UTF8",
+                "--no-instructions",
+            )
+        finally:
+            initdb_password.unlink(missing_ok=True)
         if done.returncode != 0:
             raise ConfigError(f"embedded PostgreSQL initdb failed: {done.stderr.strip().splitlines()[-1:]}")
 
