@@ -7,6 +7,7 @@ the order the DAG runs them, so a test can compare the warehouse to an independe
 
 from __future__ import annotations
 
+import os
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -39,11 +40,16 @@ def _pages(api_url: str, path: str, params: dict, headers: dict | None = None) -
         page += 1
 
 
+def crm_headers() -> dict:
+    """The CRM's key, as the pipeline sends it (``LIFTOFF_API_KEY``), if there is one."""
+    key = os.environ.get("LIFTOFF_API_KEY")
+    return {"X-API-Key": key} if key else {}
+
+
 def api_sales(api_url: str, day: date) -> list[dict]:
     """The CRM's sales updated on ``day``."""
-    return _pages(
-        api_url, "/sales", {"updated_since": f"{day}T00:00:00Z", "updated_until": f"{day}T23:59:59Z"}
-    )
+    window = {"updated_since": f"{day}T00:00:00Z", "updated_until": f"{day}T23:59:59Z"}
+    return _pages(api_url, "/sales", window, crm_headers())
 
 
 def api_orders(api_url: str, day: date) -> list[dict]:
@@ -54,7 +60,9 @@ def api_orders(api_url: str, day: date) -> list[dict]:
         if cursor:
             params["cursor"] = cursor
         page = httpx.get(
-            f"{api_url}/shop/orders", params=params, headers={"X-Shop-Token": DEMO_SHOP_TOKEN}
+            f"{api_url}/shop/orders",
+            params=params,
+            headers={"X-Shop-Token": os.environ.get("LIFTOFF_SHOP_TOKEN", DEMO_SHOP_TOKEN)},
         ).json()
         orders += page["orders"]
         cursor = page["next_cursor"]
@@ -64,7 +72,9 @@ def api_orders(api_url: str, day: date) -> list[dict]:
 
 def contract_rejects(api_url: str, day: date) -> set[str]:
     """The sale ids the API made invalid on ``day`` (from its own report of the dirt)."""
-    dirty = httpx.get(f"{api_url}/_dirty", params={"day": day.isoformat()}).json()["dirty"]
+    dirty = httpx.get(f"{api_url}/_dirty", params={"day": day.isoformat()}, headers=crm_headers()).json()[
+        "dirty"
+    ]
     return {d["sale_id"] for d in dirty if d["kind"] in CONTRACT_DIRT}
 
 
@@ -80,7 +90,9 @@ class ExpectedWarehouse:
     by_seller: dict[date, dict[str, tuple]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        products = httpx.get(f"{self.api_url}/products", params={"page_size": 1000}).json()["data"]
+        products = httpx.get(
+            f"{self.api_url}/products", params={"page_size": 1000}, headers=crm_headers()
+        ).json()["data"]
         self.product_names = {p["product_id"]: p["name"] for p in products}
 
     def batch(self, day: date) -> dict[str, list[dict]]:
@@ -217,7 +229,9 @@ def assert_gold_matches(conn, expected: ExpectedWarehouse, days: list[date]) -> 
     for as_of in days:
         assert found["product"][as_of] == expected.by_product[as_of], ("by product", as_of)
         assert found["seller_email"][as_of] == expected.by_seller[as_of], ("by seller", as_of)
-    catalogue = httpx.get(f"{expected.api_url}/products", params={"page_size": 1000}).json()["data"]
+    catalogue = httpx.get(
+        f"{expected.api_url}/products", params={"page_size": 1000}, headers=crm_headers()
+    ).json()["data"]
     products = conn.execute("select product_id, name, unit_price::text from gold.gold_products order by 1")
     assert products.fetchall() == sorted((p["product_id"], p["name"], p["unit_price"]) for p in catalogue), (
         "gold_products is the API's catalogue"
