@@ -12,7 +12,7 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from liftoff.archive.location import embedded_archive_url
@@ -86,7 +86,12 @@ def run_day(
     regular expression of other task ids (whole ids) to mark successful without running them.
     """
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{DAG_ID}-{day.isoformat()}.log"
+    # one log per run, kept; `sales_elt-<day>.log` points at the day's latest
+    started = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    log_path = log_dir / f"{DAG_ID}-{day.isoformat()}-{started}.log"
+    latest = log_dir / f"{DAG_ID}-{day.isoformat()}.log"
+    latest.unlink(missing_ok=True)
+    latest.symlink_to(log_path.name)
     logical_date = (day + timedelta(days=1)).isoformat()
     with log_path.open("w") as log:
         command = [_airflow(), "dags", "test", DAG_ID, logical_date]

@@ -29,7 +29,7 @@ from liftoff.config import (
     get_settings,
     load_sources,
 )
-from liftoff.services import demo_api, running_warehouse
+from liftoff.services import demo_api, run_lock, running_warehouse
 from liftoff.validate.files import UnreadableFile, validate_file
 from liftoff.validate.quarantine import UnknownBatch, list_quarantine, replay_batch
 from liftoff.warehouse.bootstrap import bootstrap, bootstrap_for_pipeline
@@ -86,7 +86,11 @@ def embedded_session(dirty_fraction: float | None = None) -> Iterator[tuple[Ware
     settings = get_settings()
     sources = load_sources()
     check_current(sources)  # the dbt project must say what sources.yaml says
-    with running_warehouse(settings) as target, demo_api(settings, dirty_fraction=dirty_fraction) as api_url:
+    with (
+        run_lock(settings.home, lambda line: err.print(f"[yellow]{line}[/]")),
+        running_warehouse(settings) as target,
+        demo_api(settings, dirty_fraction=dirty_fraction) as api_url,
+    ):
         console.print(f"warehouse [bold]{target.safe_str()}[/]  ·  sales API [bold]{api_url}[/]")
         pipeline = bootstrap_for_pipeline(target, settings)  # the tasks log in as the pipeline role
         env = airflow_env(settings, pipeline, api_url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 import subprocess
@@ -21,7 +22,12 @@ from liftoff.warehouse.location import Warehouse, configured_warehouse_url
 
 @contextmanager
 def running_warehouse(settings: Settings) -> Iterator[Warehouse]:
-    """The configured warehouse if there is one, else the embedded one (stopped on exit)."""
+    """The configured warehouse if there is one, else the embedded one.
+
+    The embedded server is shared by every command of the home (a run, the app, a
+    quarantine listing): each registers as a user while it needs it, and the last one out
+    stops it, never one whose server another command still uses.
+    """
     url = configured_warehouse_url()
     if url:
         target = Warehouse.from_url(url)
@@ -30,13 +36,74 @@ def running_warehouse(settings: Settings) -> Iterator[Warehouse]:
         yield target
         return
     embedded = EmbeddedPostgres(settings.home / "warehouse", port=settings.embedded_pg_port)
-    was_running = embedded.is_running()
-    target = embedded.start()
+    users = settings.home / "warehouse-users"
+    with _home_lock(settings.home, "warehouse"):
+        target = embedded.start()
+        users.mkdir(parents=True, exist_ok=True, mode=0o700)
+        mine = users / str(os.getpid())
+        mine.write_text(" ".join(sys.argv))
     try:
         yield target
     finally:
-        if not was_running:
-            embedded.stop()
+        with _home_lock(settings.home, "warehouse"):
+            mine.unlink(missing_ok=True)
+            if not _live_users(users):
+                embedded.stop()
+
+
+def _live_users(users: Path) -> list[int]:
+    """The processes registered as users of the embedded server that still run."""
+    alive = []
+    for entry in users.glob("*"):
+        try:
+            os.kill(int(entry.name), 0)
+            alive.append(int(entry.name))
+        except (ValueError, ProcessLookupError):
+            entry.unlink(missing_ok=True)  # a user that died without signing out
+        except PermissionError:
+            alive.append(int(entry.name))
+    return alive
+
+
+@contextmanager
+def _home_lock(home: Path, name: str) -> Iterator[None]:
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / f".{name}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def run_lock(home: Path, announce) -> Iterator[None]:
+    """One run at a time per home (one Airflow metadata database, one log folder).
+
+    A second run waits for the first, after saying which run holds the home (``announce``
+    gets that line).
+    """
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / ".run.lock"
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another liftoff command"
+            announce(f"{home} is busy with {holder}: waiting for it to finish")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        command = " ".join(["liftoff", *sys.argv[1:]])
+        handle.write(f"`{command}` (pid {os.getpid()}, since {time.strftime('%H:%M:%S')})")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def api_is_up(api_url: str) -> bool:
