@@ -11,8 +11,15 @@ from pydantic import SecretStr
 
 from liftoff.config import ConfigError, Unavailable, get_settings, redacted_url
 
-# What the server answers to a wrong password, role or database: configuration, not an outage.
+# What the server answers to a wrong password, role or database: configuration, not an
+# outage. libpq reports a refused connection without its SQLSTATE, so its words are read too.
 REFUSED_LOGIN = {"28P01", "28000", "3D000"}
+REFUSED_LOGIN_WORDS = (
+    "password authentication failed",
+    "no pg_hba.conf entry",
+    "does not exist",  # the role or the database
+    "no password supplied",
+)
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,7 @@ class Warehouse:
             )
         except psycopg.OperationalError as exc:
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            if exc.sqlstate in REFUSED_LOGIN:
+            if exc.sqlstate in REFUSED_LOGIN or any(words in str(exc) for words in REFUSED_LOGIN_WORDS):
                 raise ConfigError(f"warehouse {self.safe_str()} refused the login: {reason}") from exc
             raise Unavailable(f"warehouse {self.safe_str()} is not reachable: {reason}") from exc
 
