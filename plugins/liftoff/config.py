@@ -213,6 +213,13 @@ class SourcesFile(BaseModel):
     sources: dict[str, SourceConfig] = Field(min_length=1)
 
 
+@lru_cache
+def dbt_var(name: str) -> object:
+    """A var of the dbt project (include/dbt/dbt_project.yml): the one place it is set."""
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    return project["vars"][name]
+
+
 def redacted_url(url: str) -> str:
     """``url`` with its password (and a lone user, which may be a key) shown as ``***``."""
     parts = urlsplit(url)

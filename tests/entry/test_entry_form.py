@@ -70,6 +70,8 @@ def test_a_valid_sale_is_saved_and_its_id_shown(form: AppTest, app_warehouse: Ap
     assert (email, amount, quantity, product) == ("ana@liftoff.example", "49.00", "2", "Growth Plan")
     assert datetime.fromisoformat(sold_at) == datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
     assert datetime.fromisoformat(updated_at) >= before  # the batch cursor: when it was entered
+    if datetime.now(UTC).date() - timedelta(days=6) > date(2026, 11, 20):  # older than gold's lookback
+        assert "the next run recomputes gold for the last 7 days only" in form.warning[0].value
 
 
 TOMORROW = datetime.now(UTC).date() + timedelta(days=1)

@@ -29,6 +29,8 @@ state.setdefault("entry_key", new_entry_key())
 if saved := state.get("entry_saved"):
     if saved["new"]:
         st.success(f"Sale **{saved['key']}** saved. It reaches the dashboards after the next daily run.")
+        for warning in saved.get("warnings", []):
+            st.warning(f"Saved, but: {warning}.")
     else:
         st.info(f"Sale **{saved['key']}** was already saved: nothing was added.")
     if st.button("Enter another sale", type="primary"):
@@ -82,5 +84,5 @@ if submitted:
     except (ConfigError, Unavailable, psycopg.Error) as exc:
         st.error(f"The sale was not saved, try again: {exc}")
         st.stop()
-    state.entry_saved = {"key": state.entry_key, "new": new > 0}
+    state.entry_saved = {"key": state.entry_key, "new": new > 0, "warnings": checked.warnings}
     st.rerun()

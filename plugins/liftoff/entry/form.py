@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from pydantic import ValidationError
 
+from liftoff.config import dbt_var
 from liftoff_contracts import Sale, error_message
 
 SOURCE, STREAM = "entry", "sales"  # where entered sales land: raw_entry.sales
@@ -30,10 +31,26 @@ def new_entry_key() -> str:
 
 @dataclass
 class Checked:
-    """The contract's verdict on a form: a sale, or a message per wrong field."""
+    """The contract's verdict on a form: a sale, or a message per wrong field; and what to
+    know about a sale that is saved all the same."""
 
     sale: Sale | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def lookback_warning(sold_at: datetime, now: datetime) -> str | None:
+    """A sale older than the days gold recomputes at each run reaches silver with the next
+    run, but gold's figures of its own day change only when that day is rerun."""
+    lookback = int(dbt_var("gold_daily_lookback_days"))
+    oldest = (now - timedelta(days=lookback)).date()
+    if sold_at.astimezone(UTC).date() >= oldest:
+        return None
+    return (
+        f"sold on {sold_at.astimezone(UTC).date()}, before {oldest}: the next run recomputes gold for the"
+        f" last {lookback + 1} days only, so that day's figures change when it is rerun"
+        " (ask the data team; docs/runbook.md, Rerun one day)"
+    )
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:
@@ -78,7 +95,10 @@ def check_sale(
         errors = field_errors(exc)
     if product and product not in products:
         errors.setdefault("product", f"{product!r} is not a product the warehouse knows")
-    return Checked(None if errors else sale, errors)
+    if errors:
+        return Checked(None, errors)
+    warning = lookback_warning(sale.sold_at, now)
+    return Checked(sale, {}, [warning] if warning else [])
 
 
 CENTS = Decimal("0.01")
