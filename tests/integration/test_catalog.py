@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import tracemalloc
+from pathlib import Path
+
 import pytest
 
 from liftoff.archive.catalog import catalog_inbox, key_problem, sniff
-from liftoff.archive.store import ObjectStore
+from liftoff.archive.store import LocalFolderStore, ObjectStore, StoreError
 from liftoff.warehouse.location import Warehouse
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -112,3 +116,62 @@ def test_sniff(data: bytes, kind: str | None) -> None:
 )
 def test_path_tricks_are_refused_before_reading(key: str) -> None:
     assert key_problem(key) is not None
+
+
+def test_a_file_dropped_again_under_its_name_replaces_nothing(
+    bootstrapped: Warehouse, store: ObjectStore
+) -> None:
+    other_png = PNG + b"another picture"
+    with bootstrapped.connect() as conn:
+        store.put_bytes("inbox/products/P001/front.png", PNG)
+        catalog_inbox(conn, store)
+        store.put_bytes("inbox/products/P001/front.png", other_png)  # a new picture, same name
+        [second] = catalog_inbox(conn, store)
+        store.put_bytes("inbox/products/P001/front.png", PNG)  # the first picture again
+        [third] = catalog_inbox(conn, store)
+        keys = dict(
+            conn.execute("select key, sha256 from catalog.objects where status = 'accepted'").fetchall()
+        )
+    version = f"files/products/P001/front.{hashlib.sha256(other_png).hexdigest()[:12]}.png"
+    assert second.key == version and third.key == "files/products/P001/front.png"
+    assert store.get_bytes("files/products/P001/front.png") == PNG, "the first file is still there"
+    assert store.get_bytes(version) == other_png
+    assert keys == {
+        "files/products/P001/front.png": hashlib.sha256(PNG).hexdigest(),
+        version: hashlib.sha256(other_png).hexdigest(),
+    }
+    assert list(store.list("inbox/")) == []
+
+
+def test_links_out_of_the_inbox_are_never_followed(bootstrapped: Warehouse, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.png").write_bytes(PNG + b"not yours")
+    store = LocalFolderStore(tmp_path / "archive")
+    inbox = tmp_path / "archive" / "inbox" / "products"
+    (inbox / "P001").mkdir(parents=True)
+    (inbox / "P001" / "link.png").symlink_to(outside / "secret.png")
+    (inbox / "P002").symlink_to(outside, target_is_directory=True)
+    with bootstrapped.connect() as conn:
+        assert catalog_inbox(conn, store) == []
+        assert conn.execute("select count(*) from catalog.objects").fetchone()[0] == 0
+    assert (outside / "secret.png").read_bytes() == PNG + b"not yours", "never moved in"
+    with pytest.raises(StoreError, match="symbolic link"):
+        store.get_bytes("inbox/products/P001/link.png")
+
+
+def test_a_large_file_is_hashed_as_a_stream(bootstrapped: Warehouse, tmp_path: Path) -> None:
+    store = LocalFolderStore(tmp_path / "archive")
+    big = tmp_path / "big.pdf"
+    with big.open("wb") as handle:
+        handle.write(PDF)
+        for _ in range(64):
+            handle.write(b"x" * (1 << 20))
+    store.put_file("inbox/suppliers/ACME-1/catalogue.pdf", big)
+    with bootstrapped.connect() as conn:
+        tracemalloc.start()
+        [entry] = catalog_inbox(conn, store)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert entry.status == "accepted" and entry.size == big.stat().st_size
+    assert peak < 8 * (1 << 20), f"peak {peak:,} bytes for a 64 MiB file"

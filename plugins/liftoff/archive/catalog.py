@@ -5,10 +5,16 @@ the bytes, not the name), hashed, recorded in ``catalog.objects`` and moved to
 ``files/<kind>/<entity id>/<file name>``. A file that is empty, whose bytes do not match
 its extension, or whose key tries a path trick is refused with the reason in the catalog
 and left where it is: never silently dropped. Cataloging again is idempotent.
+
+Files are read as streams (never whole in memory); a symbolic link is never listed or
+followed (the store refuses it). A file dropped again under a name already cataloged
+replaces nothing: the same bytes are the same file; other bytes are a new version, kept
+as ``<name>.<first 12 hex of its sha256>.<extension>`` beside the first.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import unicodedata
@@ -19,6 +25,7 @@ import psycopg
 from liftoff.archive.store import ObjectStore
 
 INBOX = "inbox/"
+SNIFF_BYTES = 16  # what sniff() reads of a file
 KINDS = {"products": "product", "sellers": "seller", "suppliers": "supplier"}
 # content type by extension, and what each type's bytes start with
 EXTENSIONS = {
@@ -37,10 +44,10 @@ UPSERT_ENTRY = """
 insert into catalog.objects (inbox_key, key, kind, entity_id, size, content_type, sha256, status, reason)
 values (%(inbox_key)s, %(key)s, %(kind)s, %(entity_id)s, %(size)s, %(content_type)s, %(sha256)s, %(status)s,
         %(reason)s)
-on conflict (inbox_key) do update set
-    key = excluded.key, kind = excluded.kind, entity_id = excluded.entity_id, size = excluded.size,
-    content_type = excluded.content_type, sha256 = excluded.sha256, status = excluded.status,
-    reason = excluded.reason, cataloged_at = now()
+on conflict (key) do update set
+    inbox_key = excluded.inbox_key, kind = excluded.kind, entity_id = excluded.entity_id,
+    size = excluded.size, content_type = excluded.content_type, sha256 = excluded.sha256,
+    status = excluded.status, reason = excluded.reason, cataloged_at = now()
 """
 
 
@@ -100,9 +107,14 @@ def judge(store: ObjectStore, key: str) -> Entry:
     expected = EXTENSIONS.get(extension)
     if expected is None:
         return Entry(key, key, "refused", f"extension {extension} is not allowed", **facts)
-    data = store.get_bytes(key)
-    facts |= {"size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "content_type": sniff(data)}
-    if not data:
+    digest, size, head = hashlib.sha256(), 0, b""
+    for chunk in store.read_chunks(key):
+        digest.update(chunk)
+        size += len(chunk)
+        if len(head) < SNIFF_BYTES:
+            head += chunk[: SNIFF_BYTES - len(head)]
+    facts |= {"size": size, "sha256": digest.hexdigest(), "content_type": sniff(head)}
+    if not size:
         return Entry(key, key, "refused", "empty file", **facts)
     if facts["content_type"] != expected:
         found = facts["content_type"] or "not an allowed type"
@@ -110,11 +122,27 @@ def judge(store: ObjectStore, key: str) -> Entry:
     return Entry(key, f"files/{kind}/{entity}/{name}", "accepted", **facts)
 
 
+def destination(conn: psycopg.Connection, store: ObjectStore, entry: Entry) -> str:
+    """Where an accepted file goes without replacing another: its own name if free or the
+    same bytes, else a new version named by its hash."""
+    if not store.exists(entry.key):
+        return entry.key
+    cataloged = conn.execute(
+        "select sha256 from catalog.objects where key = %s and status = 'accepted'", (entry.key,)
+    ).fetchone()
+    if cataloged and cataloged[0] == entry.sha256:
+        return entry.key
+    stem, extension = entry.key.rsplit(".", 1)
+    return f"{stem}.{entry.sha256[:12]}.{extension}"
+
+
 def catalog_inbox(conn: psycopg.Connection, store: ObjectStore) -> list[Entry]:
     """Catalog every file in the inbox: move the accepted ones, record every decision."""
     entries = []
     for key in list(store.list(INBOX)):
         entry = judge(store, key)
+        if entry.status == "accepted":
+            entry = dataclasses.replace(entry, key=destination(conn, store, entry))
         conn.execute(
             UPSERT_ENTRY,
             entry.__dict__,

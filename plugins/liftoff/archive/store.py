@@ -40,6 +40,7 @@ class ObjectStore(Protocol):
     def put_file(self, key: str, path: Path) -> None: ...
     def put_bytes(self, key: str, data: bytes) -> None: ...
     def get_bytes(self, key: str) -> bytes: ...
+    def read_chunks(self, key: str, size: int = 1 << 20) -> Iterator[bytes]: ...
     def get_file(self, key: str, path: Path) -> None: ...
     def size(self, key: str) -> int: ...
     def exists(self, key: str) -> bool: ...
@@ -71,7 +72,14 @@ class LocalFolderStore:
         return f"folder {self.root}"
 
     def _path(self, key: str) -> Path:
-        return self.root / check_key(key)
+        """The key's file; a key through a symbolic link (out of the store, or anywhere) is refused."""
+        path = self.root / check_key(key)
+        current = self.root
+        for part in check_key(key).split("/"):
+            current = current / part
+            if current.is_symlink():
+                raise StoreError(f"{self}: {key} goes through a symbolic link: refused")
+        return path
 
     def _atomic_write(self, key: str, write) -> None:
         target = self._path(key)
@@ -100,6 +108,11 @@ class LocalFolderStore:
     def get_bytes(self, key: str) -> bytes:
         return self._path(key).read_bytes()
 
+    def read_chunks(self, key: str, size: int = 1 << 20) -> Iterator[bytes]:
+        with self._path(key).open("rb") as handle:
+            while chunk := handle.read(size):
+                yield chunk
+
     def get_file(self, key: str, path: Path) -> None:
         shutil.copyfile(self._path(key), path)
 
@@ -110,11 +123,17 @@ class LocalFolderStore:
         return self._path(key).is_file()
 
     def list(self, prefix: str) -> Iterator[str]:
+        """Every regular file under ``prefix``; symbolic links are neither listed nor followed."""
         base = self.root / prefix if prefix else self.root
-        if not base.exists():
+        if not base.is_dir() or base.is_symlink():
             return
-        for path in sorted(p for p in base.rglob("*") if p.is_file() and not p.name.startswith(".upload-")):
-            yield path.relative_to(self.root).as_posix()
+        found = []
+        for folder, _, names in os.walk(base, followlinks=False):
+            for name in names:
+                path = Path(folder) / name
+                if not name.startswith(".upload-") and path.is_file() and not path.is_symlink():
+                    found.append(path.relative_to(self.root).as_posix())
+        yield from sorted(found)
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
@@ -233,6 +252,16 @@ class MinioStore:
         response = self._call(f"download {key}", self.client.get_object, self.bucket, check_key(key))
         try:
             return response.read()
+        finally:
+            response.close()
+            response.release_conn()
+
+    def read_chunks(self, key: str, size: int = 1 << 20) -> Iterator[bytes]:
+        response = self._call(f"download {key}", self.client.get_object, self.bucket, check_key(key))
+        try:
+            yield from response.stream(size)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise StoreError(f"{self}: download {key} broke off: {exc}") from exc
         finally:
             response.close()
             response.release_conn()

@@ -83,12 +83,13 @@ create table if not exists audit.refreshes (
 );
 """
 
-# The files dropped in the archive's inbox (liftoff.archive.catalog).
+# The files dropped in the archive's inbox (liftoff.archive.catalog): one row per object
+# (an accepted file's key under files/, a refused one's in the inbox), every version kept.
 CATALOG_DDL = """
 create schema if not exists catalog;
 create table if not exists catalog.objects (
-    inbox_key     text primary key,
-    key           text not null,
+    key           text primary key,
+    inbox_key     text not null,
     kind          text,
     entity_id     text,
     size          bigint,
