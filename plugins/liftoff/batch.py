@@ -42,24 +42,33 @@ class Batch:
     """The landed rows of ``source.stream`` for one run's ``interval``.
 
     With a ``cursor_field`` (incremental streams): the rows whose cursor falls in the
-    interval. Without (full-refresh reference streams): the whole snapshot the run landed.
+    interval, and the rows of the run with no readable cursor (so the gate quarantines them
+    with their reason, and nothing lands outside every batch): a pushed source's written in
+    the interval (``_airbyte_extracted_at``), a synced source's that the run's sync landed
+    (listed in ``audit.landed_uncursored``). Without a cursor (full-refresh reference
+    streams): the whole snapshot the run landed. Landing is text, read through
+    ``audit.cursor_time``: a value that is no time never breaks a query.
     """
 
     source: str
     stream: str
     cursor_field: str | None
     interval: Interval
+    pushed: bool = False
 
     @classmethod
-    def of(cls, source: str, stream: str, config, interval: Interval) -> Batch:
+    def of(cls, source: str, stream: str, config, interval: Interval, *, pushed: bool = False) -> Batch:
         """The batch of a configured stream (a ``liftoff.config.StreamConfig``)."""
         cursor = config.cursor_field if config.sync == "incremental" else None
-        return cls(source, stream, cursor, interval)
+        return cls(source, stream, cursor, interval, pushed)
 
     @classmethod
     def all_of(cls, name: str, source, interval: Interval) -> list[Batch]:
         """The batches of every stream of a configured source (a ``liftoff.config.SourceConfig``)."""
-        return [cls.of(name, stream, config, interval) for stream, config in source.streams.items()]
+        return [
+            cls.of(name, stream, config, interval, pushed=source.is_pushed)
+            for stream, config in source.streams.items()
+        ]
 
     @property
     def batch_id(self) -> str:
@@ -70,13 +79,38 @@ class Batch:
     def table(self) -> sql.Identifier:
         return sql.Identifier(landing_schema(self.source), self.stream)
 
+    def cursor(self, alias: str | None = None) -> sql.Composable:
+        """The row's cursor as a time, or null when it is missing or no time."""
+        column = sql.Identifier(*([alias] if alias else []), self.cursor_field)
+        return sql.SQL("audit.cursor_time({}::text)").format(column)
+
     def where(self, alias: str | None = None) -> sql.Composable:
         if self.cursor_field is None:
             return sql.SQL("true")
-        cursor = sql.Identifier(*([alias] if alias else []), self.cursor_field)
-        return sql.SQL("{c}::timestamptz >= {s} and {c}::timestamptz < {e}").format(
-            c=cursor, s=sql.Literal(self.interval.start), e=sql.Literal(self.interval.end)
+        start, end = sql.Literal(self.interval.start), sql.Literal(self.interval.end)
+        cursor = self.cursor(alias)
+        in_window = sql.SQL("({c} >= {s} and {c} < {e})").format(c=cursor, s=start, e=end)
+        prefix = sql.SQL("{}.").format(sql.Identifier(alias)) if alias else sql.SQL("")
+        if self.pushed:  # written in the interval (the writer sets it in UTC, as Airbyte does)
+            uncursored = sql.SQL(
+                "({c} is null and {p}_airbyte_extracted_at >= ({s} at time zone 'UTC')"
+                " and {p}_airbyte_extracted_at < ({e} at time zone 'UTC'))"
+            ).format(c=cursor, p=prefix, s=start, e=end)
+        else:  # landed by this run's sync
+            uncursored = sql.SQL(
+                "{p}_airbyte_raw_id in (select airbyte_raw_id from audit.landed_uncursored"
+                " where source = {source} and stream = {stream} and interval_start = {s})"
+            ).format(p=prefix, source=sql.Literal(self.source), stream=sql.Literal(self.stream), s=start)
+        return sql.SQL("({} or {})").format(in_window, uncursored)
+
+    def uncursored_ids(self, conn: psycopg.Connection) -> set[str]:
+        """The batch's rows with no readable cursor (the gate rejects them)."""
+        if self.cursor_field is None or not self.landing_exists(conn):
+            return set()
+        query = sql.SQL("select _airbyte_raw_id from {} where {} and {} is null").format(
+            self.table, self.where(), self.cursor()
         )
+        return {raw_id for (raw_id,) in conn.execute(query)}
 
     def landing_exists(self, conn: psycopg.Connection) -> bool:
         found = conn.execute(

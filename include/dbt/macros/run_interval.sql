@@ -12,9 +12,12 @@
     ({{ interval_start() }} at time zone 'UTC')::date
 {%- endmacro %}
 
-{#- The landed rows whose cursor ``column`` falls in the run's interval. -#}
+{#- The landed rows whose cursor ``column`` falls in the run's interval. Landing is text:
+    the cursor is read through audit.cursor_time (made by the bootstrap), so a value that
+    is no time is no match, never an error. -#}
 {% macro in_interval(column) -%}
-    {{ column }}::timestamptz >= {{ interval_start() }} and {{ column }}::timestamptz < {{ interval_end() }}
+    audit.cursor_time({{ column }}::text) >= {{ interval_start() }}
+    and audit.cursor_time({{ column }}::text) < {{ interval_end() }}
 {%- endmacro %}
 
 {#- Pre-hook of interval-partitioned incremental models: the run first removes its own

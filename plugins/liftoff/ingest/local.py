@@ -185,6 +185,7 @@ def promote(conn: psycopg.Connection, batch: Batch, staging: str) -> int:
     staged = _columns(conn, staging, batch.stream)
     if not staged:  # the connector wrote nothing for the stream: an empty window
         batch.delete_landed(conn)
+        _forget_uncursored(conn, batch)
         return batch.count(conn)
     schema = landing_schema(batch.source)
     landed = _columns(conn, schema, batch.stream)
@@ -200,10 +201,31 @@ def promote(conn: psycopg.Connection, batch: Batch, staging: str) -> int:
                 )
             )
     batch.delete_landed(conn)
+    _forget_uncursored(conn, batch)
     names = sql.SQL(", ").join(sql.Identifier(c) for c in staged)
+    staged_table = sql.Identifier(staging, batch.stream)
     conn.execute(
-        sql.SQL("insert into {} ({}) select {} from {}").format(
-            batch.table, names, names, sql.Identifier(staging, batch.stream)
-        )
+        sql.SQL("insert into {} ({}) select {} from {}").format(batch.table, names, names, staged_table)
     )
+    if batch.cursor_field is not None and batch.cursor_field in staged:
+        # rows with no readable cursor belong to this run's batch, where the gate judges them
+        conn.execute(
+            sql.SQL(
+                "insert into audit.landed_uncursored (source, stream, interval_start, airbyte_raw_id)"
+                " select {}, {}, {}, _airbyte_raw_id from {} where {} is null"
+            ).format(
+                sql.Literal(batch.source),
+                sql.Literal(batch.stream),
+                sql.Literal(batch.interval.start),
+                staged_table,
+                batch.cursor(),
+            )
+        )
     return batch.count(conn)
+
+
+def _forget_uncursored(conn: psycopg.Connection, batch: Batch) -> None:
+    conn.execute(
+        "delete from audit.landed_uncursored where source = %s and stream = %s and interval_start = %s",
+        (batch.source, batch.stream, batch.interval.start),
+    )

@@ -66,6 +66,14 @@ def errors_by_row(exc: ValidationError) -> dict[int, list[dict]]:
     return grouped
 
 
+def cursor_error(cursor_field: str) -> dict:
+    return {
+        "field": cursor_field,
+        "type": "cursor_missing",
+        "message": "missing or not a date-time: the sync cursor places the row in a day",
+    }
+
+
 def validate_rows(
     adapter: TypeAdapter, rows: list[dict], context: dict | None = None
 ) -> dict[int, list[dict]]:
@@ -168,11 +176,17 @@ def validate_batch(
             ),
         )
         checksum = ContentChecksum()
+        uncursored = batch.uncursored_ids(conn)  # the cursor is the contract's too: it places the row
         # PostgreSQL renders the next chunk while this thread validates the current one
         with prefetch(batch.iter_json_chunks(conn, chunk_size)) as chunks:
             for rows in chunks:
                 texts = [data for _, data in rows]
                 rejected = validate_json_rows(adapter, texts, context)
+                for index, (raw_id, _) in enumerate(rows):
+                    if raw_id in uncursored:
+                        errors = rejected.setdefault(index, [])
+                        if not any(error["field"] == batch.cursor_field for error in errors):
+                            errors.insert(0, cursor_error(batch.cursor_field))
                 checksum.add(texts)
                 result.landed += len(rows)
                 result.rejected += len(rejected)

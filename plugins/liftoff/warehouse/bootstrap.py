@@ -72,6 +72,18 @@ create table if not exists audit.sync_state (
     primary key (source, stream)
 );
 
+-- The rows a local sync landed with no readable cursor, and the run (interval) that landed
+-- them: they belong to its batch, where the gate quarantines them (liftoff.batch).
+create table if not exists audit.landed_uncursored (
+    source          text not null,
+    stream          text not null,
+    interval_start  timestamptz not null,
+    airbyte_raw_id  text not null,
+    primary key (source, stream, airbyte_raw_id)
+);
+create index if not exists landed_uncursored_batch
+    on audit.landed_uncursored (source, stream, interval_start);
+
 -- The days whose transform finished, and when: each run's `transformed` task writes its
 -- day; analysts read it as gold.gold_refreshes (a dbt view), the dashboards' freshness.
 create table if not exists audit.refreshes (
@@ -81,6 +93,27 @@ create table if not exists audit.refreshes (
     run_id          text not null,
     refreshed_at    timestamptz not null default now()
 );
+"""
+
+# A landed cursor (text: upstream is untrusted) as a time, or null when it is none: what
+# every batch query and bronze read it through, so one bad value never breaks a query.
+# PostgreSQL 16 tells a valid input without an error (inlined SQL: fast); before, the
+# cast is tried in PL/pgSQL.
+CURSOR_TIME_16 = """
+create or replace function audit.cursor_time(value text) returns timestamptz
+language sql stable parallel safe as $fn$
+    select case when pg_input_is_valid(value, 'timestamptz') then value::timestamptz end
+$fn$
+"""
+CURSOR_TIME_15 = """
+create or replace function audit.cursor_time(value text) returns timestamptz
+language plpgsql stable parallel safe as $fn$
+begin
+    return value::timestamptz;
+exception when others then
+    return null;
+end
+$fn$
 """
 
 # The files dropped in the archive's inbox (liftoff.archive.catalog): one row per object
@@ -121,6 +154,7 @@ def bootstrap(
             for stream, config in configured[name].streams.items():
                 conn.execute(landing_table_ddl(name, stream, config))
         conn.execute(AUDIT_DDL)
+        conn.execute(CURSOR_TIME_16 if conn.info.server_version >= 160000 else CURSOR_TIME_15)
         conn.execute(CATALOG_DDL)
         # The dbt layers' schemas, made here: the first run's models of a layer build in
         # parallel and two `create schema if not exists` at once can collide in the catalog.
