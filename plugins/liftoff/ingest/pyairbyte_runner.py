@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -48,11 +49,18 @@ def run(request: dict) -> dict:
 
 
 def one_line(exc: BaseException) -> str:
-    """PyAirbyte's errors span many lines: keep the root cause and the log file."""
+    """PyAirbyte's errors span many lines: keep the connector's own error (the manifest's
+    message, from its log), else the root cause, and the log file."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip().strip("-")]
     cause = next((line.removeprefix("Caused by: ") for line in lines if line.startswith("Caused by:")), None)
     log_file = next((line.removeprefix("Log file: ") for line in lines if line.startswith("Log file:")), None)
-    message = f"{type(exc).__name__}: {cause or (lines[0] if lines else '')}"
+    if log_file and Path(log_file).is_file():
+        logged = Path(log_file).read_text(errors="replace").splitlines()
+        errors = [line.split(" - ERROR - ", 1)[1].strip() for line in logged if " - ERROR - " in line]
+        if errors:  # the manifest's words, and what the API answered
+            answered = re.search(r"status code '(\d+)' and error message: '([^']{0,200})", cause or "")
+            cause = errors[-1] + (f" [HTTP {answered[1]}: {answered[2]}]" if answered else "")
+    message = f"{type(exc).__name__}: {cause or (lines[0] if lines else '')}".replace("\n", " ")
     if len(message) > 500:
         message = message[:497] + "..."
     return message + (f" (connector log: {log_file})" if log_file else "")
