@@ -7,6 +7,7 @@ it is given, so the run for day D is started with logical date D + 1 day and cov
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -78,6 +79,7 @@ def run_day(
     *,
     skip_ingest: bool = False,
     mark_success: str | None = None,
+    conf: dict | None = None,
 ) -> RunOutcome:
     """One ``sales_elt`` run for ``day``, its whole log kept in ``log_dir``.
 
@@ -99,6 +101,8 @@ def run_day(
         pattern = "|".join(p for p in (r".+\.ingest" if skip_ingest else None, mark_success) if p)
         if pattern:
             command += ["--mark-success-pattern", pattern]
+        if conf:  # the run's config, as a trigger from the UI gives it
+            command += ["--conf", json.dumps(conf)]
         done = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     text = log_path.read_text(errors="replace")
     ok = done.returncode == 0 and "state=success" in text

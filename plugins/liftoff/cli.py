@@ -99,12 +99,14 @@ def embedded_session(dirty_fraction: float | None = None) -> Iterator[tuple[Ware
         yield target, env
 
 
-def run_days(days: list[date], env: dict[str, str], *, skip_ingest: bool = False) -> list[RunOutcome]:
+def run_days(
+    days: list[date], env: dict[str, str], *, skip_ingest: bool = False, conf: dict | None = None
+) -> list[RunOutcome]:
     """Run ``sales_elt`` for each day in order; stop at the first failure."""
     outcomes: list[RunOutcome] = []
     for day in days:
         with console.status(f"sales_elt for {day}"):
-            outcome = run_day(day, env, get_settings().home / "logs", skip_ingest=skip_ingest)
+            outcome = run_day(day, env, get_settings().home / "logs", skip_ingest=skip_ingest, conf=conf)
         outcomes.append(outcome)
         if not outcome.ok:
             err.print(f"[red]✗[/] sales_elt {day}: {outcome.reason}\n  log: {outcome.log_path}")
@@ -181,11 +183,15 @@ def run(
     skip_ingest: Annotated[
         bool, typer.Option(help="Keep landing as it is (e.g. restored from the archive): no re-sync.")
     ] = False,
+    accept_low_volume: Annotated[
+        bool, typer.Option(help="The day is really this quiet: let a stream under its usual volume pass.")
+    ] = False,
 ) -> None:
     """Run sales_elt for one day of data (rerunning a day replaces it)."""
     run_for = _parse_day(day)  # a bad date is refused before any service starts
+    conf = {"accept_low_volume": True} if accept_low_volume else None
     with embedded_session() as (_, env):
-        if not run_days([run_for], env, skip_ingest=skip_ingest)[-1].ok:
+        if not run_days([run_for], env, skip_ingest=skip_ingest, conf=conf)[-1].ok:
             raise typer.Exit(1)
 
 

@@ -110,6 +110,9 @@ class StreamConfig(BaseModel):
     cursor_field: str | None = None
     primary_key: str
     max_reject_ratio: float = Field(0.05, ge=0.0, le=1.0)
+    # A day that lands fewer rows than this share of the median of its recent days stops
+    # before transform (a broken upstream looks like a quiet day); unset: not checked.
+    min_volume_ratio: float | None = Field(None, gt=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _incremental_needs_a_cursor(self) -> StreamConfig:

@@ -16,6 +16,7 @@ from liftoff.batch import Batch, Interval
 from liftoff.config import Settings, SourceConfig, get_settings
 from liftoff.ingest.local import sync_interval
 from liftoff.validate.gate import validate_batch
+from liftoff.validate.volume import check_volume
 from liftoff.warehouse.location import Warehouse
 from liftoff_contracts import get_contract
 
@@ -40,9 +41,15 @@ def ingest(
 
 
 def validate(
-    name: str, source: SourceConfig, interval: Interval, target: Warehouse, run_id: str | None = None
+    name: str,
+    source: SourceConfig,
+    interval: Interval,
+    target: Warehouse,
+    run_id: str | None = None,
+    accept_low_volume: bool = False,
 ) -> dict[str, dict]:
-    """Gate every batch of ``source``; raises BatchRejected if one is over its threshold."""
+    """Gate every batch of ``source``; raises BatchRejected if one is over its threshold,
+    VolumeDrop if one is far quieter than its recent days (unless ``accept_low_volume``)."""
     results = {}
     with target.connect() as conn:
         for batch in Batch.all_of(name, source, interval):
@@ -55,6 +62,7 @@ def validate(
                 run_id=run_id,
             )
             log.info(result.summary())
+            check_volume(conn, batch, result.landed, stream.min_volume_ratio, accept_low=accept_low_volume)
             results[batch.stream] = {
                 "landed": result.landed,
                 "accepted": result.accepted,

@@ -35,6 +35,7 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
         from liftoff.archive.store import StoreError
         from liftoff.ingest.local import IngestError
         from liftoff.validate.gate import BatchRejected
+        from liftoff.validate.volume import VolumeDrop
         from liftoff.warehouse.location import airflow_warehouse
 
         context = get_current_context()
@@ -42,7 +43,7 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
             kwargs["run_id"] = context["run_id"]
         try:
             return step(name, source, run_interval(context), airflow_warehouse(conn_id), **kwargs)
-        except (ConfigError, BatchRejected, ValueError) as exc:
+        except (ConfigError, BatchRejected, VolumeDrop, ValueError) as exc:
             raise AirflowFailException(str(exc)) from exc
         except (IngestError, StoreError, ArchiveError) as exc:  # transient: API or store down; retried
             raise RuntimeError(str(exc)) from exc
@@ -81,7 +82,8 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
         def validate_task() -> dict:
             from liftoff.pipeline import validate
 
-            return run_step(validate, with_run_id=True)
+            conf = get_current_context()["dag_run"].conf or {}
+            return run_step(validate, with_run_id=True, accept_low_volume=bool(conf.get("accept_low_volume")))
 
         @task(task_id="archive", doc_md="Write each batch to the raw archive and check it back.")
         def archive_task() -> dict:
