@@ -28,6 +28,7 @@ from liftoff.config import (
     disable_telemetry,
     get_settings,
     load_sources,
+    redacted_url,
 )
 from liftoff.services import demo_api, run_lock, running_warehouse
 from liftoff.validate.files import UnreadableFile, validate_file
@@ -91,7 +92,9 @@ def embedded_session(dirty_fraction: float | None = None) -> Iterator[tuple[Ware
         running_warehouse(settings) as target,
         demo_api(settings, dirty_fraction=dirty_fraction) as api_url,
     ):
-        console.print(f"warehouse [bold]{target.safe_str()}[/]  ·  sales API [bold]{api_url}[/]")
+        console.print(
+            f"warehouse [bold]{target.safe_str()}[/]  ·  sales API [bold]{redacted_url(api_url)}[/]"
+        )
         pipeline = bootstrap_for_pipeline(target, settings)  # the tasks log in as the pipeline role
         env = airflow_env(settings, pipeline, api_url)
         with console.status("preparing Airflow metadata database"):

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from liftoff.config import ConfigError, Settings
+from liftoff.config import ConfigError, Settings, Unavailable, redacted_url
 from liftoff.warehouse.embedded import EmbeddedPostgres, port_is_free
 from liftoff.warehouse.location import Warehouse, configured_warehouse_url
 
@@ -130,7 +130,7 @@ def demo_api(
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     if host not in {"127.0.0.1", "localhost"}:
-        raise ConfigError(f"the sales API at {url} does not answer (LIFTOFF_API_URL)")
+        raise Unavailable(f"the sales API at {redacted_url(url)} does not answer (LIFTOFF_API_URL)")
     if not port_is_free(port, host):
         raise ConfigError(
             f"port {port} is taken by something that is not the demo API: free it or set "

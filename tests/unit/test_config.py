@@ -45,3 +45,26 @@ def test_bad_sources_file_gives_one_line(tmp_path: Path, text: str, message: str
     with pytest.raises(ConfigError, match=message) as info:
         load_sources(path)
     assert "\n" not in str(info.value).strip() or message == "cannot read"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://KEY:SECRET@minio:9000/bucket", "http://KEY:***@minio:9000/bucket"),
+        ("postgresql://owner:p%40ss@db:5432/liftoff", "postgresql://owner:***@db:5432/liftoff"),
+        ("http://token@api.example/v1", "http://***@api.example/v1"),
+        ("http://127.0.0.1:8765", "http://127.0.0.1:8765"),
+    ],
+)
+def test_urls_are_shown_without_their_secret(url: str, shown: str) -> None:
+    from liftoff.config import redacted_url
+
+    assert redacted_url(url) == shown
+
+
+def test_the_entry_app_refuses_an_oversized_upload_before_reading_it() -> None:
+    from liftoff.entry.bulk import MAX_UPLOAD_MB
+    from liftoff.entry.launch import streamlit_command
+
+    command = streamlit_command(8501)
+    assert command[command.index("--server.maxUploadSize") + 1] == str(MAX_UPLOAD_MB)
