@@ -56,3 +56,20 @@ def test_stops_at_once_when_the_previous_transform_failed(state) -> None:
         PreviousDayFailed, match=f"backfill__2026-11-19 did not finish its transform \\({state}\\)"
     ):
         previous_day_ready(ti)
+
+
+@pytest.mark.parametrize("state", ["failed", "upstream_failed"])
+def test_a_backfill_or_scheduled_run_waits_for_a_failed_previous_day_to_be_cleared(state) -> None:
+    history = {"backfill__2026-11-19": {TRANSFORMED_TASK_ID: state}}
+    ti = FakeTaskInstance(PreviousRun("backfill__2026-11-19"), history)
+    assert previous_day_ready(ti, wait_on_failure=True) is False, "waits: the day may yet be cleared"
+    history["backfill__2026-11-19"] = {TRANSFORMED_TASK_ID: None}  # cleared: running again
+    assert previous_day_ready(ti, wait_on_failure=True) is False
+    history["backfill__2026-11-19"] = {TRANSFORMED_TASK_ID: "success"}
+    assert previous_day_ready(ti, wait_on_failure=True) is True, "goes on by itself"
+
+
+def test_only_scheduled_and_backfill_runs_wait() -> None:
+    from liftoff.transform.ordering import WAITING_RUN_TYPES
+
+    assert {"scheduled", "backfill"} == WAITING_RUN_TYPES  # a manual run (liftoff run) stops at once

@@ -4,26 +4,35 @@ Silver's outlier window and gold's trailing windows read earlier days, so the tr
 day D must see day D - 1's. Ingest, validation and archiving need no order: a backfill's
 runs sync in parallel (its ``--max-active-runs``), then transform one day after another.
 The wait is a sensor on the previous run (by logical date) and its ``transformed`` task:
-no previous run (the first day, or a gap) passes; a previous transform that failed fails
-the wait at once, naming the day to rerun first; one still going is waited for.
+no previous run (the first day, or a gap) passes; one still going is waited for. When the
+previous transform failed, a scheduled or backfill run keeps waiting (up to 12 hours,
+saying which run to clear), so that a backfill heals: once on-call clears the failed day
+and it succeeds, the days after it go on by themselves. A manual run (``liftoff run``, a
+trigger) fails at once instead, naming the day to rerun first: nobody else will.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
+
+log = logging.getLogger(__name__)
 
 TRANSFORMED_TASK_ID = "transformed"
 FAILED_STATES = {"failed", "upstream_failed", "skipped", "removed"}
+WAITING_RUN_TYPES = {"scheduled", "backfill"}  # runs that wait for a failed previous day to be cleared
 
 
 class PreviousDayFailed(RuntimeError):
     """The previous day's transform did not succeed: rerun that day first."""
 
 
-def previous_day_ready(ti) -> bool:
+def previous_day_ready(ti, *, wait_on_failure: bool = False) -> bool:
     """Whether this run may transform: True to go, False to wait; PreviousDayFailed to stop.
 
     ``ti`` is the Task SDK's task instance (``get_previous_dagrun``, ``get_task_states``).
+    ``wait_on_failure``: a failed previous transform is waited for (to be cleared and to
+    succeed) instead of stopping this run.
     """
     previous = ti.get_previous_dagrun()
     if previous is None:
@@ -31,6 +40,14 @@ def previous_day_ready(ti) -> bool:
     states = ti.get_task_states(dag_id=ti.dag_id, task_ids=[TRANSFORMED_TASK_ID], run_ids=[previous.run_id])
     state = states.get(previous.run_id, {}).get(TRANSFORMED_TASK_ID)
     if state in FAILED_STATES:
+        if wait_on_failure:
+            log.warning(
+                "the previous run %s did not finish its transform (%s): waiting for it to be cleared"
+                " and to succeed (docs/runbook.md, A day failed, and the days after it)",
+                previous.run_id,
+                state,
+            )
+            return False
         raise PreviousDayFailed(
             f"the previous run {previous.run_id} did not finish its transform ({state}):"
             " rerun that day, then this one"
@@ -52,8 +69,10 @@ def wait_for_previous_day():
         doc_md="Wait until the previous day's run has finished its dbt layers (its `transformed` task).",
     )
     def previous_day_transformed() -> bool:
+        context = get_current_context()
+        waits = str(context["dag_run"].run_type) in WAITING_RUN_TYPES
         try:
-            return previous_day_ready(get_current_context()["ti"])
+            return previous_day_ready(context["ti"], wait_on_failure=waits)
         except PreviousDayFailed as exc:
             raise AirflowFailException(str(exc)) from exc
 
