@@ -18,6 +18,7 @@ import httpx
 
 from liftoff.airflow_runner import airflow_env
 from liftoff.config import Settings
+from liftoff.warehouse.bootstrap import bootstrap_for_pipeline
 from liftoff.warehouse.location import Warehouse
 from sales_api.server import free_port
 
@@ -32,8 +33,11 @@ class AirflowCluster:
         self.home = home
         self.metadata = metadata
         self.port = free_port()
+        # What a deployment's init does once: `liftoff bootstrap` as the owner; the tasks then
+        # log in as the pipeline role.
+        pipeline = bootstrap_for_pipeline(warehouse, Settings(home=home))
         self.env = {
-            **airflow_env(Settings(home=home), warehouse, api_url),
+            **airflow_env(Settings(home=home), pipeline, api_url),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata.url.replace(
                 "postgresql://", "postgresql+psycopg2://"
             ),
