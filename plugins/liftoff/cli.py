@@ -189,9 +189,17 @@ def run(
     accept_low_volume: Annotated[
         bool, typer.Option(help="The day is really this quiet: let a stream under its usual volume pass.")
     ] = False,
+    partial_day: Annotated[
+        bool, typer.Option(help="Run a day that has not ended yet (UTC): its gold covers part of it.")
+    ] = False,
 ) -> None:
     """Run sales_elt for one day of data (rerunning a day replaces it)."""
     run_for = _parse_day(day)  # a bad date is refused before any service starts
+    if run_for >= datetime.now(UTC).date() and not partial_day:
+        raise ConfigError(
+            f"{run_for} has not ended yet (UTC): a run covers a whole day;"
+            " pass --partial-day to run it anyway"
+        )
     conf = {"accept_low_volume": True} if accept_low_volume else None
     with embedded_session() as (_, env):
         if not run_days([run_for], env, skip_ingest=skip_ingest, conf=conf)[-1].ok:
@@ -363,6 +371,9 @@ def quarantine_list(
     """Quarantined rows with the fields in error."""
     with owner_session() as conn:
         rows = list_quarantine(conn, batch, limit)
+    if not rows:
+        console.print(f"no rejected rows{f' in {batch}' if batch else ''} yet: audit.quarantine is empty")
+        return
     table = Table(title=f"audit.quarantine ({len(rows)} shown)", title_justify="left")
     for column in ("batch_id", "airbyte_raw_id", "fields", "message"):
         table.add_column(column)
@@ -388,6 +399,32 @@ def quarantine_replay(
     )
     if result.moved:
         console.print(f"rebuild the layers for that day: liftoff run --date {result.day}")
+
+
+@app.command()
+@one_line_errors
+def sql(
+    query: Annotated[str, typer.Argument(help="One SQL statement, read only (e.g. select … from gold.…).")],
+    limit: Annotated[int, typer.Option(min=1, help="Rows shown at most.")] = 200,
+) -> None:
+    """Query the warehouse (the embedded one, or LIFTOFF_WAREHOUSE_URL) in a read-only transaction."""
+    with owner_session() as conn:
+        conn.execute("set transaction read only")
+        try:
+            cursor = conn.execute(query)
+        except psycopg.Error as exc:
+            raise ConfigError(f"the query failed: {str(exc).strip().splitlines()[0]}") from None
+        if cursor.description is None:
+            console.print("done (no rows to show)")
+            return
+        rows = cursor.fetchmany(limit)
+        more = cursor.fetchone() is not None
+    table = Table(title=f"{len(rows)} row(s){' (more not shown)' if more else ''}", title_justify="left")
+    for column in cursor.description:
+        table.add_column(column.name)
+    for row in rows:
+        table.add_row(*("" if value is None else str(value) for value in row))
+    console.print(table)
 
 
 @archive_app.command("catalog")

@@ -19,11 +19,16 @@ if TYPE_CHECKING:
 
 
 def run_interval(context) -> Interval:
-    """The run's data interval, as the steps take it."""
+    """The run's data interval, as the steps take it; a run without one fails in one line."""
     from liftoff.batch import Interval
 
-    start: datetime = context["data_interval_start"]
-    end: datetime = context["data_interval_end"]
+    start: datetime | None = context.get("data_interval_start")
+    end: datetime | None = context.get("data_interval_end")
+    if start is None or end is None:
+        raise ConfigError(
+            "this run has no data interval (it was triggered without a logical date): trigger it with"
+            " the day's start as its logical date, e.g. 2026-11-20T00:00:00+00:00 for 2026-11-20"
+        )
     return Interval(start, end)
 
 

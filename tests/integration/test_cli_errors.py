@@ -84,3 +84,28 @@ def test_bad_date_is_a_usage_error_before_anything_starts(tmp_path: Path) -> Non
     assert done.returncode == 2
     assert "expected YYYY-MM-DD" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "warehouse").exists()
+
+
+def test_a_day_that_has_not_ended_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    for day in (datetime.now(UTC).date(), datetime.now(UTC).date() + timedelta(days=90)):
+        done = liftoff("run", "--date", day.isoformat(), LIFTOFF_HOME=str(tmp_path))
+        assert_one_line_error(done, f"{day} has not ended yet (UTC)")
+        assert "--partial-day" in done.stderr
+    assert not (tmp_path / "warehouse").exists()
+
+
+def test_quarantine_list_on_a_fresh_home_says_there_is_nothing_yet(warehouse: Warehouse, tmp_path) -> None:
+    done = liftoff("quarantine", "list", LIFTOFF_WAREHOUSE_URL=warehouse.url, LIFTOFF_HOME=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "no rejected rows yet" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_liftoff_sql_reads_and_refuses_to_write(warehouse: Warehouse, tmp_path) -> None:
+    env = {"LIFTOFF_WAREHOUSE_URL": warehouse.url, "LIFTOFF_HOME": str(tmp_path)}
+    done = liftoff("sql", "select count(*) as batches from audit.batches", **env)
+    assert done.returncode == 0, done.stderr
+    assert "batches" in done.stdout and "1 row(s)" in done.stdout
+    refused = liftoff("sql", "delete from audit.batches", **env)
+    assert_one_line_error(refused, "read-only transaction")

@@ -33,3 +33,20 @@ def test_batch_id_is_deterministic_per_source_stream_interval() -> None:
     other = Batch("crm", "sales", "updated_at", Interval.for_day(date(2026, 11, 21)))
     assert first.batch_id == again.batch_id == "crm.sales.20261120T0000"
     assert other.batch_id != first.batch_id
+
+
+def test_a_run_without_a_data_interval_fails_at_once_in_one_line() -> None:
+    """Airflow 3 lets a run be triggered with no logical date: it has no interval to own."""
+    from liftoff.config import ConfigError
+    from liftoff.source_group import run_interval
+
+    with pytest.raises(ConfigError, match="no data interval") as info:
+        run_interval({"data_interval_start": None, "data_interval_end": None})
+    assert "\n" not in str(info.value)
+    day = run_interval(
+        {
+            "data_interval_start": datetime(2026, 11, 20, tzinfo=UTC),
+            "data_interval_end": datetime(2026, 11, 21, tzinfo=UTC),
+        }
+    )
+    assert day == Interval.for_day(date(2026, 11, 20))
