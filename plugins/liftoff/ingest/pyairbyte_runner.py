@@ -53,7 +53,9 @@ def one_line(exc: BaseException) -> str:
     message, from its log), else the root cause, and the log file."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip().strip("-")]
     cause = next((line.removeprefix("Caused by: ") for line in lines if line.startswith("Caused by:")), None)
-    log_file = next((line.removeprefix("Log file: ") for line in lines if line.startswith("Log file:")), None)
+    log_file = getattr(exc, "log_file", None) or next(  # PyAirbyte leaves it out of the text under CI
+        (line.removeprefix("Log file: ") for line in lines if line.startswith("Log file:")), None
+    )
     if log_file and Path(log_file).is_file():
         logged = Path(log_file).read_text(errors="replace").splitlines()
         errors = [line.split(" - ERROR - ", 1)[1].strip() for line in logged if " - ERROR - " in line]
