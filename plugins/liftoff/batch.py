@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -87,30 +88,47 @@ class Batch:
     def where(self, alias: str | None = None) -> sql.Composable:
         if self.cursor_field is None:
             return sql.SQL("true")
-        start, end = sql.Literal(self.interval.start), sql.Literal(self.interval.end)
         cursor = self.cursor(alias)
-        in_window = sql.SQL("({c} >= {s} and {c} < {e})").format(c=cursor, s=start, e=end)
-        prefix = sql.SQL("{}.").format(sql.Identifier(alias)) if alias else sql.SQL("")
-        if self.pushed:  # written in the interval (the writer sets it in UTC, as Airbyte does)
-            uncursored = sql.SQL(
-                "({c} is null and {p}_airbyte_extracted_at >= ({s} at time zone 'UTC')"
-                " and {p}_airbyte_extracted_at < ({e} at time zone 'UTC'))"
-            ).format(c=cursor, p=prefix, s=start, e=end)
-        else:  # landed by this run's sync
-            uncursored = sql.SQL(
-                "{p}_airbyte_raw_id in (select airbyte_raw_id from audit.landed_uncursored"
-                " where source = {source} and stream = {stream} and interval_start = {s})"
-            ).format(p=prefix, source=sql.Literal(self.source), stream=sql.Literal(self.stream), s=start)
-        return sql.SQL("({} or {})").format(in_window, uncursored)
+        in_window = sql.SQL("({c} >= {s} and {c} < {e})").format(
+            c=cursor, s=sql.Literal(self.interval.start), e=sql.Literal(self.interval.end)
+        )
+        return sql.SQL("({} or {})").format(in_window, self._uncursored(alias))
+
+    def _uncursored(self, alias: str | None = None) -> sql.Composable:
+        """The batch's rows with no readable cursor: a pushed source's written in the interval
+        (the writer sets ``_airbyte_extracted_at`` in UTC, as Airbyte does), a synced source's
+        that this run's sync landed."""
+        column = functools.partial(sql.Identifier, *([alias] if alias else []))
+        start = sql.Literal(self.interval.start)
+        if self.pushed:
+            return sql.SQL(
+                "({c} is null and {x} >= ({s} at time zone 'UTC') and {x} < ({e} at time zone 'UTC'))"
+            ).format(
+                c=self.cursor(alias),
+                x=column("_airbyte_extracted_at"),
+                s=start,
+                e=sql.Literal(self.interval.end),
+            )
+        return sql.SQL(
+            "{} in (select airbyte_raw_id from audit.landed_uncursored"
+            " where source = {} and stream = {} and interval_start = {})"
+        ).format(column("_airbyte_raw_id"), sql.Literal(self.source), sql.Literal(self.stream), start)
 
     def uncursored_ids(self, conn: psycopg.Connection) -> set[str]:
         """The batch's rows with no readable cursor (the gate rejects them)."""
         if self.cursor_field is None or not self.landing_exists(conn):
             return set()
-        query = sql.SQL("select _airbyte_raw_id from {} where {} and {} is null").format(
-            self.table, self.where(), self.cursor()
-        )
-        return {raw_id for (raw_id,) in conn.execute(query)}
+        if not self.pushed:  # the run's list itself: no scan of landing
+            query = sql.SQL(
+                "select airbyte_raw_id from audit.landed_uncursored"
+                " where source = %s and stream = %s and interval_start = %s"
+            )
+            rows = conn.execute(query, (self.source, self.stream, self.interval.start))
+        else:
+            rows = conn.execute(
+                sql.SQL("select _airbyte_raw_id from {} where {}").format(self.table, self._uncursored())
+            )
+        return {raw_id for (raw_id,) in rows}
 
     def landing_exists(self, conn: psycopg.Connection) -> bool:
         found = conn.execute(

@@ -299,11 +299,10 @@ def bootstrap_command() -> None:
     LIFTOFF_PIPELINE_PASSWORD, LIFTOFF_ANALYST_PASSWORD, LIFTOFF_ENTRY_WRITER_PASSWORD.
     """
     settings = get_settings()
-    with running_warehouse(settings) as target, target.connect() as conn:
-        bootstrap(conn, settings=settings)
-        conn.commit()
+    with owner_session() as conn:
+        where = f"{conn.info.user}@{conn.info.host}:{conn.info.port}/{conn.info.dbname}"
     console.print(
-        f"bootstrapped {target.safe_str()}: schemas, audit and catalog tables, pushed landing tables,"
+        f"bootstrapped {where}: schemas, audit and catalog tables, pushed landing tables,"
         f" roles {settings.pipeline_role}, {settings.analyst_role}, {settings.entry_writer_role}"
     )
     for role, password in (

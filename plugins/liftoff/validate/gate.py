@@ -182,7 +182,7 @@ def validate_batch(
             for rows in chunks:
                 texts = [data for _, data in rows]
                 rejected = validate_json_rows(adapter, texts, context)
-                for index, (raw_id, _) in enumerate(rows):
+                for index, (raw_id, _) in enumerate(rows) if uncursored else ():
                     if raw_id in uncursored:
                         errors = rejected.setdefault(index, [])
                         if not any(error["field"] == batch.cursor_field for error in errors):
