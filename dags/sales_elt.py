@@ -18,11 +18,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import DAG, CronDataIntervalTimetable
+from airflow.sdk import DAG
 
+from liftoff.alerts import run_deadline
 from liftoff.config import disable_telemetry, load_sources
 from liftoff.dag_defaults import DEFAULT_ARGS, START_DATE
 from liftoff.source_group import source_task_group
+from liftoff.timetable import DailyTimetable
 from liftoff.transform.ordering import transform_done, wait_for_previous_day
 from liftoff.transform.task_groups import dbt_layer
 
@@ -31,11 +33,12 @@ disable_telemetry()
 with DAG(
     dag_id="sales_elt",
     description="Daily sales ELT: Airbyte sync, contract gate, raw archive, dbt bronze/silver/gold.",
-    # A data-interval timetable: a cron string alone gives runs with start == end in Airflow 3.
-    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
+    # Data intervals (a cron string alone gives start == end in Airflow 3); day D is logical date D.
+    schedule=DailyTimetable(),
     start_date=START_DATE,
     catchup=False,
-    max_active_runs=1,
+    max_active_runs=3,  # days sync side by side; transforms go in date order (the sensor)
+    deadline=run_deadline(),  # a run still unfinished long after it was queued alerts on-call
     default_args={**DEFAULT_ARGS, "execution_timeout": timedelta(hours=1)},
     tags=["liftoff", "sales", "elt"],
     doc_md=__doc__,

@@ -1,8 +1,7 @@
 """Run ``sales_elt`` for given days through Airflow (``airflow dags test``), embedded default.
 
-Airflow 3's ``dags test`` runs the last *complete* data interval before the logical date
-it is given, so the run for day D is started with logical date D + 1 day and covers
-[D, D + 1 day).
+The run of day D has logical date D and covers [D, D + 1 day) (``liftoff.timetable``), as
+the scheduler's, a backfill's and a trigger's runs of D do.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from liftoff.archive.location import embedded_archive_url
@@ -94,7 +93,7 @@ def run_day(
     latest = log_dir / f"{DAG_ID}-{day.isoformat()}.log"
     latest.unlink(missing_ok=True)
     latest.symlink_to(log_path.name)
-    logical_date = (day + timedelta(days=1)).isoformat()
+    logical_date = day.isoformat()
     with log_path.open("w") as log:
         command = [_airflow(), "dags", "test", DAG_ID, logical_date]
         # Airflow matches the pattern against the whole task id (re.fullmatch).

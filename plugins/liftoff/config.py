@@ -94,6 +94,18 @@ class Settings(BaseSettings):
     # the entry writer (postgresql://role:password@host:port/db; `liftoff app` sets both).
     analyst_url: SecretStr | None = None
     entry_url: SecretStr | None = None
+    # `liftoff airflow`: the API server's port and the admin's password (else one generated
+    # on the first start and kept in the home, 0600).
+    airflow_port: int = Field(8080, ge=1, le=65535)
+    airflow_admin_password: SecretStr | None = None
+    # Alerts (liftoff.alerts): e-mail to these addresses (comma-separated) through the SMTP
+    # connection `smtp_default`, and/or a Slack-style webhook; a run still unfinished this
+    # long after it was queued alerts too; messages link the runbook at this address.
+    alert_email_to: str | None = None
+    alert_email_from: str = "liftoff@localhost"
+    alert_webhook_url: SecretStr | None = None
+    alert_late_after_minutes: float = Field(360.0, gt=0)
+    runbook_url: str = "docs/runbook.md"
 
 
 class StreamConfig(BaseModel):

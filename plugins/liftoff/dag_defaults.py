@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from liftoff.alerts import on_task_failed
 from liftoff.config import get_settings
 
 START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 
 # A task that raises is retried (an outage: database, API, object store); one that raises
 # AirflowFailException (configuration, a contract threshold, bad input) fails at once.
+# A task that fails for good (retries spent) sends one alert (liftoff.alerts).
 DEFAULT_ARGS = {
+    "on_failure_callback": on_task_failed,
     "owner": "data-platform",
     "retries": 2,
     "retry_delay": timedelta(seconds=get_settings().retry_delay_seconds),

@@ -6,7 +6,8 @@ database driver, object-store client or connector: a task loads its step when it
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import logging
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from airflow.sdk import TaskGroup, get_current_context, task
@@ -17,9 +18,15 @@ from liftoff.config import ConfigError, SourceConfig
 if TYPE_CHECKING:
     from liftoff.batch import Interval
 
+log = logging.getLogger(__name__)
+
 
 def run_interval(context) -> Interval:
-    """The run's data interval, as the steps take it; a run without one fails in one line."""
+    """The run's data interval, as the steps take it.
+
+    A run without one (triggered without a logical date) fails in one line, as does a run
+    of a day that has not ended, unless its config says ``{"partial_day": true}``.
+    """
     from liftoff.batch import Interval
 
     start: datetime | None = context.get("data_interval_start")
@@ -27,7 +34,13 @@ def run_interval(context) -> Interval:
     if start is None or end is None:
         raise ConfigError(
             "this run has no data interval (it was triggered without a logical date): trigger it with"
-            " the day's start as its logical date, e.g. 2026-11-20T00:00:00+00:00 for 2026-11-20"
+            " the day as its logical date, e.g. 2026-11-20T00:00:00+00:00 for 2026-11-20"
+        )
+    conf = context["dag_run"].conf or {}
+    if end > datetime.now(UTC) and not conf.get("partial_day"):
+        raise ConfigError(
+            f"{start.date()} has not ended yet (UTC): a run covers a whole day; trigger it with"
+            ' config {"partial_day": true} (liftoff run --partial-day) to run it anyway'
         )
     return Interval(start, end)
 
@@ -79,6 +92,9 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
             def local_ingest() -> dict:
                 from liftoff.pipeline import ingest
 
+                if (get_current_context()["dag_run"].conf or {}).get("skip_ingest"):
+                    log.info("skip_ingest: landing is kept as it is (restored from the archive, say)")
+                    return {"skipped": True}
                 return run_step(ingest)
 
             ingest_task = local_ingest()

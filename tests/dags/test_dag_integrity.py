@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -51,17 +51,37 @@ def test_no_cycles(dagbag) -> None:
         assert len(dag.topological_sort()) == len(dag.tasks)
 
 
-def test_sales_elt_runs_cover_one_whole_day(dagbag) -> None:
+def test_every_run_of_day_d_has_logical_date_d_and_covers_d(dagbag) -> None:
+    """Scheduled, backfilled and triggered runs of a day are one run: logical date = day."""
     from airflow.serialization.encoders import coerce_to_core_timetable
+    from airflow.serialization.serialized_objects import DagSerialization
+    from airflow.timetables.base import DataInterval, TimeRestriction
 
     dag = dagbag.dags["sales_elt"]
     assert dag.catchup is False
-    timetable = coerce_to_core_timetable(dag.timetable)
-    interval = timetable.infer_manual_data_interval(run_after=datetime(2026, 11, 21, tzinfo=UTC))
-    assert (interval.start, interval.end) == (
-        datetime(2026, 11, 20, tzinfo=UTC),
-        datetime(2026, 11, 21, tzinfo=UTC),
+    # as the scheduler holds it: serialized and read back (the plugin registers the class)
+    timetable = DagSerialization.from_dict(DagSerialization.to_dict(dag)).timetable
+    assert type(timetable) is type(coerce_to_core_timetable(dag.timetable))
+    day = datetime(2026, 11, 20, tzinfo=UTC)
+    for trigger in (day, day + timedelta(hours=13, minutes=45)):  # a trigger of D, at midnight or later
+        interval = timetable.infer_manual_data_interval(run_after=trigger)
+        assert (interval.start, interval.end) == (day, day + timedelta(days=1))
+    scheduled = timetable.next_dagrun_info(
+        last_automated_data_interval=DataInterval(day - timedelta(days=1), day),
+        restriction=TimeRestriction(earliest=None, latest=None, catchup=True),
     )
+    assert (scheduled.logical_date, scheduled.data_interval.start) == (day, day)
+
+
+def test_a_failed_task_alerts_and_a_late_run_has_a_deadline(dagbag) -> None:
+    from liftoff.alerts import on_task_failed
+
+    for dag in dagbag.dags.values():
+        assert all(task.on_failure_callback for task in dag.tasks), dag.dag_id
+    sales = dagbag.dags["sales_elt"]
+    deadlines = sales.deadline if isinstance(sales.deadline, list) else [sales.deadline]
+    assert [d.callback.path for d in deadlines] == ["liftoff.alerts.on_run_late"]
+    assert on_task_failed in sales.get_task("crm.ingest").on_failure_callback
 
 
 MODELS = [

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
@@ -43,10 +44,25 @@ def test_a_run_without_a_data_interval_fails_at_once_in_one_line() -> None:
     with pytest.raises(ConfigError, match="no data interval") as info:
         run_interval({"data_interval_start": None, "data_interval_end": None})
     assert "\n" not in str(info.value)
+    run = SimpleNamespace(conf={})
     day = run_interval(
         {
             "data_interval_start": datetime(2026, 11, 20, tzinfo=UTC),
             "data_interval_end": datetime(2026, 11, 21, tzinfo=UTC),
+            "dag_run": run,
         }
     )
     assert day == Interval.for_day(date(2026, 11, 20))
+
+
+def test_a_run_of_a_day_not_ended_fails_at_once_unless_its_config_says_partial_day() -> None:
+    from liftoff.config import ConfigError
+    from liftoff.source_group import run_interval
+
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    context = {"data_interval_start": today, "data_interval_end": today + timedelta(days=1)}
+    with pytest.raises(ConfigError, match="has not ended yet") as info:
+        run_interval({**context, "dag_run": SimpleNamespace(conf={})})
+    assert "\n" not in str(info.value) and "partial_day" in str(info.value)
+    partial = run_interval({**context, "dag_run": SimpleNamespace(conf={"partial_day": True})})
+    assert partial.day == today.date()

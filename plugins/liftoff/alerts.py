@@ -1,0 +1,167 @@
+"""Alerts: one message per task that failed after its retries, and per run still unfinished
+a set time after it was queued (Airflow's deadline alerts).
+
+Channels, each optional: e-mail (``LIFTOFF_ALERT_EMAIL_TO``, sent with the SMTP provider's
+``smtp_default`` connection) and a webhook that takes Slack-style JSON ``{"text": ...}``
+(``LIFTOFF_ALERT_WEBHOOK_URL`` or the connection ``alert_webhook``). With none configured
+an alert is a log line, not an error; a channel that fails is logged and the others still
+get the message. The message names the DAG, the day, the task, the error's first line, the
+log's URL and the runbook section to read; no secret goes into it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from html import escape
+
+import httpx
+
+from liftoff.config import get_settings, redacted_url
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_CONN_ID = "alert_webhook"
+SMTP_CONN_ID = "smtp_default"
+
+# The runbook section for a failed task, by the last part of its id.
+RUNBOOK_SECTIONS = {
+    "ingest": "the-sync-failed",
+    "validate": "a-batch-was-rejected",
+    "archive": "the-warehouse-an-api-or-the-archive-was-down",
+    "build": "a-dbt-model-or-test-failed",
+    "source_freshness": "a-source-is-stale",
+    "previous_day_transformed": "a-day-failed-and-the-days-after-it",
+}
+LATE_SECTION = "a-day-failed-and-the-days-after-it"
+
+
+@dataclass(frozen=True)
+class Alert:
+    title: str
+    lines: list[str]
+
+    @property
+    def text(self) -> str:
+        return "\n".join([self.title, *self.lines])
+
+
+def runbook_link(section: str) -> str:
+    return f"{get_settings().runbook_url}#{section}"
+
+
+_CREDENTIALS = re.compile(r"(\b[a-zA-Z][\w+.-]*://)[^\s/@]+@")
+
+
+def first_line(error: object) -> str:
+    """The error's first line, cut to 300 characters, any URL's credentials shown as ***."""
+    text = str(error).strip()
+    return _CREDENTIALS.sub(r"\1***@", text.splitlines()[0][:300]) if text else type(error).__name__
+
+
+def task_failed_alert(context) -> Alert:
+    """The alert of a task that failed after its retries, from its Airflow context."""
+    ti = context["ti"]
+    day = context["dag_run"].data_interval_start
+    day_text = day.date().isoformat() if day else "(no day: triggered without a logical date)"
+    section = RUNBOOK_SECTIONS.get(ti.task_id.rsplit(".", 1)[-1], "rerun-one-day")
+    return Alert(
+        f"[liftoff] {ti.dag_id} {day_text}: {ti.task_id} failed",
+        [
+            f"DAG: {ti.dag_id}  day: {day_text}  run: {ti.run_id}  attempt: {ti.try_number}",
+            f"task: {ti.task_id}",
+            f"error: {first_line(context.get('exception') or 'no error recorded')}",
+            f"log: {ti.log_url}",
+            f"runbook: {runbook_link(section)}",
+        ],
+    )
+
+
+def run_late_alert(dag_run: dict, deadline_time: object) -> Alert:
+    """The alert of a run unfinished at its deadline, from the deadline's context."""
+    start = dag_run.get("data_interval_start")
+    day = datetime.fromisoformat(start).astimezone(UTC).date().isoformat() if start else "(no day)"
+    base = os.environ.get("AIRFLOW__API__BASE_URL", "http://localhost:8080").rstrip("/")
+    return Alert(
+        f"[liftoff] {dag_run['dag_id']} {day}: still running at its deadline",
+        [
+            f"DAG: {dag_run['dag_id']}  day: {day}  run: {dag_run['dag_run_id']}  state: {dag_run['state']}",
+            f"queued at {dag_run.get('queued_at')}, deadline {deadline_time}",
+            f"run: {base}/dags/{dag_run['dag_id']}/runs/{dag_run['dag_run_id']}",
+            f"runbook: {runbook_link(LATE_SECTION)}",
+        ],
+    )
+
+
+def _webhook_url() -> str | None:
+    settings = get_settings()
+    if settings.alert_webhook_url is not None:
+        return settings.alert_webhook_url.get_secret_value()
+    try:
+        from airflow.sdk import BaseHook
+
+        return BaseHook.get_connection(WEBHOOK_CONN_ID).get_uri()
+    except Exception:  # no such connection (or no Airflow here): the channel is off
+        return None
+
+
+def deliver(alert: Alert) -> list[str]:
+    """Send ``alert`` to every configured channel; the channels that took it."""
+    settings = get_settings()
+    sent: list[str] = []
+    log.warning("alert: %s", alert.text)
+    if settings.alert_email_to:
+        try:
+            from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+            with SmtpHook(smtp_conn_id=SMTP_CONN_ID) as smtp:
+                smtp.send_email_smtp(
+                    to=[address.strip() for address in settings.alert_email_to.split(",")],
+                    subject=alert.title,
+                    html_content="<pre>" + escape(alert.text) + "</pre>",
+                    from_email=settings.alert_email_from,
+                )
+            sent.append("email")
+        except Exception as exc:  # one channel down must not silence the others
+            log.error("alert e-mail not sent: %s", first_line(exc))
+    url = _webhook_url()
+    if url:
+        try:
+            httpx.post(url, json={"text": alert.text}, timeout=10).raise_for_status()
+            sent.append("webhook")
+        except httpx.HTTPError as exc:
+            log.error("alert webhook not called (%s): %s", redacted_url(url), first_line(exc))
+    if not sent:
+        log.warning(
+            "no alert channel took it (LIFTOFF_ALERT_EMAIL_TO, LIFTOFF_ALERT_WEBHOOK_URL: docs/alerts)"
+        )
+    return sent
+
+
+def on_task_failed(context) -> None:
+    """``on_failure_callback`` of every LiftOff task: called once its retries are spent."""
+    deliver(task_failed_alert(context))
+
+
+async def on_run_late(context: dict, **_: object) -> None:
+    """The deadline alert's callback (run by the triggerer)."""
+    alert = run_late_alert(context["dag_run"], context.get("deadline", {}).get("deadline_time"))
+    await asyncio.to_thread(deliver, alert)
+
+
+def run_deadline():
+    """The DAG's deadline: a run still unfinished ``LIFTOFF_ALERT_LATE_AFTER_MINUTES`` after it
+    was queued (a scheduled run is queued when its day ends) sends one alert."""
+    from airflow.sdk.definitions.callback import AsyncCallback
+    from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
+
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=timedelta(minutes=get_settings().alert_late_after_minutes),
+        callback=AsyncCallback(on_run_late),
+        name="run late",
+    )
