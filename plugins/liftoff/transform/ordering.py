@@ -80,22 +80,32 @@ def wait_for_previous_day():
 
 
 def transform_done(conn_id: str = "warehouse"):
-    """The marker the next day's wait looks for; it logs the day in ``audit.refreshes``."""
+    """The marker the next day's wait looks for; it logs the day in ``audit.refreshes`` and
+    updates the gold assets (``liftoff.transform.gold_assets``) with the day in their extra."""
     from airflow.sdk import get_current_context, task
 
     from liftoff.batch import Interval
+    from liftoff.transform.gold_assets import gold_assets
     from liftoff.warehouse.location import airflow_warehouse
     from liftoff.warehouse.refreshes import record_refresh
 
+    assets = gold_assets()
+
     @task(
         task_id=TRANSFORMED_TASK_ID,
+        outlets=assets,
         doc_md="Every dbt layer of this day succeeded: log it in `audit.refreshes` (read as"
-        " `gold.gold_refreshes`, the dashboards' freshness).",
+        " `gold.gold_refreshes`, the dashboards' freshness) and update the gold assets.",
     )
     def transformed() -> None:
         context = get_current_context()
         interval = Interval(context["data_interval_start"], context["data_interval_end"])
         with airflow_warehouse(conn_id).connect() as conn:
             record_refresh(conn, interval, context["run_id"])
+        for asset in assets:
+            context["outlet_events"][asset].extra = {
+                "day": interval.day.isoformat(),
+                "run_id": context["run_id"],
+            }
 
     return transformed()

@@ -1,0 +1,62 @@
+"""Dated snapshots of the gold tables in the archive, for analysts and tools without
+database access: ``exports/<table>/dt=<day>/<table>.csv`` (CSV with a header row).
+
+A table with an ``as_of_date`` or ``sale_date`` column exports that day's rows; any other
+(a dimension, the refresh log) exports whole. Rewriting a day's export replaces it: an
+export is as safe to rerun as the run that made it.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+
+import psycopg
+from psycopg import sql
+
+from liftoff.archive.store import ObjectStore
+
+DAY_COLUMNS = ("as_of_date", "sale_date")  # the first one a table has scopes its export
+SCHEMA = "gold"
+
+
+@dataclass(frozen=True)
+class Export:
+    table: str
+    key: str
+    rows: int
+
+
+def export_key(table: str, day: date) -> str:
+    return f"exports/{table}/dt={day.isoformat()}/{table}.csv"
+
+
+def day_column(conn: psycopg.Connection, table: str) -> str | None:
+    columns = {
+        row[0]
+        for row in conn.execute(
+            "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
+            (SCHEMA, table),
+        )
+    }
+    if not columns:
+        raise LookupError(f"{SCHEMA}.{table} does not exist (has the day's run built gold?)")
+    return next((column for column in DAY_COLUMNS if column in columns), None)
+
+
+def export_table(conn: psycopg.Connection, store: ObjectStore, table: str, day: date) -> Export:
+    """Write ``table``'s rows of ``day`` (or all of them) to the archive as CSV."""
+    column = day_column(conn, table)
+    query = sql.SQL("select * from {}.{}").format(sql.Identifier(SCHEMA), sql.Identifier(table))
+    if column:
+        query += sql.SQL(" where {} = {} order by 1, 2").format(sql.Identifier(column), sql.Literal(day))
+    buffer = io.BytesIO()
+    copy = sql.SQL("copy ({}) to stdout with (format csv, header)").format(query)
+    with conn.cursor() as cur, cur.copy(copy) as out:
+        for chunk in out:
+            buffer.write(chunk)
+    data = buffer.getvalue()
+    key = export_key(table, day)
+    store.put_bytes(key, data)
+    return Export(table, key, max(data.count(b"\n") - 1, 0))

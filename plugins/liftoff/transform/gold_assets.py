@@ -1,0 +1,55 @@
+"""The gold tables as Airflow assets, named the OpenLineage way for PostgreSQL tables.
+
+URI ``postgres://<host>:<port>/<database>/gold/<table>`` (Airflow's PostgreSQL asset
+scheme), name ``<database>.gold.<table>`` (OpenLineage's dataset name; its namespace is
+``postgres://<host>:<port>``). Every gold model of the dbt project is one asset; the run's
+``transformed`` task updates them all once every layer of its day is built and tested, with
+the day in the event's extra (``{"day": "2026-11-20"}``), so that a consumer DAG scheduled
+on them knows which day is new. Read at parse time: the manifest and the configured
+warehouse's address (no password in the URI; nothing is connected to).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+from airflow.sdk import Asset
+
+from liftoff.config import get_settings
+from liftoff.transform.task_groups import MANIFEST_PATH
+from liftoff.warehouse.embedded import DATABASE as EMBEDDED_DATABASE
+from liftoff.warehouse.location import Warehouse, configured_warehouse_url
+
+GOLD_SCHEMA = "gold"
+
+
+@functools.cache
+def gold_tables() -> tuple[str, ...]:
+    """The gold models of the dbt project (its manifest), sorted."""
+    nodes = json.loads(MANIFEST_PATH.read_text())["nodes"].values()
+    return tuple(
+        sorted(n["name"] for n in nodes if n["resource_type"] == "model" and n["fqn"][1:2] == [GOLD_SCHEMA])
+    )
+
+
+def warehouse_address() -> tuple[str, int, str]:
+    """Host, port and database of the warehouse the tasks write (the embedded one by default)."""
+    url = configured_warehouse_url()
+    if url:
+        target = Warehouse.from_url(url)
+        return target.host, target.port, target.database
+    return "127.0.0.1", get_settings().embedded_pg_port, EMBEDDED_DATABASE
+
+
+def gold_asset(table: str) -> Asset:
+    host, port, database = warehouse_address()
+    return Asset(
+        uri=f"postgres://{host}:{port}/{database}/{GOLD_SCHEMA}/{table}",
+        name=f"{database}.{GOLD_SCHEMA}.{table}",
+        group=GOLD_SCHEMA,
+    )
+
+
+def gold_assets() -> list[Asset]:
+    return [gold_asset(table) for table in gold_tables()]
