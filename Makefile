@@ -21,7 +21,7 @@ DBT_SOURCES := $(shell find $(DBT_DIR)/models $(DBT_DIR)/macros $(DBT_DIR)/tests
 include plugins/liftoff/telemetry.env
 export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' plugins/liftoff/telemetry.env)
 
-.PHONY: install demo test test-unit bench lint format lock manifest api app minio docs dbt-docs clean
+.PHONY: install demo test test-unit bench lint format lock manifest api airflow app minio docs dbt-docs clean
 
 install: $(VENV)/.installed $(AIRBYTE_VENV)/.installed $(MANIFEST)
 
@@ -79,6 +79,11 @@ bench: install $(MINIO_BIN)
 # The demo CRM and shop APIs in the foreground (its shop token: LIFTOFF_API_SHOP_TOKEN, else the demo's).
 api: install
 	$(BIN)/python -m sales_api
+
+# Airflow as a team runs it, on the embedded default: UI and REST API on LIFTOFF_AIRFLOW_PORT
+# (8080), scheduler, DAG processor, triggerer; Ctrl-C stops it all (docs/airflow-ui.md).
+airflow: install
+	$(BIN)/liftoff airflow
 
 app: install
 	$(BIN)/liftoff app

@@ -144,3 +144,33 @@ def liftoff_home(tmp_path: Path) -> Path:
     home = tmp_path / "liftoff-home"
     home.mkdir()
     return home
+
+
+@pytest.fixture(scope="session")
+def airflow_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """`liftoff airflow` on a home of its own, shared by the UI and API tests; Ctrl-C at the
+    end must leave none of its processes running."""
+    from tests.airflow_deployment import start_deployment, stop_deployment
+
+    deployment = start_deployment(tmp_path_factory.mktemp("airflow-home"))
+    yield deployment
+    left = stop_deployment(deployment)
+    assert not left, f"still running after Ctrl-C of liftoff airflow: {left}"
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium (Playwright); fails in CI when it is missing, else skips saying why."""
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        reason = f"no Chromium at {CHROMIUM}: apt-get install chromium (.ci/run does)"
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import functools
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -50,6 +51,7 @@ class FileFormatChoice(enum.StrEnum):
     csv = "csv"
 
 
+DAG_ID = "sales_elt"
 GOLD_TABLES = ("gold_sales_by_product_7d", "gold_sales_by_seller_7d", "gold_sales_daily")
 
 
@@ -158,6 +160,52 @@ def _parse_day(value: str) -> date:
         raise typer.BadParameter(f"expected YYYY-MM-DD, got {value!r}") from None
 
 
+def run_through_deployment(login, days: list[date], conf: dict | None = None) -> bool:
+    """Run each day through the running ``liftoff airflow`` (its scheduler), in order."""
+    from liftoff.airflow_api import AirflowApi
+
+    api = AirflowApi(login)
+    api.unpause(DAG_ID)
+    for day in days:
+        run, how = api.run_day(DAG_ID, day, conf)
+        console.print(f"sales_elt {day}: {how} run {run.run_id} on {login.url}", soft_wrap=True)
+        with console.status(f"sales_elt for {day} (Airflow at {login.url})"):
+            state = api.wait(DAG_ID, run.run_id)
+        if state != "success":
+            err.print(f"[red]✗[/] sales_elt {day}: {state}  {run.url}", soft_wrap=True)
+            for task_id, url in api.failed_tasks(DAG_ID, run.run_id):
+                err.print(f"  failed: {task_id}  {url}", soft_wrap=True)
+            return False
+        console.print(f"[green]✓[/] sales_elt {day}  {run.url}", soft_wrap=True)
+    return True
+
+
+def run_or_route(days: list[date], *, skip_ingest: bool = False, conf: dict | None = None) -> bool:
+    """Run the days: through the running ``liftoff airflow`` if there is one, else each with
+    ``airflow dags test`` on the embedded default."""
+    from liftoff.airflow_deployment import running_deployment
+
+    login = running_deployment(get_settings())
+    if login is not None:
+        console.print(
+            f"Airflow runs on this home ({login.url}): the days go through its scheduler", soft_wrap=True
+        )
+        return run_through_deployment(
+            login, days, {**(conf or {}), **({"skip_ingest": True} if skip_ingest else {})}
+        )
+    with embedded_session() as (_, env):
+        return all(outcome.ok for outcome in run_days(days, env, skip_ingest=skip_ingest, conf=conf))
+
+
+def refuse_unended(days: list[date], partial_day: bool) -> None:
+    today = datetime.now(UTC).date()
+    if not partial_day and (late := [day for day in days if day >= today]):
+        raise ConfigError(
+            f"{late[0]} has not ended yet (UTC): a run covers a whole day;"
+            " pass --partial-day to run it anyway"
+        )
+
+
 @app.command()
 @one_line_errors
 def demo(
@@ -167,13 +215,28 @@ def demo(
     ] = None,
 ) -> None:
     """Run sales_elt through Airflow for each of the last N complete days, then show gold."""
+    from liftoff.airflow_deployment import running_deployment
+
     today = datetime.now(UTC).date()
     run_for = [today - timedelta(days=offset) for offset in range(days, 0, -1)]
-    with embedded_session(dirty_fraction) as (target, env):
-        if not all(outcome.ok for outcome in run_days(run_for, env)):
+    settings = get_settings()
+    if (login := running_deployment(settings)) is not None:  # `liftoff airflow` runs: through it
+        if dirty_fraction is not None:
+            raise ConfigError("Airflow runs on this home with a clean demo API: stop it for a dirty demo")
+        console.print(
+            f"Airflow runs on this home ({login.url}): the days go through its scheduler", soft_wrap=True
+        )
+        if not run_through_deployment(login, run_for):
             raise typer.Exit(1)
-        print_gold(target, run_for[-1])
-        counts = gold_counts(target)
+        with running_warehouse(settings) as target:
+            print_gold(target, run_for[-1])
+            counts = gold_counts(target)
+    else:
+        with embedded_session(dirty_fraction) as (target, env):
+            if not all(outcome.ok for outcome in run_days(run_for, env)):
+                raise typer.Exit(1)
+            print_gold(target, run_for[-1])
+            counts = gold_counts(target)
     console.print(
         "gold: " + " ".join(f"{name}={counts[name]}" for name in GOLD_TABLES), soft_wrap=True, highlight=False
     )
@@ -193,17 +256,148 @@ def run(
         bool, typer.Option(help="Run a day that has not ended yet (UTC): its gold covers part of it.")
     ] = False,
 ) -> None:
-    """Run sales_elt for one day of data (rerunning a day replaces it)."""
+    """Run sales_elt for one day of data (rerunning a day replaces it).
+
+    With `liftoff airflow` running on this home, the day goes through its scheduler: the
+    day's run (the scheduler's own, say) is rerun, never doubled.
+    """
     run_for = _parse_day(day)  # a bad date is refused before any service starts
-    if run_for >= datetime.now(UTC).date() and not partial_day:
-        raise ConfigError(
-            f"{run_for} has not ended yet (UTC): a run covers a whole day;"
-            " pass --partial-day to run it anyway"
+    refuse_unended([run_for], partial_day)
+    flags = {"accept_low_volume": accept_low_volume, "partial_day": partial_day}
+    if not run_or_route(
+        [run_for], skip_ingest=skip_ingest, conf={key: True for key, on in flags.items() if on}
+    ):
+        raise typer.Exit(1)
+
+
+@app.command()
+@one_line_errors
+def backfill(
+    first: Annotated[str, typer.Option("--from", help="The first day (YYYY-MM-DD, UTC).")],
+    last: Annotated[str, typer.Option("--to", help="The last day, included.")],
+    max_active_runs: Annotated[int, typer.Option(min=1, max=16, help="Days ingesting at once.")] = 3,
+    reprocess: Annotated[
+        str, typer.Option(help="failed: missing and failed days; completed: every day again.")
+    ] = "failed",
+) -> None:
+    """Run sales_elt for a range of days (a backfill).
+
+    With `liftoff airflow` running, as one Airflow backfill on its scheduler (days sync
+    side by side, transform in date order); else one day after another.
+    """
+    from liftoff.airflow_api import AirflowApi
+    from liftoff.airflow_deployment import running_deployment
+
+    start, end = _parse_day(first), _parse_day(last)
+    if end < start:
+        raise typer.BadParameter(f"--to {end} is before --from {start}")
+    if reprocess not in {"failed", "completed"}:
+        raise typer.BadParameter(f"--reprocess must be failed or completed, got {reprocess!r}")
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    refuse_unended(days, partial_day=False)
+    login = running_deployment(get_settings())
+    if login is None:
+        console.print(
+            "no Airflow runs on this home (liftoff airflow): the days run one after another", soft_wrap=True
         )
-    conf = {"accept_low_volume": True} if accept_low_volume else None
-    with embedded_session() as (_, env):
-        if not run_days([run_for], env, skip_ingest=skip_ingest, conf=conf)[-1].ok:
+        if not run_or_route(days):
             raise typer.Exit(1)
+        return
+    api = AirflowApi(login)
+    api.unpause(DAG_ID)
+    backfill_id = api.backfill(DAG_ID, start, end, max_active_runs=max_active_runs, reprocess=reprocess)
+    console.print(
+        f"backfill {backfill_id} of {start}..{end} on {login.url}/dags/{DAG_ID} (Backfills)", soft_wrap=True
+    )
+    reported: set[date] = set()
+    with console.status(f"backfill {backfill_id}: {len(days)} days") as status:
+        while len(reported) < len(days):
+            for run in api.runs_between(DAG_ID, start, end):
+                if run.state in {"success", "failed"} and run.day not in reported:
+                    reported.add(run.day)
+                    mark = "[green]✓[/]" if run.state == "success" else "[red]✗[/]"
+                    console.print(f"{mark} sales_elt {run.day}  {run.url}", soft_wrap=True)
+            status.update(f"backfill {backfill_id}: {len(reported)} of {len(days)} days finished")
+            if len(reported) < len(days):
+                time.sleep(5)
+    failed = [run.day for run in api.runs_between(DAG_ID, start, end) if run.state != "success"]
+    if failed:
+        err.print(
+            f"[red]{len(failed)} days failed[/] ({', '.join(map(str, failed))}): docs/runbook.md",
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+
+
+@app.command("airflow")
+@one_line_errors
+def airflow_command(
+    port: Annotated[int | None, typer.Option(help="The UI's port (else LIFTOFF_AIRFLOW_PORT, 8080).")] = None,
+) -> None:
+    """Run Airflow (UI, REST API, scheduler) on the embedded default until Ctrl-C.
+
+    The api-server, scheduler, dag-processor and triggerer as processes, with the warehouse
+    and the demo APIs; `liftoff run` and `liftoff backfill` then go through its scheduler.
+    """
+    from liftoff.airflow_deployment import (
+        AirflowProcesses,
+        admin_password,
+        deployment_dir,
+        deployment_env,
+        metadata_database,
+        passwords_file,
+        running_deployment,
+        write_state,
+    )
+    from liftoff.derive import check_current
+    from liftoff.warehouse.embedded import port_is_free
+
+    disable_telemetry()
+    settings = get_settings()
+    check_current(load_sources())
+    port = port or settings.airflow_port
+    if (login := running_deployment(settings)) is not None:
+        raise ConfigError(f"Airflow runs on this home already, at {login.url}")
+    if not port_is_free(port):
+        raise ConfigError(
+            f"port {port} is taken: stop what uses it, or pass --port / set LIFTOFF_AIRFLOW_PORT"
+        )
+    folder = deployment_dir(settings)
+    with running_warehouse(settings) as target, demo_api(settings) as api_url:
+        pipeline = bootstrap_for_pipeline(target, settings)
+        with target.connect() as owner:
+            metadata = metadata_database(owner, target, settings)
+        admin_password(settings)  # made on the first start, kept in the home
+        base = airflow_env(settings, pipeline, api_url)
+        env = deployment_env(base, metadata, folder, port, passwords=passwords_file(settings))
+        processes = AirflowProcesses(env, folder / "components", port)
+        state = None
+        try:
+            with console.status("starting Airflow (metadata migration, four components)"):
+                processes.start()
+            state = write_state(folder, processes.url)
+            source = (
+                "LIFTOFF_AIRFLOW_ADMIN_PASSWORD"
+                if settings.airflow_admin_password
+                else passwords_file(settings)
+            )
+            console.print(
+                f"Airflow UI and REST API: [bold]{processes.url}[/]  (Ctrl-C stops everything)",
+                soft_wrap=True,
+            )
+            console.print(f"login: [bold]admin[/], password from {source}", soft_wrap=True)
+            console.print(
+                f"warehouse {target.safe_str()}  ·  metadata {metadata.safe_str()}  ·  logs {folder}"
+            )
+            while (name := processes.exited()) is None:
+                time.sleep(1)
+            raise ConfigError(f"airflow {name} exited; see {processes.log_dir / (name + '.log')}")
+        except KeyboardInterrupt:
+            console.print("stopping Airflow", soft_wrap=True)
+        finally:
+            processes.stop()
+            if state is not None:
+                state.unlink(missing_ok=True)
 
 
 archive_app = typer.Typer(help="The raw archive (MinIO or the local folder).", no_args_is_help=True)

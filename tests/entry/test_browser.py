@@ -18,42 +18,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from liftoff.config import PROJECT_ROOT, get_settings
+from liftoff.config import get_settings
 from liftoff.entry.launch import app_env, streamlit_command
 from liftoff.warehouse.location import Warehouse
 from sales_api.server import free_port
+from tests.browser import ARTEFACTS
 from tests.integration.test_sales_elt_e2e import liftoff_run
 
 pytestmark = pytest.mark.integration
-
-CHROMIUM = Path(os.environ.get("LIFTOFF_TEST_CHROMIUM", "/usr/bin/chromium"))
-# Closed network: no background connections, no first-run or update checks.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTEFACTS = Path(os.environ.get("LIFTOFF_TEST_ARTEFACTS", PROJECT_ROOT / ".liftoff" / "test-artefacts"))
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-@pytest.fixture
-def browser():
-    if not CHROMIUM.exists():
-        reason = f"no Chromium at {CHROMIUM}: apt-get install chromium (.ci/run does)"
-        if IN_CI:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -1,45 +1,113 @@
-"""A 10-day backfill through a real Airflow scheduler, as on-call runs it.
+"""A backfill through a real Airflow scheduler, as on-call runs it, that heals.
 
-PostgreSQL metadata, LocalExecutor, scheduler + DAG processor + API server as separate
-processes, and `airflow backfill create` with several runs at once. Then every gold table
-must equal the independent computation from the demo APIs' rows, the days must have
-synced in parallel, and their transforms must have gone in date order.
+PostgreSQL metadata, LocalExecutor, the four components as separate processes, and
+`airflow backfill create` with several runs at once. One day's API is down: its ingest
+fails after its retries and alerts (a real SMTP server and a webhook take the message),
+the days after it wait (their sensor reschedules, they miss their deadline and alert as
+late); once the API is back, on-call clears the failed day and those after it, as the
+runbook says, and every day ends green. Then every gold table must equal the independent
+computation from the demo APIs' rows, the days must have synced in parallel, and their
+transforms must have gone in date order.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date, timedelta
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
+from liftoff.airflow_deployment import write_state
+from tests.alert_sinks import SmtpSink, WebhookSink
 from tests.integration.airflow_cluster import AirflowCluster, day_of
 from tests.integration.expected import assert_gold_matches, expected_after
 
-DAYS = [date(2026, 11, 10) + timedelta(days=offset) for offset in range(10)]
+DAYS = [date(2026, 11, 10) + timedelta(days=offset) for offset in range(7)]
+LIFTOFF = str(Path(sys.executable).with_name("liftoff"))
+DOWN = DAYS[2]  # the day whose API refuses every request until it recovers
 
 
 @pytest.mark.integration
-def test_ten_day_backfill_through_the_scheduler(database_factory, api_server_factory, tmp_path: Path) -> None:
+def test_a_backfill_whose_middle_day_fails_heals_once_cleared(
+    database_factory, api_server_factory, tmp_path: Path
+) -> None:
     api = api_server_factory(dirty_fraction=0.04)  # some rejects, duplicates and outliers every day
+    api.refuse_days([DOWN])
     warehouse, metadata = database_factory("liftoff_backfill"), database_factory("airflow_metadata")
-    with AirflowCluster(tmp_path / "home", metadata, warehouse, api.url) as cluster:
-        cluster.wait_for_dag("sales_elt")
-        cluster.airflow("dags", "unpause", "sales_elt")
-        cluster.airflow(
-            "backfill", "create", "--dag-id", "sales_elt",
-            "--from-date", DAYS[0].isoformat(), "--to-date", DAYS[-1].isoformat(),
-            "--max-active-runs", "3", "--reprocess-behavior", "failed",
-        )  # fmt: skip
-        runs = cluster.wait_for_runs("sales_elt", len(DAYS), timeout=3600)
-        tasks = cluster.task_instances("sales_elt")
-        report = cluster.failure_report("sales_elt", tasks)
+    with SmtpSink() as smtp, WebhookSink() as webhook:
+        alerting = {
+            "LIFTOFF_RETRY_DELAY_SECONDS": "1",
+            "LIFTOFF_ALERT_EMAIL_TO": "oncall@example.com",
+            "AIRFLOW_CONN_SMTP_DEFAULT": smtp.conn_uri,
+            "LIFTOFF_ALERT_WEBHOOK_URL": webhook.url,
+            "LIFTOFF_ALERT_LATE_AFTER_MINUTES": "1",
+        }
+        with AirflowCluster(tmp_path / "home", metadata, warehouse, api.url, alerting) as cluster:
+            cluster.wait_for_dag("sales_elt")
+            cluster.airflow("dags", "unpause", "sales_elt")
+            cluster.airflow(
+                "backfill", "create", "--dag-id", "sales_elt",
+                "--from-date", DAYS[0].isoformat(), "--to-date", DAYS[-1].isoformat(),
+                "--max-active-runs", "3", "--reprocess-behavior", "failed",
+            )  # fmt: skip
+            state = lambda day: (cluster.run_of_day("sales_elt", day) or {}).get("state")  # noqa: E731
+            cluster.wait(lambda: state(DOWN) == "failed", 900, f"{DOWN} did not fail")
+            down_run = cluster.run_of_day("sales_elt", DOWN)["run_id"]
+            after = (cluster.run_of_day("sales_elt", DOWN + timedelta(days=1)) or {}).get("run_id")
+            cluster.wait(
+                lambda: cluster.task_state(after, "previous_day_transformed") == "up_for_reschedule",
+                600,
+                f"{DOWN + timedelta(days=1)} did not wait for {DOWN}",
+            )
+            cluster.wait(lambda: any("deadline" in p["text"] for p in webhook.posts), 300, "no late alert")
+            failed_alerts = [p["text"] for p in webhook.posts if "failed" in p["text"].splitlines()[0]]
+
+            # the runbook: fix the cause, then rerun the failed day; the days after it go on
+            api.refuse_days([])
+            write_state(cluster.home / "airflow", cluster.url)  # as `liftoff airflow` says where it runs
+            rerun = subprocess.run(
+                [LIFTOFF, "run", "--date", DOWN.isoformat()],
+                env={**cluster.env, "LIFTOFF_HOME": str(cluster.home)},
+                capture_output=True,
+                text=True,
+                timeout=1800,
+            )
+            assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+            assert f"sales_elt {DOWN}: replaced run {down_run}" in rerun.stdout
+            runs = cluster.wait_for_runs("sales_elt", len(DAYS), timeout=3600, states={"success"})
+            healed = cluster.run_of_day("sales_elt", DOWN)
+            tasks = cluster.task_instances("sales_elt")
+            report = cluster.failure_report("sales_elt", tasks)
 
     failed = [(t["run_id"], t["task_id"], t["state"]) for t in tasks if t["state"] != "success"]
     assert not failed, f"tasks that did not succeed: {failed[:10]}\n{report}"
     assert [day_of(run) for run in runs] == DAYS
-    assert {run["run_type"] for run in runs} == {"backfill"} and {run["state"] for run in runs} == {"success"}
+    assert {run["state"] for run in runs} == {"success"}
+    assert [run["run_type"] for run in runs] == ["manual" if day == DOWN else "backfill" for day in DAYS]
+    assert healed["run_type"] == "manual" and healed["state"] == "success"
+
+    # one alert per task that failed for good: the down day's ingest tasks, nothing else
+    assert failed_alerts and all(str(DOWN) in text for text in failed_alerts), failed_alerts
+    assert {text.splitlines()[0].split(": ")[1] for text in failed_alerts} <= {
+        "crm.ingest failed",
+        "shop.ingest failed",
+    }
+    crm = next(text for text in failed_alerts if "crm.ingest" in text.splitlines()[0])
+    assert "injected outage" in crm or "503" in crm, crm  # the error's first line
+    assert f"/dags/sales_elt/runs/{down_run}/tasks/crm.ingest" in crm  # the log's URL
+    assert "runbook.md#the-sync-failed" in crm
+    mails = [m for m in smtp.messages if str(DOWN) in m["Subject"]]
+    assert (
+        mails
+        and mails[0]["To"] == "oncall@example.com"
+        and "crm.ingest" in "".join(m["Subject"] for m in mails)
+    )
+    late = [p["text"] for p in webhook.posts if "deadline" in p["text"]]
+    assert any(str(DOWN + timedelta(days=1)) in text for text in late), late
+    assert all("runbook.md#a-day-failed-and-the-days-after-it" in text for text in late)
 
     by_run = {run["run_id"]: day_of(run) for run in runs}
     ingests = sorted((t["start_date"], t["end_date"]) for t in tasks if t["task_id"] == "crm.ingest")

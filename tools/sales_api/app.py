@@ -10,7 +10,7 @@ Both are deterministic for a given day, with injectable HTTP 429/5xx responses.
 
 What the docs tell people to copy, so it is safe to copy: keys are compared in constant
 time; with a key configured, every route but ``/health`` wants it (the test routes
-``/_faults``, ``/_dirty`` and ``/_stats`` too); a request's window is at most
+``/_faults``, ``/_outage``, ``/_dirty`` and ``/_stats`` too); a request's window is at most
 ``MAX_WINDOW_DAYS`` days, so no request makes the server build an unbounded answer.
 """
 
@@ -65,11 +65,25 @@ class FaultPlan(BaseModel):
     count: int = Field(ge=0)
 
 
+class OutagePlan(BaseModel):
+    """Data requests whose window touches one of ``days`` answer ``status`` (an empty list heals)."""
+
+    days: list[date]
+    status: int = Field(503, ge=400, le=599)
+
+
 class _Faults:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._plan = FaultPlan(status=503, count=0)
+        self.outage = OutagePlan(days=[])
         self.served = 0
+
+    def refuse_window(self, start: datetime, end: datetime) -> None:
+        """Raise the outage's status if the window touches a day that is down."""
+        last = max(start, end - timedelta(microseconds=1)).date()
+        if any(start.date() <= day <= last for day in self.outage.days):
+            raise HTTPException(self.outage.status, f"injected outage of {start.date()}..{last}")
 
     def set(self, plan: FaultPlan) -> None:
         with self._lock:
@@ -168,6 +182,7 @@ def create_app(settings: SalesApiSettings | None = None) -> FastAPI:
         if end < start:
             raise HTTPException(422, "updated_until is before updated_since")
         _bounded(start, end, "updated_since", "updated_until")
+        faults.refuse_window(start, end)
         rows = sales_between(
             start,
             end,
@@ -202,6 +217,7 @@ def create_app(settings: SalesApiSettings | None = None) -> FastAPI:
         if end <= start:
             raise HTTPException(422, "modified_to must be after modified_from")
         _bounded(start, end, "modified_from", "modified_to")
+        faults.refuse_window(start, end)
         orders = orders_between(start, end, seed=settings.seed, orders_per_day=settings.orders_per_day)
         offset = _shop_offset(cursor)
         page = orders[offset : offset + limit]
@@ -218,6 +234,11 @@ def create_app(settings: SalesApiSettings | None = None) -> FastAPI:
     def set_faults(plan: FaultPlan) -> dict:
         faults.set(plan)
         return {"status": plan.status, "count": plan.count}
+
+    @app.post("/_outage", dependencies=[Depends(check_key)])
+    def set_outage(plan: OutagePlan) -> dict:
+        faults.outage = plan
+        return plan.model_dump(mode="json")
 
     @app.get("/_faults", dependencies=[Depends(check_key)])
     def get_faults() -> dict:

@@ -54,3 +54,11 @@ class BackgroundApi:
         httpx.post(
             f"{self.url}/_faults", json={"status": status, "count": count}, headers=self.headers
         ).raise_for_status()
+
+    def refuse_days(self, days: list, status: int = 503) -> None:
+        """Data requests touching ``days`` fail with ``status`` until called with no days."""
+        httpx.post(
+            f"{self.url}/_outage",
+            json={"days": [str(day) for day in days], "status": status},
+            headers=self.headers,
+        ).raise_for_status()

@@ -1,0 +1,221 @@
+"""A living Airflow deployment of the embedded default (``liftoff airflow``, ``make airflow``).
+
+The api-server, scheduler, dag-processor and triggerer run as separate processes, the way
+a team runs them, with LocalExecutor and the metadata in a PostgreSQL database ``airflow``
+(owned by a role of its own, never the warehouse's owner). The login is ``admin`` with
+``LIFTOFF_AIRFLOW_ADMIN_PASSWORD``, else a password generated on the first start and kept
+under ``LIFTOFF_HOME`` (0600). While it runs, ``deployment.json`` in its folder says where
+it answers: ``liftoff run`` and ``liftoff backfill`` then go through its scheduler.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+from psycopg import sql
+from pydantic import SecretStr
+
+from liftoff.config import ConfigError, Settings
+from liftoff.warehouse.embedded import write_private
+from liftoff.warehouse.location import Warehouse
+from liftoff.warehouse.roles import ensure_role
+
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+ADMIN_USER = "admin"
+METADATA_DATABASE = "airflow"
+METADATA_ROLE = "airflow"
+
+
+@dataclass(frozen=True)
+class Login:
+    """Where a running deployment answers, and who to log in as."""
+
+    url: str
+    user: str
+    password: str
+
+
+def deployment_dir(settings: Settings) -> Path:
+    return settings.home / "airflow"
+
+
+def passwords_file(settings: Settings) -> Path:
+    """The login's one file: the simple auth manager's passwords (``{"admin": ...}``), 0600."""
+    return deployment_dir(settings) / "admin-password.json"
+
+
+def admin_password(settings: Settings) -> str:
+    """``LIFTOFF_AIRFLOW_ADMIN_PASSWORD``, else the one kept in the home (made on first use)."""
+    path = passwords_file(settings)
+    if settings.airflow_admin_password is not None:
+        password = settings.airflow_admin_password.get_secret_value()
+    elif path.exists():
+        return json.loads(path.read_text())[ADMIN_USER]
+    else:
+        password = secrets.token_urlsafe(16)
+    write_private(path, json.dumps({ADMIN_USER: password}) + "\n")
+    return password
+
+
+def metadata_database(owner: psycopg.Connection, target: Warehouse, settings: Settings) -> Warehouse:
+    """The database ``airflow`` on the warehouse's server, owned by the role ``airflow``.
+
+    The role's password is made on the first start and kept in the home (0600); the role
+    owns the metadata and nothing else.
+    """
+    path = settings.home / "airflow-metadata-password"
+    if not path.exists():
+        write_private(path, secrets.token_urlsafe(24))
+    password = SecretStr(path.read_text().strip())
+    owner.autocommit = True
+    ensure_role(owner, METADATA_ROLE, password, connection_limit=80)
+    if owner.execute("select 1 from pg_database where datname = %s", (METADATA_DATABASE,)).fetchone() is None:
+        owner.execute(
+            sql.SQL("create database {} owner {}").format(
+                sql.Identifier(METADATA_DATABASE), sql.Identifier(METADATA_ROLE)
+            )
+        )
+    return Warehouse(target.host, target.port, METADATA_DATABASE, METADATA_ROLE, password.get_secret_value())
+
+
+def deployment_env(
+    base: dict[str, str],
+    metadata: Warehouse,
+    folder: Path,
+    port: int,
+    *,
+    passwords: Path,
+    paused_at_creation: bool = False,
+) -> dict[str, str]:
+    """Airflow's settings for the components: ``base`` (the tasks' environment) and the rest."""
+    jwt_secret = folder / "jwt-secret"
+    if not jwt_secret.exists():  # kept: tokens stay valid across a restart of the API server
+        write_private(jwt_secret, secrets.token_hex(32))
+    return {
+        **base,
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata.url.replace(
+            "postgresql://", "postgresql+psycopg2://"
+        ),
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": "4",  # two cores: four tasks at once
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": str(paused_at_creation),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__API_AUTH__JWT_SECRET": jwt_secret.read_text().strip(),
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(folder / "logs"),
+    }
+
+
+class AirflowProcesses:
+    """The four components as processes; ``stop`` leaves none of them (or their children)."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path, port: int) -> None:
+        self.env, self.log_dir, self.port = env, log_dir, port
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def airflow(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        done = subprocess.run(
+            [airflow_binary(), *args], env=self.env, capture_output=True, text=True, timeout=timeout
+        )
+        if done.returncode != 0:
+            log = self.log_dir / f"airflow-{args[0]}.log"
+            log.write_text(done.stdout + done.stderr)
+            raise ConfigError(f"airflow {' '.join(args)} failed; see {log}")
+        return done
+
+    def start(self, timeout: float = 180) -> None:
+        """Migrate the metadata database, start the components, wait for the API server."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.airflow("db", "migrate", timeout=600)
+        for component in COMPONENTS:
+            with (self.log_dir / f"{component}.log").open("ab") as log:
+                self.processes[component] = subprocess.Popen(
+                    [airflow_binary(), component],
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # its own process group: stopped with its children
+                )
+        self.wait(self.api_is_up, timeout, "the Airflow API server did not start")
+
+    def exited(self) -> str | None:
+        """The first component that has exited, if one has."""
+        return next((name for name, p in self.processes.items() if p.poll() is not None), None)
+
+    def wait(self, ready: Callable[[], bool], timeout: float, message: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if (name := self.exited()) is not None:
+                raise ConfigError(f"airflow {name} exited; see {self.log_dir / (name + '.log')}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(message)
+            time.sleep(1)
+
+    def api_is_up(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/api/v2/monitor/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self, grace: float = 30) -> None:
+        for process in self.processes.values():
+            _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for process in self.processes.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(max(0.1, deadline - time.monotonic()))
+            _signal_group(process, signal.SIGKILL)  # what is left of the group: task runners
+            process.wait()
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signum)
+
+
+def airflow_binary() -> str:
+    return str(Path(sys.executable).with_name("airflow"))
+
+
+def write_state(folder: Path, login_url: str) -> Path:
+    """``deployment.json``: where the running deployment answers, and its process."""
+    path = folder / "deployment.json"
+    write_private(path, json.dumps({"url": login_url, "pid": os.getpid()}))
+    return path
+
+
+def running_deployment(settings: Settings) -> Login | None:
+    """The login of the deployment running on this home, if one runs (and answers)."""
+    path = deployment_dir(settings) / "deployment.json"
+    try:
+        state = json.loads(path.read_text())
+        os.kill(int(state["pid"]), 0)
+    except (OSError, ValueError, KeyError):
+        return None
+    try:
+        httpx.get(f"{state['url']}/api/v2/monitor/health", timeout=3).raise_for_status()
+    except httpx.HTTPError:
+        return None
+    return Login(state["url"], ADMIN_USER, admin_password(settings))

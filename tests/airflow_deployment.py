@@ -1,0 +1,94 @@
+"""`liftoff airflow` started as a user starts it, for the tests of the Airflow UI and API.
+
+Its own home on the embedded default (its warehouse, its demo APIs, its metadata database
+``airflow``), on free ports, with short retry delays. Stopped with Ctrl-C (SIGINT), as a
+user stops it; then none of its processes may be left.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+
+from liftoff.airflow_api import AirflowApi
+from liftoff.airflow_deployment import Login
+from liftoff.warehouse.embedded import port_is_free
+from sales_api.server import free_port
+
+LIFTOFF = str(Path(sys.executable).with_name("liftoff"))
+# What a configured deployment would bring: the tests' own services are not this one's.
+NOT_INHERITED = ("LIFTOFF_WAREHOUSE_URL", "AIRFLOW_CONN_WAREHOUSE", "LIFTOFF_ARCHIVE_URL", "LIFTOFF_HOME")
+
+
+@dataclass
+class Deployment:
+    home: Path
+    env: dict[str, str]
+    login: Login
+    process: subprocess.Popen
+    log: Path
+
+    def api(self) -> AirflowApi:
+        return AirflowApi(self.login)
+
+    def liftoff(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+        """A `liftoff` command on the deployment's home, as a second terminal would run it."""
+        return subprocess.run([LIFTOFF, *args], env=self.env, capture_output=True, text=True, timeout=timeout)
+
+
+def start_deployment(home: Path) -> Deployment:
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key not in NOT_INHERITED}
+    env.update(
+        LIFTOFF_HOME=str(home),
+        LIFTOFF_EMBEDDED_PG_PORT=str(free_port()),
+        LIFTOFF_API_URL=f"http://127.0.0.1:{free_port()}",
+        LIFTOFF_AIRFLOW_PORT=str(port),
+        LIFTOFF_RETRY_DELAY_SECONDS="2",
+        COLUMNS="200",
+    )
+    log = home / "liftoff-airflow.log"
+    home.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        process = subprocess.Popen([LIFTOFF, "airflow"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while "login:" not in log.read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"liftoff airflow did not come up:\n{log.read_text(errors='replace')[-3000:]}")
+        time.sleep(1)
+    password_file = home / "airflow" / "admin-password.json"
+    password = json.loads(password_file.read_text())["admin"]
+    httpx.get(f"{url}/api/v2/monitor/health", timeout=5).raise_for_status()
+    return Deployment(home, env, Login(url, "admin", password), process, log)
+
+
+def stop_deployment(deployment: Deployment) -> list[str]:
+    """Ctrl-C; the processes of the deployment still alive a minute later (should be none)."""
+    family = psutil.Process(deployment.process.pid).children(recursive=True)
+    deployment.process.send_signal(signal.SIGINT)
+    try:
+        deployment.process.wait(120)
+    except subprocess.TimeoutExpired:
+        deployment.process.kill()
+    time.sleep(2)
+    left = [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    names = [" ".join(p.cmdline()[:3]) for p in left]
+    for process in left:
+        process.kill()
+    if not port_is_free(int(deployment.env["LIFTOFF_EMBEDDED_PG_PORT"])):
+        names.append("the embedded PostgreSQL")
+    api = deployment.env["LIFTOFF_API_URL"].rsplit(":", 1)[1]
+    if not port_is_free(int(api)):
+        names.append("the demo APIs")
+    return names

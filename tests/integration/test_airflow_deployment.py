@@ -1,0 +1,143 @@
+"""`liftoff airflow` as a data engineer uses it: the scheduler's own runs, `liftoff run` and
+`liftoff backfill` through it, the REST API with the printed login, runs refused in one line.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import httpx
+import pytest
+
+from liftoff.airflow_api import AirflowApi
+
+DAG = "sales_elt"
+YESTERDAY = datetime.now(UTC).date() - timedelta(days=1)
+pytestmark = pytest.mark.integration
+
+
+def runs_of(api: AirflowApi, day: date) -> list[dict]:
+    start = datetime.combine(day, datetime.min.time(), tzinfo=UTC).isoformat()
+    params = {"logical_date_gte": start, "logical_date_lte": start}
+    return api.client.get(f"/dags/{DAG}/dagRuns", params=params).json()["dag_runs"]
+
+
+def task_log(api: AirflowApi, run_id: str, task_id: str) -> str:
+    answer = api.client.get(
+        f"/dags/{DAG}/dagRuns/{run_id}/taskInstances/{task_id}/logs/1", params={"full_content": True}
+    )
+    answer.raise_for_status()
+    content = answer.json()["content"]
+    return "\n".join(
+        str(entry.get("event", entry)) if isinstance(entry, dict) else str(entry) for entry in content
+    )
+
+
+def test_the_scheduler_runs_yesterday_by_itself_and_liftoff_run_reruns_that_run(airflow_deployment) -> None:
+    api = airflow_deployment.api()
+    # the DAG is unpaused at the first start: yesterday's run comes by itself
+    deadline = datetime.now(UTC) + timedelta(minutes=5)
+    while not runs_of(api, YESTERDAY):
+        assert datetime.now(UTC) < deadline, "the scheduler did not start yesterday's run"
+        time.sleep(3)
+    scheduled = runs_of(api, YESTERDAY)[0]["dag_run_id"]
+    assert api.wait(DAG, scheduled) == "success"
+    (run,) = runs_of(api, YESTERDAY)
+    assert run["run_type"] == "scheduled"
+    assert run["logical_date"] == run["data_interval_start"] == f"{YESTERDAY}T00:00:00Z"
+
+    done = airflow_deployment.liftoff("run", "--date", str(YESTERDAY))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"cleared run {scheduled}" in done.stdout and "Airflow runs on this home" in done.stdout
+    (again,) = runs_of(api, YESTERDAY)  # one run of the day, not two
+    assert again["dag_run_id"] == scheduled and again["state"] == "success"
+    tries = api.client.get(f"/dags/{DAG}/dagRuns/{scheduled}/taskInstances/crm.ingest").json()["try_number"]
+    assert tries == 2, "the scheduler's run was run again"
+
+
+def test_the_rest_api_triggers_a_day_with_the_printed_login(airflow_deployment) -> None:
+    printed = airflow_deployment.log.read_text()
+    assert airflow_deployment.login.url in printed and "login: admin" in printed
+    assert airflow_deployment.login.password not in printed, "the password is never printed"
+    token = httpx.post(
+        f"{airflow_deployment.login.url}/auth/token",
+        json={"username": "admin", "password": airflow_deployment.login.password},
+    ).json()["access_token"]
+    rest = httpx.Client(
+        base_url=f"{airflow_deployment.login.url}/api/v2", headers={"Authorization": f"Bearer {token}"}
+    )
+    day = YESTERDAY - timedelta(days=2)
+    created = rest.post(f"/dags/{DAG}/dagRuns", json={"logical_date": f"{day}T00:00:00Z"})
+    assert created.status_code == 200, created.text
+    run = created.json()
+    assert (run["data_interval_start"], run["data_interval_end"]) == (
+        f"{day}T00:00:00Z",
+        f"{day + timedelta(days=1)}T00:00:00Z",
+    )
+    assert airflow_deployment.api().wait(DAG, run["dag_run_id"]) == "success"
+    gate = task_log(airflow_deployment.api(), run["dag_run_id"], "crm.validate")
+    assert "accepted=" in gate and "rejected=" in gate, gate[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("logical_date", "line"),
+    [
+        (None, "this run has no data interval (it was triggered without a logical date)"),
+        (f"{YESTERDAY + timedelta(days=1)}T00:00:00Z", "has not ended yet (UTC)"),
+    ],
+    ids=["no-logical-date", "day-not-ended"],
+)
+def test_a_run_without_a_day_or_of_a_day_not_ended_fails_at_once(
+    airflow_deployment, logical_date, line
+) -> None:
+    api = airflow_deployment.api()
+    run = api.client.post(f"/dags/{DAG}/dagRuns", json={"logical_date": logical_date}).json()
+    started = datetime.now(UTC)
+    assert api.wait(DAG, run["dag_run_id"], poll=2) == "failed"
+    assert datetime.now(UTC) - started < timedelta(minutes=3), "failed at once, not after retries"
+    tasks = api.client.get(f"/dags/{DAG}/dagRuns/{run['dag_run_id']}/taskInstances").json()["task_instances"]
+    ingest = next(t for t in tasks if t["task_id"] == "crm.ingest")
+    assert (ingest["state"], ingest["try_number"]) == ("failed", 1), "no retry of a run that cannot be"
+    assert line in task_log(api, run["dag_run_id"], "crm.ingest")
+
+
+def test_liftoff_backfill_goes_through_the_scheduler(airflow_deployment) -> None:
+    first, last = YESTERDAY - timedelta(days=5), YESTERDAY - timedelta(days=4)
+    done = airflow_deployment.liftoff("backfill", "--from", str(first), "--to", str(last))
+    assert done.returncode == 0, done.stdout + done.stderr
+    api = airflow_deployment.api()
+    for day in (first, last):
+        (run,) = runs_of(api, day)
+        assert (run["run_type"], run["state"]) == ("backfill", "success")
+        assert f"✓ sales_elt {day}" in done.stdout
+
+    refused = airflow_deployment.liftoff("run", "--date", str(YESTERDAY + timedelta(days=1)))
+    assert refused.returncode == 2 and "has not ended yet (UTC)" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_gold_assets_schedule_the_export_of_each_refreshed_day(airflow_deployment) -> None:
+    api = airflow_deployment.api()
+    assets = api.client.get("/assets", params={"limit": 100}).json()["assets"]
+    gold = {a["name"]: a["uri"] for a in assets if a["name"].split(".")[1:2] == ["gold"]}
+    port = airflow_deployment.env["LIFTOFF_EMBEDDED_PG_PORT"]
+    assert (
+        gold["liftoff.gold.gold_sales_daily"] == f"postgres://127.0.0.1:{port}/liftoff/gold/gold_sales_daily"
+    )
+    assert set(gold) >= {f"liftoff.gold.{t}" for t in ("gold_sales_by_product_7d", "gold_sales_by_seller_7d")}
+
+    day = YESTERDAY - timedelta(days=2)  # the REST API's day (the test above)
+    exports = airflow_deployment.home / "archive" / "exports"
+    daily = exports / "gold_sales_daily" / f"dt={day}" / "gold_sales_daily.csv"
+    deadline = time.monotonic() + 300
+    while not daily.exists():
+        assert time.monotonic() < deadline, f"gold_export wrote nothing for {day}: {list(exports.rglob('*'))}"
+        time.sleep(3)
+    lines = daily.read_text().splitlines()
+    assert lines[0].startswith("sale_date,") and len(lines) == 2 and lines[1].startswith(str(day))
+    counted = airflow_deployment.liftoff(
+        "sql", f"select count(*) from gold.gold_sales_by_product_7d where as_of_date = '{day}'"
+    )
+    products = exports / "gold_sales_by_product_7d" / f"dt={day}" / "gold_sales_by_product_7d.csv"
+    assert str(len(products.read_text().splitlines()) - 1) in counted.stdout, counted.stdout

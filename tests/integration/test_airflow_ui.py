@@ -1,0 +1,174 @@
+"""The Airflow UI of `liftoff airflow` in a real browser, as a new data engineer walks it.
+
+Log in with the printed login, find `sales_elt` and read its documentation, pause and
+unpause it, trigger a day from the Trigger dialog, watch every task succeed in the grid,
+open the gate task's log and find its counts, and look at clearing a run and a backfill.
+The screenshots are kept as test artefacts; with ``LIFTOFF_UPDATE_SCREENSHOTS=1`` they also
+replace the ones docs/airflow-ui.md shows.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from liftoff.airflow_api import AirflowApi
+from liftoff.airflow_deployment import Login
+from liftoff.config import PROJECT_ROOT
+from tests.browser import ARTEFACTS
+
+pytestmark = pytest.mark.integration
+
+DAG = "sales_elt"
+DOCS_IMAGES = PROJECT_ROOT / "docs" / "img" / "airflow-ui"
+
+
+class Walk:
+    """One browser page on the deployment, taking named screenshots."""
+
+    def __init__(self, page, login: Login, shots: Path) -> None:
+        self.page, self.login, self.shots = page, login, shots
+        shots.mkdir(parents=True, exist_ok=True)
+
+    def shot(self, name: str) -> Path:
+        path = self.shots / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
+
+    def log_in(self) -> None:
+        page = self.page
+        page.goto(self.login.url)
+        page.get_by_label("Username").fill(self.login.user)
+        page.get_by_label("Password").fill(self.login.password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{self.login.url}/")
+
+    def open_dag(self) -> None:
+        self.page.goto(f"{self.login.url}/dags/{DAG}")
+        self.page.get_by_role("heading", name=DAG).first.wait_for()
+
+    def trigger(self, day: date) -> None:
+        """The Trigger dialog, single run, with the day as its logical date."""
+        page = self.page
+        page.get_by_role("button", name="Trigger").first.click()
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_test_id("datetime-input").click()
+        picker = page.locator("[data-part=content][data-state=open]").last
+        picker.get_by_placeholder("YYYY/MM/DD").fill(day.strftime("%Y/%m/%d"))
+        picker.get_by_placeholder("HH:mm").fill("00:00")
+        page.keyboard.press("Escape")  # closes the picker, keeps the dialog
+        dialog.get_by_text(day.strftime("%b %-d, %Y")).first.wait_for()
+        self.shot("trigger")
+        dialog.get_by_role("button", name="Trigger").click()
+
+
+def walk_the_ui(page, login: Login, day: date, shots: Path) -> dict:
+    """The whole walk; returns what the checks need."""
+    walk = Walk(page, login, shots)
+    api = AirflowApi(login)
+    walk.log_in()
+
+    page.goto(f"{login.url}/dags")
+    page.get_by_role("link", name=DAG).first.wait_for()
+    walk.shot("dags")
+
+    walk.open_dag()
+    page.get_by_role("button", name="Dag Docs").click()
+    docs = page.get_by_role("dialog")
+    docs.get_by_text("one run per day of sales data").wait_for()
+    documentation = docs.inner_text()
+    walk.shot("dag-docs")
+    page.keyboard.press("Escape")
+
+    # the pause switch beside the DAG's name: off, then on again
+    page.wait_for_load_state("networkidle")
+    is_paused = lambda: api.client.get(f"/dags/{DAG}").json()["is_paused"]  # noqa: E731
+    active = not is_paused()
+    page.get_by_test_id("toggle-pause").first.click()
+    paused = _wait_for(is_paused, True)
+    walk.shot("paused")
+    page.get_by_test_id("toggle-pause").first.click()
+    unpaused = _wait_for(is_paused, False)
+
+    walk.trigger(day)
+    run = _wait_for(lambda: api.run_of_day(DAG, day), None, negate=True)
+    state = api.wait(DAG, run.run_id, poll=3)
+    page.goto(f"{login.url}/dags/{DAG}/runs/{run.run_id}")
+    page.get_by_text(run.run_id).first.wait_for()
+    page.wait_for_load_state("networkidle")
+    walk.shot("grid")
+    tasks = api.client.get(f"/dags/{DAG}/dagRuns/{run.run_id}/taskInstances").json()["task_instances"]
+
+    page.goto(f"{login.url}/dags/{DAG}/runs/{run.run_id}/tasks/crm.validate")
+    page.get_by_text(re.compile(r"accepted=\d+ rejected=\d+")).first.wait_for(timeout=60_000)
+    gate_line = page.get_by_text(re.compile(r"accepted=\d+ rejected=\d+")).first.inner_text()
+    walk.shot("gate-log")
+
+    page.goto(f"{login.url}/dags/{DAG}/runs/{run.run_id}")
+    page.get_by_role("button", name="Press shift+c to clear").click()  # the run's Clear button
+    clear = page.get_by_role("dialog")
+    clear.get_by_role("button", name=re.compile("Clear")).last.wait_for()
+    walk.shot("clear-run")
+    clear_dialog = clear.inner_text()
+    page.keyboard.press("Escape")
+
+    walk.open_dag()
+    page.get_by_role("button", name="Trigger").first.click()
+    page.get_by_role("dialog").locator("label", has_text="Run this Dag for a range of dates").click()
+    page.get_by_role("dialog").get_by_text(re.compile("Reprocess", re.I)).first.wait_for()
+    walk.shot("backfill")
+    backfill_dialog = page.get_by_role("dialog").inner_text()
+    page.keyboard.press("Escape")
+    return {
+        "documentation": documentation,
+        "active": active,
+        "paused": paused,
+        "unpaused": unpaused,
+        "state": state,
+        "run": run,
+        "tasks": tasks,
+        "gate_line": gate_line,
+        "clear_dialog": clear_dialog,
+        "backfill_dialog": backfill_dialog,
+    }
+
+
+def _wait_for(read, expected, *, negate: bool = False, timeout: float = 60):
+    deadline = datetime.now(UTC) + timedelta(seconds=timeout)
+    while True:
+        value = read()
+        if (value != expected) if negate else (value == expected):
+            return value
+        if datetime.now(UTC) > deadline:
+            return value
+        time.sleep(1)
+
+
+def test_a_data_engineer_triggers_a_day_and_reads_its_gate_in_the_ui(
+    airflow_deployment, browser, tmp_path
+) -> None:
+    day = datetime.now(UTC).date() - timedelta(days=8)
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    shots = ARTEFACTS / "airflow-ui"
+    seen = walk_the_ui(page, airflow_deployment.login, day, shots)
+
+    assert "bronze → silver → gold" in seen["documentation"]
+    assert (seen["active"], seen["paused"], seen["unpaused"]) == (True, True, False)
+    assert "Missing and Errored Runs" in seen["backfill_dialog"]
+    assert "Clear only failed tasks" in seen["clear_dialog"]
+    assert seen["run"].day == day and seen["state"] == "success"
+    assert seen["tasks"] and {t["state"] for t in seen["tasks"]} == {"success"}, seen["tasks"]
+    assert re.search(r"landed=\d+ accepted=\d+ rejected=\d+", seen["gate_line"]), seen["gate_line"]
+    for name in ("dags", "dag-docs", "paused", "trigger", "grid", "gate-log", "clear-run", "backfill"):
+        assert (shots / f"{name}.png").stat().st_size > 10_000, name
+        shutil.copy(shots / f"{name}.png", tmp_path / f"{name}.png")
+    if os.environ.get("LIFTOFF_UPDATE_SCREENSHOTS") == "1":
+        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+        for shot in shots.glob("*.png"):
+            shutil.copy(shot, DOCS_IMAGES / shot.name)
