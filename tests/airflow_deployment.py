@@ -64,7 +64,11 @@ def start_deployment(home: Path) -> Deployment:
     deadline = time.monotonic() + 300
     while "login:" not in log.read_text(errors="replace"):
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
+            process.send_signal(signal.SIGINT)  # its own cleanup stops what it started
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
             raise RuntimeError(f"liftoff airflow did not come up:\n{log.read_text(errors='replace')[-3000:]}")
         time.sleep(1)
     password_file = home / "airflow" / "admin-password.json"

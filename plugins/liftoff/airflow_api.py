@@ -30,6 +30,11 @@ class DayRun:
     url: str
 
 
+def midnight(day: date) -> str:
+    """Day ``day`` at 00:00 UTC: the logical date of its run."""
+    return datetime.combine(day, day_start(), tzinfo=UTC).isoformat()
+
+
 class AirflowApi:
     def __init__(self, login: Login, timeout: float = 30) -> None:
         self.login = login
@@ -43,7 +48,8 @@ class AirflowApi:
             raise Unavailable(f"Airflow at {login.url} does not answer: {exc}") from exc
         if answer.status_code in {401, 403}:
             raise ConfigError(f"Airflow at {login.url} refused the login of {login.user}")
-        answer.raise_for_status()
+        if answer.status_code != 200 and answer.status_code != 201:
+            raise Unavailable(f"Airflow at {login.url} did not give a token: HTTP {answer.status_code}")
         self.client = httpx.Client(
             base_url=f"{login.url}/api/v2",
             headers={"Authorization": f"Bearer {answer.json()['access_token']}"},
@@ -68,38 +74,49 @@ class AirflowApi:
         return DayRun(day, run["dag_run_id"], run["state"], self.run_url(dag_id, run["dag_run_id"]))
 
     def run_of_day(self, dag_id: str, day: date) -> DayRun | None:
-        start = datetime.combine(day, day_start(), tzinfo=UTC).isoformat()
+        start = midnight(day)
         runs = self._call(
             "GET", f"/dags/{dag_id}/dagRuns", params={"logical_date_gte": start, "logical_date_lte": start}
         ).json()["dag_runs"]
         return self._day_run(dag_id, runs[0]) if runs else None
 
-    def unpause(self, dag_id: str) -> None:
-        self._call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+    def is_paused(self, dag_id: str) -> bool:
+        return bool(self._call("GET", f"/dags/{dag_id}").json()["is_paused"])
 
     def run_day(self, dag_id: str, day: date, conf: dict | None = None) -> tuple[DayRun, str]:
         """Start the run of ``day``: a new one, or the existing one again. Returns it and what
-        was done (``triggered``, ``cleared``, ``replaced`` or ``running``).
+        was done (``triggered``, ``cleared``, ``replaced <old run>``, ``running``).
 
         A finished run is cleared (rerun in place), except that it is replaced (deleted, then
         triggered anew) when its config differs (a run's config cannot change) or when it
         belongs to a backfill: cleared, it would queue behind that backfill's own runs, which
-        may all be waiting for this very day.
+        may all be waiting for this very day. Today (a partial day) is always a run of its
+        own, at this moment's logical date: it never holds the scheduler's run of the day.
         """
-        existing = self.run_of_day(dag_id, day)
+        from liftoff.airflow_runner import day_logical_date
+
+        existing = None if day >= datetime.now(UTC).date() else self.run_of_day(dag_id, day)
         if existing is not None and existing.state not in FINISHED:
             return existing, "running"  # the scheduler's own run of the day, say: one run
+        how = "triggered"
         if existing is not None:
             old = self._call("GET", f"/dags/{dag_id}/dagRuns/{existing.run_id}").json()
             if (old.get("conf") or {}) == (conf or {}) and old.get("run_type") != "backfill":
                 self._call("POST", f"/dags/{dag_id}/dagRuns/{existing.run_id}/clear", json={"dry_run": False})
                 return DayRun(day, existing.run_id, "queued", existing.url), "cleared"
             self._call("DELETE", f"/dags/{dag_id}/dagRuns/{existing.run_id}")
-        start = datetime.combine(day, day_start(), tzinfo=UTC).isoformat()
-        run = self._call(
-            "POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": start, "conf": conf or {}}
-        ).json()
-        return self._day_run(dag_id, run), "replaced" if existing is not None else "triggered"
+            how = f"replaced {existing.run_id} by"
+        answer = self._call(
+            "POST",
+            f"/dags/{dag_id}/dagRuns",
+            json={"logical_date": day_logical_date(day), "conf": conf or {}},
+        )
+        if answer.status_code == 409:  # the scheduler made the day's run a moment ago: that one
+            existing = self.run_of_day(dag_id, day)
+            if existing is None:
+                raise ConfigError(f"Airflow refused a run of {day}: {answer.json().get('detail')}")
+            return existing, "running"
+        return self._day_run(dag_id, answer.json()), how
 
     def wait(self, dag_id: str, run_id: str, poll: float = 5) -> str:
         """Until the run has finished; its final state."""
@@ -123,8 +140,8 @@ class AirflowApi:
             "/backfills",
             json={
                 "dag_id": dag_id,
-                "from_date": datetime.combine(first, day_start(), tzinfo=UTC).isoformat(),
-                "to_date": datetime.combine(last, day_start(), tzinfo=UTC).isoformat(),
+                "from_date": midnight(first),
+                "to_date": midnight(last),
                 "max_active_runs": max_active_runs,
                 "reprocess_behavior": reprocess,
                 "run_backwards": False,
@@ -135,12 +152,21 @@ class AirflowApi:
             raise ConfigError(f"a backfill of {dag_id} is running already: {answer.json().get('detail')}")
         return int(answer.json()["id"])
 
+    def backfill_done(self, backfill_id: int) -> bool:
+        return self._call("GET", f"/backfills/{backfill_id}").json().get("completed_at") is not None
+
     def runs_between(self, dag_id: str, first: date, last: date) -> list[DayRun]:
-        params = {
-            "logical_date_gte": datetime.combine(first, day_start(), tzinfo=UTC).isoformat(),
-            "logical_date_lte": datetime.combine(last, day_start(), tzinfo=UTC).isoformat(),
-            "order_by": "logical_date",
-            "limit": 400,
-        }
-        runs = self._call("GET", f"/dags/{dag_id}/dagRuns", params=params).json()["dag_runs"]
-        return [self._day_run(dag_id, run) for run in runs]
+        """Every run whose logical date is in ``first``..``last`` (all pages)."""
+        runs: list[DayRun] = []
+        while True:
+            params = {
+                "logical_date_gte": midnight(first),
+                "logical_date_lte": midnight(last),
+                "order_by": "logical_date",
+                "limit": 100,
+                "offset": len(runs),
+            }
+            page = self._call("GET", f"/dags/{dag_id}/dagRuns", params=params).json()["dag_runs"]
+            runs += [self._day_run(dag_id, run) for run in page]
+            if len(page) < 100:
+                return runs

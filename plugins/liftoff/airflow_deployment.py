@@ -27,7 +27,7 @@ import psycopg
 from psycopg import sql
 from pydantic import SecretStr
 
-from liftoff.config import ConfigError, Settings
+from liftoff.config import ConfigError, Settings, Unavailable
 from liftoff.warehouse.embedded import write_private
 from liftoff.warehouse.location import Warehouse
 from liftoff.warehouse.roles import ensure_role
@@ -57,16 +57,22 @@ def passwords_file(settings: Settings) -> Path:
 
 
 def admin_password(settings: Settings) -> str:
-    """``LIFTOFF_AIRFLOW_ADMIN_PASSWORD``, else the one kept in the home (made on first use)."""
+    """``LIFTOFF_AIRFLOW_ADMIN_PASSWORD``, else the one kept in the home (made on first use).
+    Written to the passwords file the API server reads: call it when the deployment starts."""
     path = passwords_file(settings)
     if settings.airflow_admin_password is not None:
         password = settings.airflow_admin_password.get_secret_value()
     elif path.exists():
-        return json.loads(path.read_text())[ADMIN_USER]
+        return read_admin_password(settings)
     else:
         password = secrets.token_urlsafe(16)
     write_private(path, json.dumps({ADMIN_USER: password}) + "\n")
     return password
+
+
+def read_admin_password(settings: Settings) -> str:
+    """The running deployment's admin password, as its passwords file has it (never written)."""
+    return json.loads(passwords_file(settings).read_text())[ADMIN_USER]
 
 
 def metadata_database(owner: psycopg.Connection, target: Warehouse, settings: Settings) -> Warehouse:
@@ -170,7 +176,7 @@ class AirflowProcesses:
             if (name := self.exited()) is not None:
                 raise ConfigError(f"airflow {name} exited; see {self.log_dir / (name + '.log')}")
             if time.monotonic() > deadline:
-                raise TimeoutError(message)
+                raise Unavailable(f"{message} in {timeout:.0f} s; see {self.log_dir}")
             time.sleep(1)
 
     def api_is_up(self) -> bool:
@@ -199,15 +205,19 @@ def airflow_binary() -> str:
     return str(Path(sys.executable).with_name("airflow"))
 
 
-def write_state(folder: Path, login_url: str) -> Path:
-    """``deployment.json``: where the running deployment answers, and its process."""
+def write_state(folder: Path, login_url: str, state: str) -> Path:
+    """``deployment.json``: where the deployment answers, its process, and ``starting`` or ``up``."""
     path = folder / "deployment.json"
-    write_private(path, json.dumps({"url": login_url, "pid": os.getpid()}))
+    write_private(path, json.dumps({"url": login_url, "pid": os.getpid(), "state": state}))
     return path
 
 
 def running_deployment(settings: Settings) -> Login | None:
-    """The login of the deployment running on this home, if one runs (and answers)."""
+    """The login of the deployment running on this home; None if none runs.
+
+    One that runs but does not answer (starting, or stuck) is :class:`Unavailable`: a
+    command must not run days beside it on its own.
+    """
     path = deployment_dir(settings) / "deployment.json"
     try:
         state = json.loads(path.read_text())
@@ -215,7 +225,10 @@ def running_deployment(settings: Settings) -> Login | None:
     except (OSError, ValueError, KeyError):
         return None
     try:
-        httpx.get(f"{state['url']}/api/v2/monitor/health", timeout=3).raise_for_status()
+        httpx.get(f"{state['url']}/api/v2/monitor/health", timeout=10).raise_for_status()
     except httpx.HTTPError:
-        return None
-    return Login(state["url"], ADMIN_USER, admin_password(settings))
+        what = "is starting" if state.get("state") == "starting" else "does not answer"
+        raise Unavailable(
+            f"Airflow on this home (pid {state['pid']}, {state['url']}) {what}: wait for it, or stop it"
+        ) from None
+    return Login(state["url"], ADMIN_USER, read_admin_password(settings))

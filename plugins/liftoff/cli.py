@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import functools
 import json
+import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ from liftoff.config import (
     load_sources,
     redacted_url,
 )
+from liftoff.dag_defaults import START_DATE
 from liftoff.services import demo_api, run_lock, running_warehouse
 from liftoff.validate.files import UnreadableFile, validate_file
 from liftoff.validate.quarantine import UnknownBatch, list_quarantine, replay_batch
@@ -165,7 +167,7 @@ def run_through_deployment(login, days: list[date], conf: dict | None = None) ->
     from liftoff.airflow_api import AirflowApi
 
     api = AirflowApi(login)
-    api.unpause(DAG_ID)
+    refuse_paused(api)
     for day in days:
         run, how = api.run_day(DAG_ID, day, conf)
         console.print(f"sales_elt {day}: {how} run {run.run_id} on {login.url}", soft_wrap=True)
@@ -178,6 +180,15 @@ def run_through_deployment(login, days: list[date], conf: dict | None = None) ->
             return False
         console.print(f"[green]✓[/] sales_elt {day}  {run.url}", soft_wrap=True)
     return True
+
+
+def refuse_paused(api) -> None:
+    """A paused DAG runs nothing, not even a trigger: say so rather than wait for ever."""
+    if api.is_paused(DAG_ID):
+        raise ConfigError(
+            f"{DAG_ID} is paused in Airflow ({api.login.url}/dags/{DAG_ID}): unpause it (the switch"
+            " beside its name) to run days"
+        )
 
 
 def run_or_route(days: list[date], *, skip_ingest: bool = False, conf: dict | None = None) -> bool:
@@ -198,11 +209,13 @@ def run_or_route(days: list[date], *, skip_ingest: bool = False, conf: dict | No
 
 
 def refuse_unended(days: list[date], partial_day: bool) -> None:
+    """A day that has not started is refused; today only with ``--partial-day``."""
     today = datetime.now(UTC).date()
-    if not partial_day and (late := [day for day in days if day >= today]):
+    if future := [day for day in days if day > today]:
+        raise ConfigError(f"{future[0]} has not started yet (UTC): there is nothing to run")
+    if not partial_day and today in days:
         raise ConfigError(
-            f"{late[0]} has not ended yet (UTC): a run covers a whole day;"
-            " pass --partial-day to run it anyway"
+            f"{today} has not ended yet (UTC): a run covers a whole day; pass --partial-day to run it anyway"
         )
 
 
@@ -275,9 +288,15 @@ def run(
 def backfill(
     first: Annotated[str, typer.Option("--from", help="The first day (YYYY-MM-DD, UTC).")],
     last: Annotated[str, typer.Option("--to", help="The last day, included.")],
-    max_active_runs: Annotated[int, typer.Option(min=1, max=16, help="Days ingesting at once.")] = 3,
+    max_active_runs: Annotated[
+        int, typer.Option(min=1, max=16, help="Days ingesting at once (with liftoff airflow).")
+    ] = 3,
     reprocess: Annotated[
-        str, typer.Option(help="failed: missing and failed days; completed: every day again.")
+        str,
+        typer.Option(
+            help="With liftoff airflow: failed (missing and failed days) or completed (every day"
+            " again). Without it every day runs again."
+        ),
     ] = "failed",
 ) -> None:
     """Run sales_elt for a range of days (a backfill).
@@ -295,6 +314,8 @@ def backfill(
         raise typer.BadParameter(f"--reprocess must be failed or completed, got {reprocess!r}")
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
     refuse_unended(days, partial_day=False)
+    if start < START_DATE.date():
+        raise ConfigError(f"{DAG_ID} starts on {START_DATE.date()}: there is no run before it")
     login = running_deployment(get_settings())
     if login is None:
         console.print(
@@ -304,22 +325,24 @@ def backfill(
             raise typer.Exit(1)
         return
     api = AirflowApi(login)
-    api.unpause(DAG_ID)
+    refuse_paused(api)
     backfill_id = api.backfill(DAG_ID, start, end, max_active_runs=max_active_runs, reprocess=reprocess)
     console.print(
         f"backfill {backfill_id} of {start}..{end} on {login.url}/dags/{DAG_ID} (Backfills)", soft_wrap=True
     )
     reported: set[date] = set()
     with console.status(f"backfill {backfill_id}: {len(days)} days") as status:
-        while len(reported) < len(days):
+        while True:
+            done = api.backfill_done(backfill_id)  # before the runs: none may finish unseen
             for run in api.runs_between(DAG_ID, start, end):
                 if run.state in {"success", "failed"} and run.day not in reported:
                     reported.add(run.day)
                     mark = "[green]✓[/]" if run.state == "success" else "[red]✗[/]"
                     console.print(f"{mark} sales_elt {run.day}  {run.url}", soft_wrap=True)
             status.update(f"backfill {backfill_id}: {len(reported)} of {len(days)} days finished")
-            if len(reported) < len(days):
-                time.sleep(5)
+            if done:
+                break
+            time.sleep(5)
     failed = [run.day for run in api.runs_between(DAG_ID, start, end) if run.state != "success"]
     if failed:
         err.print(
@@ -371,33 +394,56 @@ def airflow_command(
         base = airflow_env(settings, pipeline, api_url)
         env = deployment_env(base, metadata, folder, port, passwords=passwords_file(settings))
         processes = AirflowProcesses(env, folder / "components", port)
-        state = None
+        state = write_state(folder, processes.url, "starting")
+        stop_on_signals()  # a kill or a closed terminal stops it all, like Ctrl-C
         try:
             with console.status("starting Airflow (metadata migration, four components)"):
                 processes.start()
-            state = write_state(folder, processes.url)
+            write_state(folder, processes.url, "up")
             source = (
                 "LIFTOFF_AIRFLOW_ADMIN_PASSWORD"
                 if settings.airflow_admin_password
                 else passwords_file(settings)
             )
-            console.print(
-                f"Airflow UI and REST API: [bold]{processes.url}[/]  (Ctrl-C stops everything)",
-                soft_wrap=True,
-            )
+            console.print(f"Airflow UI and REST API: [bold]{processes.url}[/]  (Ctrl-C stops everything)")
             console.print(f"login: [bold]admin[/], password from {source}", soft_wrap=True)
             console.print(
-                f"warehouse {target.safe_str()}  ·  metadata {metadata.safe_str()}  ·  logs {folder}"
+                f"warehouse {target.safe_str()}  ·  metadata {metadata.safe_str()}  ·  logs {folder}",
+                soft_wrap=True,
             )
-            while (name := processes.exited()) is None:
-                time.sleep(1)
-            raise ConfigError(f"airflow {name} exited; see {processes.log_dir / (name + '.log')}")
-        except KeyboardInterrupt:
-            console.print("stopping Airflow", soft_wrap=True)
+            serve_until_stopped(
+                "Airflow",
+                lambda: (
+                    None
+                    if (name := processes.exited()) is None
+                    else f"airflow {name} exited; see {processes.log_dir / (name + '.log')}"
+                ),
+            )
+        except KeyboardInterrupt:  # while it was starting
+            console.print("stopping Airflow")
         finally:
             processes.stop()
-            if state is not None:
-                state.unlink(missing_ok=True)
+            state.unlink(missing_ok=True)
+
+
+def serve_until_stopped(what: str, ended) -> None:
+    """Until Ctrl-C (or SIGTERM, SIGHUP); ``ended()`` saying why a part stopped ends it in one line."""
+    try:
+        while (reason := ended()) is None:
+            time.sleep(1)
+        raise ConfigError(reason)
+    except KeyboardInterrupt:
+        console.print(f"stopping {what}")
+
+
+def stop_on_signals() -> None:
+    """SIGTERM and SIGHUP end the command as Ctrl-C does: through its cleanup."""
+
+    def interrupt(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupt)
 
 
 archive_app = typer.Typer(help="The raw archive (MinIO or the local folder).", no_args_is_help=True)
@@ -638,6 +684,41 @@ def archive_catalog() -> None:
             entry.inbox_key, entry.status, entry.key if entry.status == "accepted" else entry.reason
         )
     console.print(table)
+
+
+@app.command("kafka")
+@one_line_errors
+def kafka_command() -> None:
+    """Run the embedded Kafka broker (KRaft, one node) in the foreground until Ctrl-C.
+
+    Its log folder is $LIFTOFF_HOME/kafka; the topic pos.sales is made if missing (CreateTime
+    timestamps, so the simulator can replay past days: python -m sales_api.pos).
+    """
+    from liftoff.stream.broker import EmbeddedKafka
+    from liftoff.stream.topics import TOPIC, create_topic
+
+    settings = get_settings()
+    broker = EmbeddedKafka(
+        settings.home / "kafka", port=settings.kafka_port, controller_port=settings.kafka_port + 1
+    )
+    stop_on_signals()
+    try:
+        with console.status("starting Kafka"):
+            broker.start()
+        create_topic(broker.bootstrap_servers)
+        console.print(f"Kafka on [bold]{broker.bootstrap_servers}[/], topic {TOPIC}  (Ctrl-C stops it)")
+        serve_until_stopped(
+            "Kafka",
+            lambda: (
+                None
+                if broker.process.poll() is None
+                else f"the Kafka broker exited; see {broker.root / 'broker.log'}"
+            ),
+        )
+    except KeyboardInterrupt:  # while it was starting
+        console.print("stopping Kafka")
+    finally:
+        broker.stop()
 
 
 @app.command("app")

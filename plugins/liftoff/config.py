@@ -23,6 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 INCLUDE_DIR = PROJECT_ROOT / "include"
 DBT_PROJECT_DIR = INCLUDE_DIR / "dbt"
+MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"  # `make manifest`; Cosmos renders from it
 
 # Closed network: every tool that phones home is told not to (the one list, shipped with the package).
 TELEMETRY_FILE = Path(__file__).with_name("telemetry.env")
@@ -97,6 +98,8 @@ class Settings(BaseSettings):
     # `liftoff airflow`: the API server's port and the admin's password (else one generated
     # on the first start and kept in the home, 0600).
     airflow_port: int = Field(8080, ge=1, le=65535)
+    # `liftoff kafka`: the embedded broker's port (its controller listens on the next one).
+    kafka_port: int = Field(59092, ge=1, le=65534)
     airflow_admin_password: SecretStr | None = None
     # Alerts (liftoff.alerts): e-mail to these addresses (comma-separated) through the SMTP
     # connection `smtp_default`, and/or a Slack-style webhook; a run still unfinished this
@@ -105,6 +108,9 @@ class Settings(BaseSettings):
     alert_email_from: str = "liftoff@localhost"
     alert_webhook_url: SecretStr | None = None
     alert_late_after_minutes: float = Field(360.0, gt=0)
+    # Off for `airflow dags test` (the embedded runner): Airflow 3.3's `dags test` fails to
+    # finish a run of a DAG with a deadline (DagRun.update_state reads it by a wrong key).
+    alert_deadlines: bool = True
     runbook_url: str = "docs/runbook.md"
 
 

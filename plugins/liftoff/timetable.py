@@ -4,13 +4,17 @@ Airflow's ``CronDataIntervalTimetable`` gives a scheduled run of day D the logic
 (its interval's start), but infers a *manual* run's interval as the last complete one
 before its logical date: a trigger with logical date D ran day D - 1, and a run of day D
 started as logical date D + 1 took the scheduler's own run of D + 1 (skipped from then on:
-``run already exists``). Here a
-manual run covers the day its logical date falls in, so every run of day D, scheduled,
-backfilled or triggered (UI, REST API, ``liftoff run``), has logical date D and interval
-[D, D + 1 day): one day, one run. Registered with Airflow by ``liftoff.airflow_plugin``.
+``run already exists``). Here a manual run covers the day its logical date falls in, so
+every run of day D, scheduled, backfilled or triggered at D 00:00 (UI, REST API,
+``liftoff run``), has logical date D and interval [D, D + 1 day): one day, one run. (A
+trigger at another time of D also runs day D, beside the day's own run; `liftoff run` uses
+00:00, and a day not ended at another time: a partial day never takes the day's run's
+place.) Registered with Airflow by ``liftoff.airflow_plugin``.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from airflow.timetables.base import DataInterval
 from airflow.timetables.interval import CronDataIntervalTimetable
@@ -25,5 +29,14 @@ class DailyTimetable(CronDataIntervalTimetable):
         super().__init__(cron, timezone)
 
     def infer_manual_data_interval(self, *, run_after) -> DataInterval:
+        """The day of the logical date. A trigger at 00:00 of a day that has not ended is
+        refused (the API answers 400 with this line): the scheduler makes that day's run
+        when the day ends, and would skip it if a run already held its logical date."""
         start = self._align_to_prev(run_after)
-        return DataInterval(start=start, end=self._get_next(start))
+        end = self._get_next(start)
+        if run_after == start and end > datetime.now(UTC):
+            raise ValueError(
+                f"{start.date()} has not ended yet (UTC): the scheduler runs it when it ends. To run it"
+                ' so far, trigger it with logical date now and config {"partial_day": true}'
+            )
+        return DataInterval(start=start, end=end)

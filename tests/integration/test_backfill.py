@@ -13,20 +13,20 @@ transforms must have gone in date order.
 from __future__ import annotations
 
 import subprocess
-import sys
 from datetime import date, timedelta
 from itertools import pairwise
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
 from liftoff.airflow_deployment import write_state
+from tests.airflow_deployment import LIFTOFF
 from tests.alert_sinks import SmtpSink, WebhookSink
 from tests.integration.airflow_cluster import AirflowCluster, day_of
 from tests.integration.expected import assert_gold_matches, expected_after
 
 DAYS = [date(2026, 11, 10) + timedelta(days=offset) for offset in range(7)]
-LIFTOFF = str(Path(sys.executable).with_name("liftoff"))
 DOWN = DAYS[2]  # the day whose API refuses every request until it recovers
 
 
@@ -67,7 +67,9 @@ def test_a_backfill_whose_middle_day_fails_heals_once_cleared(
 
             # the runbook: fix the cause, then rerun the failed day; the days after it go on
             api.refuse_days([])
-            write_state(cluster.home / "airflow", cluster.url)  # as `liftoff airflow` says where it runs
+            write_state(
+                cluster.home / "airflow", cluster.url, "up"
+            )  # as `liftoff airflow` says where it runs
             rerun = subprocess.run(
                 [LIFTOFF, "run", "--date", DOWN.isoformat()],
                 env={**cluster.env, "LIFTOFF_HOME": str(cluster.home)},
@@ -76,7 +78,7 @@ def test_a_backfill_whose_middle_day_fails_heals_once_cleared(
                 timeout=1800,
             )
             assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-            assert f"sales_elt {DOWN}: replaced run {down_run}" in rerun.stdout
+            assert f"sales_elt {DOWN}: replaced {down_run} by run manual__" in rerun.stdout
             runs = cluster.wait_for_runs("sales_elt", len(DAYS), timeout=3600, states={"success"})
             healed = cluster.run_of_day("sales_elt", DOWN)
             tasks = cluster.task_instances("sales_elt")
@@ -97,7 +99,7 @@ def test_a_backfill_whose_middle_day_fails_heals_once_cleared(
     }
     crm = next(text for text in failed_alerts if "crm.ingest" in text.splitlines()[0])
     assert "injected outage" in crm or "503" in crm, crm  # the error's first line
-    assert f"/dags/sales_elt/runs/{down_run}/tasks/crm.ingest" in crm  # the log's URL
+    assert f"/dags/sales_elt/runs/{quote(down_run)}/tasks/crm.ingest" in crm  # the log's URL
     assert "runbook.md#the-sync-failed" in crm
     mails = [m for m in smtp.messages if str(DOWN) in m["Subject"]]
     assert (

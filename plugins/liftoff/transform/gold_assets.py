@@ -16,8 +16,7 @@ import json
 
 from airflow.sdk import Asset
 
-from liftoff.config import get_settings
-from liftoff.transform.task_groups import MANIFEST_PATH
+from liftoff.config import MANIFEST_PATH, get_settings
 from liftoff.warehouse.embedded import DATABASE as EMBEDDED_DATABASE
 from liftoff.warehouse.location import Warehouse, configured_warehouse_url
 

@@ -26,10 +26,17 @@ from cosmos.exceptions import CosmosDbtRunError
 from cosmos.operators.local import DbtBuildLocalOperator, DbtSourceLocalOperator
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
-from liftoff.config import DBT_PROJECT_DIR, DbtExecution, Settings, SourceConfig, get_settings, landing_schema
+from liftoff.config import (
+    DBT_PROJECT_DIR,
+    MANIFEST_PATH,
+    DbtExecution,
+    Settings,
+    SourceConfig,
+    get_settings,
+    landing_schema,
+)
 from liftoff.dag_defaults import DEFAULT_ARGS
 
-MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 LAYERS = ("bronze", "silver", "gold")
 # dbt's unit tests check the models' logic on fixtures: they run in CI (tests/dbt), not in
 # the daily pipeline (dbt's own advice; a unit test of an incremental model also needs the
