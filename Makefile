@@ -15,13 +15,18 @@ MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 MINIO_DIR := $(HOME)/.cache/liftoff/minio-$(MINIO_VERSION)
 MINIO_BIN := $(MINIO_DIR)/minio
 export LIFTOFF_MINIO_BIN := $(MINIO_BIN)
+# Kafka, the point-of-sale stream's broker (KRaft, one node): the Apache jars of the pinned
+# version, resolved by Maven (tools/kafka/pom.xml), cached per version like MinIO; Java 17 runs it.
+KAFKA_VERSION := 4.1.1
+KAFKA_LIBS := $(HOME)/.cache/liftoff/kafka-$(KAFKA_VERSION)/libs
+export LIFTOFF_KAFKA_LIBS := $(KAFKA_LIBS)
 DBT_SOURCES := $(shell find $(DBT_DIR)/models $(DBT_DIR)/macros $(DBT_DIR)/tests -type f 2>/dev/null) $(DBT_DIR)/dbt_project.yml
 
 # Closed network: no tool phones home (the one list of settings: plugins/liftoff/telemetry.env).
 include plugins/liftoff/telemetry.env
 export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' plugins/liftoff/telemetry.env)
 
-.PHONY: install demo test test-unit bench lint format lock manifest api airflow app minio docs dbt-docs clean
+.PHONY: install demo test test-unit bench lint format lock manifest api airflow app minio kafka kafka-libs docs dbt-docs clean
 
 install: $(VENV)/.installed $(AIRBYTE_VENV)/.installed $(MANIFEST)
 
@@ -63,17 +68,27 @@ $(MINIO_BIN):
 	GOBIN=$(MINIO_DIR) GOFLAGS=-buildvcs=false go install github.com/minio/minio@$(MINIO_VERSION)
 minio: $(MINIO_BIN)
 
+$(KAFKA_LIBS)/.complete: tools/kafka/pom.xml
+	@command -v mvn >/dev/null && command -v java >/dev/null || { echo "error: Java 17 and Maven are needed for Kafka"; exit 2; }
+	mvn -q -f tools/kafka/pom.xml -Dkafka.version=$(KAFKA_VERSION) dependency:copy-dependencies -DoutputDirectory=$(KAFKA_LIBS)
+	touch $@
+kafka-libs: $(KAFKA_LIBS)/.complete
+
+# The broker in the foreground on 127.0.0.1:59092 (LIFTOFF_KAFKA_PORT), its log under .liftoff/kafka.
+kafka: install $(KAFKA_LIBS)/.complete
+	$(BIN)/liftoff kafka
+
 demo: install
 	$(BIN)/liftoff demo
 
-test: install $(MINIO_BIN)
+test: install $(MINIO_BIN) $(KAFKA_LIBS)/.complete
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
 test-unit: install
 	$(BIN)/pytest tests/unit tests/dags
 
-bench: install $(MINIO_BIN)
+bench: install $(MINIO_BIN) $(KAFKA_LIBS)/.complete
 	$(BIN)/python -m benchmarks
 
 # The demo CRM and shop APIs in the foreground (its shop token: LIFTOFF_API_SHOP_TOKEN, else the demo's).

@@ -174,3 +174,18 @@ def browser():
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """A real Kafka broker (KRaft, the pinned Apache jars: `make kafka-libs`) on free ports."""
+    from liftoff.stream.broker import EmbeddedKafka, missing_reason
+
+    if (reason := missing_reason()) is not None:
+        if IN_CI:
+            pytest.fail(f"CI must provide Kafka: {reason}")
+        pytest.skip(f"no Kafka broker here: {reason}")
+    broker = EmbeddedKafka(tmp_path_factory.mktemp("kafka"), port=free_port(), controller_port=free_port())
+    broker.start()
+    yield broker
+    broker.stop()

@@ -1,0 +1,147 @@
+"""The embedded Kafka broker: Apache Kafka (KRaft, one node) from the Apache jars, run by Java.
+
+``make kafka-libs`` resolves the pinned version's jars with Maven (tools/kafka/pom.xml) into
+``~/.cache/liftoff/kafka-<version>/libs`` (``LIFTOFF_KAFKA_LIBS``); this module formats a log
+folder once (``kafka.tools.StorageTool``) and starts ``kafka.Kafka`` on loopback ports, as
+``make kafka``, ``liftoff demo`` and the test fixtures do. A team runs the official image of
+the same version (docker-compose.yaml).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from liftoff.config import ConfigError
+
+KAFKA_VERSION = "4.1.1"
+DEFAULT_LIBS = Path.home() / ".cache" / "liftoff" / f"kafka-{KAFKA_VERSION}" / "libs"
+HEAP = "-Xms256m -Xmx768m"
+
+
+def kafka_libs() -> Path:
+    return Path(os.environ.get("LIFTOFF_KAFKA_LIBS", DEFAULT_LIBS))
+
+
+def missing_reason() -> str | None:
+    """Why the embedded broker cannot start here (no Java, jars not resolved), or None."""
+    if shutil.which("java") is None:
+        return "Java is not installed (Kafka runs on Java 17)"
+    if not (kafka_libs() / ".complete").exists():
+        return f"the Kafka {KAFKA_VERSION} jars are not resolved in {kafka_libs()} (make kafka-libs)"
+    return None
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class EmbeddedKafka:
+    """A one-node KRaft broker with its log in ``root``, on ``port`` (controller: ``controller_port``)."""
+
+    root: Path
+    port: int = 59092
+    controller_port: int = 59093
+    process: subprocess.Popen | None = field(default=None, init=False)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _java(self, main: str, *args: str, **popen) -> list[str]:
+        return ["java", *HEAP.split(), "-cp", f"{kafka_libs()}/*", main, *args]
+
+    def _properties(self) -> Path:
+        path = self.root / "server.properties"
+        settings = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names": "CONTROLLER",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "log.dirs": str(self.root / "data"),
+            "num.partitions": "3",
+            "auto.create.topics.enable": "false",
+            "offsets.topic.replication.factor": "1",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            "log.retention.check.interval.ms": "5000",
+        }
+        self.root.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
+        return path
+
+    def start(self, timeout: float = 90) -> EmbeddedKafka:
+        if (reason := missing_reason()) is not None:
+            raise ConfigError(f"the embedded Kafka broker cannot start: {reason}")
+        if _listening(self.port):
+            raise ConfigError(f"port {self.port} is taken: stop what uses it or set LIFTOFF_KAFKA_PORT")
+        properties = self._properties()
+        log = self.root / "broker.log"
+        if not (self.root / "data" / "meta.properties").exists():
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            done = subprocess.run(
+                self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)),
+                capture_output=True,
+                text=True,
+            )
+            if done.returncode != 0:
+                log.write_text(done.stdout + done.stderr)
+                raise ConfigError(f"formatting the Kafka log folder failed; see {log}")
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                self._java("kafka.Kafka", str(properties)),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while not self._ready():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise ConfigError(f"the embedded Kafka broker did not start; see {log}")
+            time.sleep(0.5)
+        return self
+
+    def _ready(self) -> bool:
+        if not _listening(self.port):
+            return False
+        from confluent_kafka.admin import AdminClient
+
+        try:
+            AdminClient({"bootstrap.servers": self.bootstrap_servers}).list_topics(timeout=2)
+        except Exception:  # the broker answers once its metadata is loaded
+            return False
+        return True
+
+    def stop(self, grace: float = 30) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()  # a controlled shutdown: the log is closed cleanly
+        try:
+            self.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def __enter__(self) -> EmbeddedKafka:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,178 @@
+"""Landing the point-of-sale stream by interval, against a real Kafka broker.
+
+Two days of events from the simulator (duplicates, late events, malformed messages) land
+day by day: each day holds exactly the messages the broker received in it, a rerun gives
+the same rows, a broker stopped mid-read fails the attempt without a trace and the retry
+lands everything once, and a day the broker no longer holds fails in one line.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from liftoff.batch import Interval
+from liftoff.config import Unavailable
+from liftoff.stream.broker import EmbeddedKafka
+from liftoff.stream.landing import PastRetention, land_interval, landing_consumer, landing_table_ddl
+from liftoff.stream.topics import create_topic
+from liftoff.warehouse.location import Warehouse
+from liftoff_contracts import get_contract
+from sales_api.pos import PosFaults, messages_for_day, publish
+from sales_api.server import free_port
+
+pytestmark = pytest.mark.integration
+
+DAYS = [date(2026, 11, 20), date(2026, 11, 21)]
+FAULTS = PosFaults(duplicates=0.15, late=0.1, malformed=4)
+FIELDS = list(get_contract("sale").model_fields)
+TABLE = ("raw_pos", "sales")
+# small fetches: the read is still going when the broker stops
+SMALL_FETCHES = {"max.partition.fetch.bytes": 16384, "queued.max.messages.kbytes": 64}
+
+
+def published() -> list:
+    return [message for day in DAYS for message in messages_for_day(day, faults=FAULTS)]
+
+
+def received_in(day: date) -> list:
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return [m for m in published() if start <= m.arrival < start + timedelta(days=1)]
+
+
+@pytest.fixture
+def landing(warehouse: Warehouse):
+    with warehouse.connect() as conn:
+        conn.execute("create schema raw_pos")
+        conn.execute(landing_table_ddl(*TABLE, FIELDS))
+        conn.commit()
+    return warehouse
+
+
+def land(warehouse: Warehouse, servers: str, day: date, topic: str = "pos.sales", **kwargs):
+    consumer = landing_consumer(servers)
+    try:
+        with warehouse.connect() as conn:
+            return land_interval(conn, consumer, topic, TABLE, FIELDS, Interval.for_day(day), **kwargs)
+    finally:
+        consumer.close()
+
+
+def landed(warehouse: Warehouse, day: date) -> list[tuple]:
+    with warehouse.connect() as conn:
+        return conn.execute(
+            "select _airbyte_raw_id, sale_id, amount, updated_at, _airbyte_meta::text, _kafka_timestamp"
+            " from raw_pos.sales where _kafka_timestamp >= %s and _kafka_timestamp < %s order by 1",
+            (day, day + timedelta(days=1)),
+        ).fetchall()
+
+
+@pytest.fixture(scope="module")
+def topic(kafka_broker: EmbeddedKafka) -> str:
+    create_topic(kafka_broker.bootstrap_servers)
+    assert publish(kafka_broker.bootstrap_servers, published()) == len(published())
+    return "pos.sales"
+
+
+def test_each_day_lands_what_the_broker_received_in_it_and_reruns_identically(
+    kafka_broker: EmbeddedKafka, topic: str, landing: Warehouse
+) -> None:
+    servers = kafka_broker.bootstrap_servers
+    for day in DAYS:
+        result = land(landing, servers, day)
+        expected = received_in(day)
+        assert result.rows == len(expected) and result.malformed == sum(m.event is None for m in expected)
+        rows = landed(landing, day)
+        assert sorted(r[1] for r in rows if r[1]) == sorted(m.event["sale_id"] for m in expected if m.event)
+        assert len({r[0] for r in rows}) == len(rows), "one row per message: topic, partition, offset"
+    late = [
+        m.event["sale_id"]
+        for m in received_in(DAYS[1])
+        if m.event and m.event["sale_id"].startswith("pos-20261120")
+    ]
+    assert late, "late events of the 20th land with the 21st (the lookback window takes them)"
+    duplicates = [r[1] for r in landed(landing, DAYS[0]) if r[1]]
+    assert len(duplicates) > len(set(duplicates)), "a retried event lands twice; silver keeps one"
+    malformed = [r for r in landed(landing, DAYS[0]) if r[1] is None]
+    assert len(malformed) == FAULTS.malformed and all("SOURCE_SERIALIZATION_ERROR" in r[4] for r in malformed)
+    assert all(r[3] == r[5].isoformat() for r in landed(landing, DAYS[0])), "the cursor is the broker's time"
+
+    first = landed(landing, DAYS[0])
+    for _ in range(3):
+        land(landing, servers, DAYS[0])
+        assert landed(landing, DAYS[0]) == first
+    assert landed(landing, DAYS[1]), "a rerun of one day leaves the other alone"
+
+
+class StopsTheBrokerMidRead:
+    """A consumer that stops the real broker once it has handed out its first messages."""
+
+    def __init__(self, consumer, broker: EmbeddedKafka) -> None:
+        self.consumer, self.broker, self.stopped = consumer, broker, False
+
+    def __getattr__(self, name):
+        return getattr(self.consumer, name)
+
+    def consume(self, *args, **kwargs):
+        messages = self.consumer.consume(*args, **kwargs)
+        if messages and not self.stopped:
+            self.stopped = True
+            threading.Thread(target=self.broker.stop).start()
+        return messages
+
+
+def test_a_broker_stopped_mid_read_fails_the_attempt_and_the_retry_lands_it_once(
+    landing: Warehouse, tmp_path: Path
+) -> None:
+    broker = EmbeddedKafka(tmp_path / "kafka", port=free_port(), controller_port=free_port()).start()
+    try:
+        day = DAYS[0]
+        create_topic(broker.bootstrap_servers)
+        messages = messages_for_day(day, per_day=20_000, faults=FAULTS)
+        publish(broker.bootstrap_servers, messages)
+        consumer = StopsTheBrokerMidRead(landing_consumer(broker.bootstrap_servers, **SMALL_FETCHES), broker)
+        with pytest.raises(Unavailable, match="Kafka"), landing.connect() as conn:
+            land_interval(conn, consumer, "pos.sales", TABLE, FIELDS, Interval.for_day(day), stall_seconds=5)
+        assert consumer.stopped and landed(landing, day) == [], "the failed attempt left nothing"
+        consumer.close()
+
+        broker.start()  # the same log folder: the broker comes back with every message
+        result = land(landing, broker.bootstrap_servers, day)
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        of_the_day = [m for m in messages if m.arrival < start + timedelta(days=1)]  # not the late ones
+        assert result.rows == len(of_the_day) == len(landed(landing, day))
+    finally:
+        broker.stop()
+
+
+def test_a_day_past_retention_fails_in_one_line(kafka_broker: EmbeddedKafka, landing: Warehouse) -> None:
+    from confluent_kafka import TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    servers, topic = kafka_broker.bootstrap_servers, "pos.sales.retention"
+    create_topic(servers, topic)
+    publish(servers, published(), topic=topic)
+    consumer = landing_consumer(servers)
+    cut = []
+    for partition in range(3):  # what retention does: the oldest messages are deleted
+        first_of_21st = consumer.offsets_for_times(
+            [TopicPartition(topic, partition, int(datetime(2026, 11, 21, tzinfo=UTC).timestamp() * 1000))],
+            timeout=10,
+        )[0]
+        cut.append(TopicPartition(topic, partition, max(first_of_21st.offset - 3, 1)))
+    consumer.close()
+    admin = AdminClient({"bootstrap.servers": servers})  # kept: its futures need it alive
+    for future in admin.delete_records(cut).values():
+        future.result(30)
+
+    with pytest.raises(PastRetention) as refused:
+        land(landing, servers, DAYS[0], topic=topic)
+    message = str(refused.value)
+    assert (
+        "\n" not in message
+        and "past the topic's retention" in message
+        and "liftoff archive restore" in message
+    )

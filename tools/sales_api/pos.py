@@ -1,0 +1,162 @@
+"""A deterministic point-of-sale simulator: the shops' terminals publishing each sale to Kafka.
+
+Each sale of a day is one JSON event on topic ``pos.sales`` (key: the sale id): the ``Sale``
+contract's fields plus ``event_id`` and ``event_time`` (when the terminal sent it). The same
+day and seed always give the same events, and faults can be injected, as real terminals
+make them: ``duplicates`` (an event sent twice, as a retrying producer does), ``late`` (a
+sale of the day that arrives after it: a terminal offline until the next morning) and
+``malformed`` (bytes that are not an event). ``arrival`` is when the broker gets the event:
+the simulator stamps it on the message (``CreateTime``) so that past days can be replayed
+with the timestamps they would have had, in order per partition; live, the broker's own
+clock stamps them (``LogAppendTime``, the production topic's setting).
+
+``python -m sales_api.pos --days 2026-11-20 2026-11-21 --bootstrap-servers 127.0.0.1:59092``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from liftoff.stream.topics import PARTITIONS, TOPIC, create_topic
+from sales_api.data import PRODUCTS, SELLERS, TIMESTAMP_FORMAT
+
+EVENT_NAMESPACE = uuid.UUID("7d1c4a52-3c1e-4f0e-9d55-0f1b2f6b9a11")
+
+
+@dataclass(frozen=True)
+class PosFaults:
+    """Shares of a day's sales that arrive twice, or late; malformed messages per day."""
+
+    duplicates: float = 0.0
+    late: float = 0.0
+    malformed: int = 0
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message as the simulator publishes it."""
+
+    key: bytes | None
+    value: bytes
+    arrival: datetime  # the broker timestamp it gets
+    event: dict | None  # None for a malformed message
+
+
+def sales_of_day(day: date, *, seed: int = 42, per_day: int | None = None) -> list[dict]:
+    """The day's point-of-sale sales (the events' payloads), in time order."""
+    rng = random.Random(f"pos:{seed}:{day}")
+    count = per_day if per_day is not None else rng.randint(30, 50)
+    start = datetime.combine(day, time(8), tzinfo=UTC)
+    sales = []
+    for index in range(count):
+        product = rng.choice(PRODUCTS)
+        quantity = rng.randint(1, 4)
+        sold_at = start + timedelta(seconds=int(index * 12 * 3600 / max(count, 1)) + rng.randint(0, 59))
+        sales.append(
+            {
+                "sale_id": f"pos-{day:%Y%m%d}-{index:05d}",
+                "seller_email": rng.choice(SELLERS)["email"],
+                "sold_at": sold_at.strftime(TIMESTAMP_FORMAT),
+                "amount": str(Decimal(product["unit_price"]) * quantity),
+                "quantity": quantity,
+                "product": product["name"],
+            }
+        )
+    return sales
+
+
+def messages_for_day(
+    day: date, *, seed: int = 42, per_day: int | None = None, faults: PosFaults = PosFaults()
+) -> list[Message]:
+    """What the terminals publish for ``day``: every sale, plus the faults, by arrival time."""
+    rng = random.Random(f"pos-faults:{seed}:{day}")
+    messages = []
+    for sale in sales_of_day(day, seed=seed, per_day=per_day):
+        sold_at = datetime.strptime(sale["sold_at"], TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+        arrival = sold_at + timedelta(seconds=rng.randint(1, 30))
+        if rng.random() < faults.late:  # offline until the next morning
+            arrival = datetime.combine(day + timedelta(days=1), time(7), tzinfo=UTC) + timedelta(
+                seconds=rng.randint(0, 3600)
+            )
+        event = {
+            **sale,
+            "event_id": str(uuid.uuid5(EVENT_NAMESPACE, sale["sale_id"])),
+            "event_time": arrival.strftime(TIMESTAMP_FORMAT),
+        }
+        body = json.dumps(event).encode()
+        messages.append(Message(sale["sale_id"].encode(), body, arrival, event))
+        if rng.random() < faults.duplicates:  # the producer retried: the same event again
+            messages.append(Message(sale["sale_id"].encode(), body, arrival + timedelta(seconds=2), event))
+    for index in range(faults.malformed):
+        arrival = datetime.combine(day, time(9), tzinfo=UTC) + timedelta(minutes=37 * index)
+        garbage = [b"{not json", b'"just a string"', b"\xff\xfe\x00", b'{"sale_id": '][index % 4]
+        messages.append(Message(None, garbage, arrival, None))
+    return sorted(messages, key=lambda m: m.arrival)
+
+
+def partition_of(message: Message, index: int) -> int:
+    """A sale's events always go to one partition (by key); a keyless message round-robins."""
+    if message.key is None:
+        return index % PARTITIONS
+    return int.from_bytes(uuid.uuid5(EVENT_NAMESPACE, message.key.decode()).bytes[:4], "big") % PARTITIONS
+
+
+def publish(
+    bootstrap_servers: str, messages: Iterable[Message], *, topic: str = TOPIC, stamp: bool = True
+) -> int:
+    """Publish ``messages`` to ``topic`` (idempotent producer, all acks); how many.
+
+    ``stamp``: give each message its simulated arrival as its timestamp (a replayed past day
+    on a ``CreateTime`` topic); else the broker stamps it on arrival.
+    """
+    from confluent_kafka import Producer
+
+    producer = Producer(
+        {"bootstrap.servers": bootstrap_servers, "enable.idempotence": True, "acks": "all", "linger.ms": 20}
+    )
+    count = 0
+    for index, message in enumerate(messages):
+        kwargs = {"timestamp": int(message.arrival.timestamp() * 1000)} if stamp else {}
+        while True:
+            try:
+                producer.produce(
+                    topic,
+                    value=message.value,
+                    key=message.key,
+                    partition=partition_of(message, index),
+                    **kwargs,
+                )
+                break
+            except BufferError:  # the local queue is full: let it drain
+                producer.poll(0.5)
+        count += 1
+    if producer.flush(60) != 0:
+        raise RuntimeError("not every point-of-sale event was delivered to Kafka")
+    return count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Publish days of point-of-sale events to Kafka.")
+    parser.add_argument("--days", nargs="+", type=date.fromisoformat, required=True)
+    parser.add_argument("--bootstrap-servers", default="127.0.0.1:59092")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--duplicates", type=float, default=0.0)
+    parser.add_argument("--late", type=float, default=0.0)
+    parser.add_argument("--malformed", type=int, default=0)
+    args = parser.parse_args()
+    create_topic(args.bootstrap_servers)
+    faults = PosFaults(args.duplicates, args.late, args.malformed)
+    for day in args.days:
+        sent = publish(args.bootstrap_servers, messages_for_day(day, seed=args.seed, faults=faults))
+        print(f"{day}: {sent} messages to {TOPIC}")
+
+
+if __name__ == "__main__":
+    main()
