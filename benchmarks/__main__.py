@@ -11,6 +11,7 @@ from benchmarks import (
     bench_daily_run,
     bench_dbt_cosmos,
     bench_history,
+    bench_kafka_landing,
     bench_landing,
     bench_validation,
 )
@@ -25,6 +26,7 @@ BENCHMARKS = {
     "validation_1m": bench_validation.run,
     "archive_1m": bench_archive.run,
     "landing_1m": bench_landing.run,
+    "kafka_landing_1m": bench_kafka_landing.run,
 }
 
 

@@ -143,7 +143,7 @@ def deliver(alert: Alert) -> list[str]:
             log.error("alert webhook at %s not reached: %s", where, type(exc).__name__)
     if not sent:
         log.warning(
-            "no alert channel took it (LIFTOFF_ALERT_EMAIL_TO, LIFTOFF_ALERT_WEBHOOK_URL: docs/alerts)"
+            "no alert channel took it (LIFTOFF_ALERT_EMAIL_TO, _WEBHOOK_URL: docs/runbook.md#alerts)"
         )
     return sent
 

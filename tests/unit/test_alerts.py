@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -36,20 +37,29 @@ def test_a_failed_task_alert_names_dag_day_task_error_log_and_runbook() -> None:
     assert "runbook.md#the-sync-failed" in text
 
 
-def test_no_channel_is_a_log_line_and_a_dead_webhook_never_logs_its_secret(monkeypatch, capfd) -> None:
+def test_no_channel_is_a_log_line_and_a_dead_webhook_never_logs_its_secret(monkeypatch) -> None:
     monkeypatch.delenv("LIFTOFF_ALERT_EMAIL_TO", raising=False)
     monkeypatch.delenv("LIFTOFF_ALERT_WEBHOOK_URL", raising=False)
     get_settings.cache_clear()
-    alerts._webhook_url()  # Airflow sets its logging up (to the terminal) on first use
-    capfd.readouterr()
-    alert = alerts.Alert("[liftoff] sales_elt 2026-11-20: crm.ingest failed", ["task: crm.ingest"])
-    assert alerts.deliver(alert) == []
-    assert "no alert channel took it" in "".join(capfd.readouterr())
+    alerts._webhook_url()  # Airflow sets its logging up on first use: before listening
+    logged: list[logging.LogRecord] = []
+    listener = logging.Handler(logging.WARNING)
+    listener.emit = logged.append  # whatever Airflow did to the root logger and the terminal
+    logger = logging.getLogger(alerts.__name__)
+    monkeypatch.setattr(logger, "disabled", False)
+    logger.addHandler(listener)
+    try:
+        alert = alerts.Alert("[liftoff] sales_elt 2026-11-20: crm.ingest failed", ["task: crm.ingest"])
+        assert alerts.deliver(alert) == []
+        assert any("no alert channel took it" in r.getMessage() for r in logged)
 
-    secret_path = "/services/T000/B000/very-secret-token"
-    monkeypatch.setenv("LIFTOFF_ALERT_WEBHOOK_URL", f"http://127.0.0.1:{free_port()}{secret_path}")
-    get_settings.cache_clear()
-    assert alerts.deliver(alert) == []  # nobody listens: logged, not raised
-    logged = "".join(capfd.readouterr())
-    assert "alert webhook at http://127.0.0.1:" in logged and "very-secret-token" not in logged
-    get_settings.cache_clear()
+        secret_path = "/services/T000/B000/very-secret-token"
+        monkeypatch.setenv("LIFTOFF_ALERT_WEBHOOK_URL", f"http://127.0.0.1:{free_port()}{secret_path}")
+        get_settings.cache_clear()
+        logged.clear()
+        assert alerts.deliver(alert) == []  # nobody listens: logged, not raised
+        text = "\n".join(r.getMessage() for r in logged)
+        assert "alert webhook at http://127.0.0.1:" in text and "very-secret-token" not in text
+    finally:
+        logger.removeHandler(listener)
+        get_settings.cache_clear()
