@@ -142,9 +142,7 @@ def deliver(alert: Alert) -> list[str]:
         except httpx.HTTPError as exc:  # its text names the whole URL: only its kind is logged
             log.error("alert webhook at %s not reached: %s", where, type(exc).__name__)
     if not sent:
-        log.warning(
-            "no alert channel took it (LIFTOFF_ALERT_EMAIL_TO, _WEBHOOK_URL: docs/runbook.md#alerts)"
-        )
+        log.warning("no alert channel took it (LIFTOFF_ALERT_EMAIL_TO, _WEBHOOK_URL: docs/runbook.md#alerts)")
     return sent
 
 
