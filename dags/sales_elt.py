@@ -4,8 +4,9 @@
 For the run's data interval `[data_interval_start, data_interval_end)` (one UTC day):
 
 1. **per source** (from `include/sources.yaml`): `ingest` the interval into `raw_<source>`
-   (Airbyte layout), `validate` each batch against its contract (rejects to
-   `audit.quarantine`, counts to `audit.batches`), `archive` the batch;
+   (Airbyte layout; a stream source: what its Kafka topic received in it), `validate` each
+   batch against its contract (rejects to `audit.quarantine`, counts to `audit.batches`),
+   `archive` the batch;
 2. **bronze → silver → gold**: the dbt models through Cosmos, tests after each model,
    once the previous day's run has finished its own (`previous_day_transformed`), so a
    backfill syncs days in parallel and transforms them in date order.
@@ -21,7 +22,7 @@ from datetime import timedelta
 from airflow.sdk import DAG
 
 from liftoff.alerts import run_deadline
-from liftoff.config import disable_telemetry, load_sources
+from liftoff.config import active_sources, disable_telemetry
 from liftoff.dag_defaults import DEFAULT_ARGS, START_DATE
 from liftoff.source_group import source_task_group
 from liftoff.timetable import DailyTimetable
@@ -43,7 +44,7 @@ with DAG(
     tags=["liftoff", "sales", "elt"],
     doc_md=__doc__,
 ) as dag:
-    configured = load_sources()
+    configured = active_sources()  # sources.yaml less LIFTOFF_SKIP_SOURCES
     sources = [source_task_group(name, source) for name, source in configured.items()]
     bronze, silver, gold = (dbt_layer(layer, configured) for layer in ("bronze", "silver", "gold"))
     sources >> wait_for_previous_day() >> bronze

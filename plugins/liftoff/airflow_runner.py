@@ -16,7 +16,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from liftoff.archive.location import embedded_archive_url
-from liftoff.config import PROJECT_ROOT, TELEMETRY_OFF, ConfigError, Settings
+from liftoff.config import (
+    PROJECT_ROOT,
+    TELEMETRY_OFF,
+    ConfigError,
+    Settings,
+    active_sources,
+    skipped_sources,
+)
 from liftoff.warehouse.location import Warehouse
 
 DAG_ID = "sales_elt"
@@ -31,8 +38,11 @@ class RunOutcome:
     reason: str = ""
 
 
-def airflow_env(settings: Settings, target: Warehouse, api_url: str) -> dict[str, str]:
-    """Environment of an embedded Airflow: SQLite metadata under .liftoff, our DAGs, our warehouse."""
+def airflow_env(
+    settings: Settings, target: Warehouse, api_url: str, kafka_servers: str | None = None
+) -> dict[str, str]:
+    """Environment of an embedded Airflow: SQLite metadata under .liftoff, our DAGs, our warehouse,
+    the stream sources' Kafka (``kafka_servers``; without it they are skipped)."""
     home = settings.home / "airflow"
     return {
         **os.environ,
@@ -49,7 +59,29 @@ def airflow_env(settings: Settings, target: Warehouse, api_url: str) -> dict[str
         "LIFTOFF_HOME": str(settings.home),
         # The tasks archive where the CLI would: said explicitly, never a silent fallback.
         "LIFTOFF_ARCHIVE_URL": embedded_archive_url(settings),
+        **stream_env(settings, kafka_servers),
     }
+
+
+def stream_env(settings: Settings, kafka_servers: str | None) -> dict[str, str]:
+    """The stream sources' Airflow connections to ``kafka_servers``, or, without one, those
+    sources added to ``LIFTOFF_SKIP_SOURCES`` (a connection already in the environment, a
+    team's, is kept)."""
+    sources = active_sources(settings)
+    env: dict[str, str] = {}
+    skipped = set(skipped_sources(settings))
+    for name, source in sources.items():
+        if not source.is_streamed:
+            continue
+        variable = f"AIRFLOW_CONN_{source.kafka.conn_id.upper()}"
+        if kafka_servers:
+            extra = {"bootstrap.servers": kafka_servers}
+            env[variable] = json.dumps({"conn_type": "kafka", "extra": extra})
+        elif variable not in os.environ:
+            skipped.add(name)
+    if skipped:
+        env["LIFTOFF_SKIP_SOURCES"] = ",".join(sorted(skipped))
+    return env
 
 
 def _airflow() -> str:

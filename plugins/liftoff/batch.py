@@ -13,6 +13,9 @@ from psycopg import sql
 from liftoff.config import landing_schema
 
 AIRBYTE_COLUMNS = ("_airbyte_raw_id", "_airbyte_extracted_at", "_airbyte_meta")
+# A stream source's landing also keeps each message's place in its topic.
+KAFKA_COLUMNS = ("_kafka_partition", "_kafka_offset", "_kafka_timestamp")
+BOOKKEEPING_COLUMNS = AIRBYTE_COLUMNS + KAFKA_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -179,10 +182,17 @@ class Batch:
                 yield rows
 
     def data_columns(self, conn: psycopg.Connection) -> list[str]:
-        """The landing table's columns less Airbyte's bookkeeping ones."""
+        """The landing table's columns less the bookkeeping ones (Airbyte's, Kafka's)."""
+        return [name for name in self._columns(conn) if name not in BOOKKEEPING_COLUMNS]
+
+    def bookkeeping_columns(self, conn: psycopg.Connection) -> list[str]:
+        """The landing table's bookkeeping columns (Airbyte's; a stream's partition, offset, time)."""
+        return [name for name in self._columns(conn) if name in BOOKKEEPING_COLUMNS]
+
+    def _columns(self, conn: psycopg.Connection) -> list[str]:
         rows = conn.execute(
             "select column_name from information_schema.columns where table_schema = %s and table_name = %s"
             " order by ordinal_position",
             (landing_schema(self.source), self.stream),
         ).fetchall()
-        return [name for (name,) in rows if name not in AIRBYTE_COLUMNS]
+        return [name for (name,) in rows]

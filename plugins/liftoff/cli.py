@@ -27,13 +27,21 @@ from liftoff.config import (
     ConfigError,
     StreamConfig,
     Unavailable,
+    active_sources,
     disable_telemetry,
     get_settings,
     load_sources,
     redacted_url,
 )
 from liftoff.dag_defaults import START_DATE
-from liftoff.services import demo_api, run_lock, running_warehouse
+from liftoff.services import (
+    demo_api,
+    embedded_kafka,
+    home_broker,
+    run_lock,
+    running_kafka,
+    running_warehouse,
+)
 from liftoff.validate.files import UnreadableFile, validate_file
 from liftoff.validate.quarantine import UnknownBatch, list_quarantine, replay_batch
 from liftoff.warehouse.bootstrap import bootstrap, bootstrap_for_pipeline
@@ -83,8 +91,11 @@ def owner_session() -> Iterator[psycopg.Connection]:
 
 
 @contextmanager
-def embedded_session(dirty_fraction: float | None = None) -> Iterator[tuple[Warehouse, dict[str, str]]]:
-    """The warehouse, the demo API and Airflow's environment, for the length of a command."""
+def embedded_session(
+    days: list[date], dirty_fraction: float | None = None
+) -> Iterator[tuple[Warehouse, dict[str, str]]]:
+    """The warehouse, the demo API, the Kafka broker (the simulator's ``days`` on it) and
+    Airflow's environment, for the length of a command."""
     from liftoff.derive import check_current
 
     disable_telemetry()
@@ -92,18 +103,57 @@ def embedded_session(dirty_fraction: float | None = None) -> Iterator[tuple[Ware
     sources = load_sources()
     check_current(sources)  # the dbt project must say what sources.yaml says
     with (
-        run_lock(settings.home, lambda line: err.print(f"[yellow]{line}[/]")),
+        run_lock(settings.home, warn),
         running_warehouse(settings) as target,
         demo_api(settings, dirty_fraction=dirty_fraction) as api_url,
+        running_kafka(settings, warn) as kafka_servers,
     ):
         console.print(
             f"warehouse [bold]{target.safe_str()}[/]  ·  sales API [bold]{redacted_url(api_url)}[/]"
+            + (f"  ·  Kafka [bold]{kafka_servers}[/]" if kafka_servers else "")
         )
+        replay_point_of_sale(settings, kafka_servers, days)
         pipeline = bootstrap_for_pipeline(target, settings)  # the tasks log in as the pipeline role
-        env = airflow_env(settings, pipeline, api_url)
+        env = airflow_env(settings, pipeline, api_url, kafka_servers)
         with console.status("preparing Airflow metadata database"):
             ensure_metadata_db(env)
         yield target, env
+
+
+def warn(line: str) -> None:
+    err.print(f"[yellow]{line}[/]", soft_wrap=True)
+
+
+def replay_point_of_sale(settings, kafka_servers: str | None, days: list[date]) -> None:
+    """On the embedded broker (never a configured Kafka), the simulator's events of ``days``
+    not on the topic yet: the shops' side of the demo, as the demo API is the CRM's."""
+    if kafka_servers is None or settings.kafka_bootstrap_servers or not days:
+        return
+    from liftoff.stream.topics import TOPIC
+    from sales_api.pos import publish_days
+
+    with console.status("point-of-sale simulator: publishing"):
+        sent = publish_days(kafka_servers, days)
+    if sent:
+        console.print(f"point-of-sale simulator: {sum(sent.values())} events of {len(sent)} days to {TOPIC}")
+
+
+def print_streams(target: Warehouse, days: list[date]) -> None:
+    """One line per landed stream of a stream source, summed over ``days``."""
+    streamed = {name: source for name, source in active_sources().items() if source.is_streamed}
+    if not streamed:
+        return
+    with target.connect() as conn:
+        for name, source in streamed.items():
+            for stream in source.streams:
+                accepted, rejected, batches = conn.execute(
+                    "select coalesce(sum(accepted), 0), coalesce(sum(rejected), 0), count(*)"
+                    " from audit.batches where source = %s and stream = %s"
+                    " and (interval_start at time zone 'UTC')::date = any(%s)",
+                    (name, stream, days),
+                ).fetchone()
+                if batches:
+                    console.print(f"{name}.{stream} accepted={accepted} rejected={rejected}", highlight=False)
 
 
 def run_days(
@@ -168,6 +218,7 @@ def run_through_deployment(login, days: list[date], conf: dict | None = None) ->
 
     api = AirflowApi(login)
     refuse_paused(api)
+    replay_point_of_sale(get_settings(), embedded_kafka(get_settings()), days)
     for day in days:
         run, how = api.run_day(DAG_ID, day, conf)
         console.print(f"sales_elt {day}: {how} run {run.run_id} on {login.url}", soft_wrap=True)
@@ -204,7 +255,7 @@ def run_or_route(days: list[date], *, skip_ingest: bool = False, conf: dict | No
         return run_through_deployment(
             login, days, {**(conf or {}), **({"skip_ingest": True} if skip_ingest else {})}
         )
-    with embedded_session() as (_, env):
+    with embedded_session(days) as (_, env):
         return all(outcome.ok for outcome in run_days(days, env, skip_ingest=skip_ingest, conf=conf))
 
 
@@ -243,12 +294,14 @@ def demo(
             raise typer.Exit(1)
         with running_warehouse(settings) as target:
             print_gold(target, run_for[-1])
+            print_streams(target, run_for)
             counts = gold_counts(target)
     else:
-        with embedded_session(dirty_fraction) as (target, env):
+        with embedded_session(run_for, dirty_fraction) as (target, env):
             if not all(outcome.ok for outcome in run_days(run_for, env)):
                 raise typer.Exit(1)
             print_gold(target, run_for[-1])
+            print_streams(target, run_for)
             counts = gold_counts(target)
     console.print(
         "gold: " + " ".join(f"{name}={counts[name]}" for name in GOLD_TABLES), soft_wrap=True, highlight=False
@@ -386,12 +439,17 @@ def airflow_command(
             f"port {port} is taken: stop what uses it, or pass --port / set LIFTOFF_AIRFLOW_PORT"
         )
     folder = deployment_dir(settings)
-    with running_warehouse(settings) as target, demo_api(settings) as api_url:
+    with (
+        running_warehouse(settings) as target,
+        demo_api(settings) as api_url,
+        running_kafka(settings, warn) as kafka_servers,
+    ):
         pipeline = bootstrap_for_pipeline(target, settings)
         with target.connect() as owner:
             metadata = metadata_database(owner, target, settings)
         admin_password(settings)  # made on the first start, kept in the home
-        base = airflow_env(settings, pipeline, api_url)
+        replay_point_of_sale(settings, kafka_servers, [datetime.now(UTC).date() - timedelta(days=1)])
+        base = airflow_env(settings, pipeline, api_url, kafka_servers)
         env = deployment_env(base, metadata, folder, port, passwords=passwords_file(settings))
         processes = AirflowProcesses(env, folder / "components", port)
         state = write_state(folder, processes.url, "starting")
@@ -694,13 +752,10 @@ def kafka_command() -> None:
     Its log folder is $LIFTOFF_HOME/kafka; the topic pos.sales is made if missing (CreateTime
     timestamps, so the simulator can replay past days: python -m sales_api.pos).
     """
-    from liftoff.stream.broker import EmbeddedKafka
     from liftoff.stream.topics import TOPIC, create_topic
 
     settings = get_settings()
-    broker = EmbeddedKafka(
-        settings.home / "kafka", port=settings.kafka_port, controller_port=settings.kafka_port + 1
-    )
+    broker = home_broker(settings)
     stop_on_signals()
     try:
         with console.status("starting Kafka"):

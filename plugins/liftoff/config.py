@@ -98,8 +98,14 @@ class Settings(BaseSettings):
     # `liftoff airflow`: the API server's port and the admin's password (else one generated
     # on the first start and kept in the home, 0600).
     airflow_port: int = Field(8080, ge=1, le=65535)
-    # `liftoff kafka`: the embedded broker's port (its controller listens on the next one).
+    # The Kafka the stream sources read (the Airflow connection `kafka` is made from it on the
+    # embedded default): host:port,...; unset, the embedded default starts its own broker
+    # (`liftoff kafka`'s port; its controller listens on the next one) when Java is there.
+    kafka_bootstrap_servers: str | None = None
     kafka_port: int = Field(59092, ge=1, le=65534)
+    # Sources this deployment does not run (comma-separated): left out of the DAG, e.g. `pos`
+    # where there is no broker. The embedded default adds `pos` itself when it cannot start one.
+    skip_sources: str = ""
     airflow_admin_password: SecretStr | None = None
     # Alerts (liftoff.alerts): e-mail to these addresses (comma-separated) through the SMTP
     # connection `smtp_default`, and/or a Slack-style webhook; a run still unfinished this
@@ -174,7 +180,16 @@ class AirbyteServerConfig(BaseModel):
         return self
 
 
-IngestMode = Literal["local", "airbyte", "push"]
+class KafkaTopicConfig(BaseModel):
+    """A stream source's topic and the Airflow connection to its Kafka (provider ``apache.kafka``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    conn_id: str = "kafka"
+    topic: str = Field(min_length=1)
+
+
+IngestMode = Literal["local", "airbyte", "push", "stream"]
 
 
 class SourceConfig(BaseModel):
@@ -182,6 +197,8 @@ class SourceConfig(BaseModel):
 
     ``push``: nothing is synced; an application (the entry app) writes the rows straight
     into the landing tables, which the bootstrap creates from the streams' contracts.
+    ``stream``: a run lands the messages its Kafka topic received in the run's interval
+    (``liftoff.stream.landing``); the source has one stream, the topic's.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -191,22 +208,33 @@ class SourceConfig(BaseModel):
     manifest: str | None = None
     config: SourceRuntimeConfig | None = None
     airbyte: AirbyteServerConfig | None = None
+    kafka: KafkaTopicConfig | None = None
     streams: dict[str, StreamConfig] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _synced_sources_have_a_connector(self) -> SourceConfig:
-        if self.mode != "push" and (self.manifest is None or self.config is None):
-            raise ValueError("a synced source needs `manifest` and `config` (or `mode: push`)")
+    def _each_mode_has_its_connector(self) -> SourceConfig:
+        if self.mode == "stream":
+            if self.kafka is None or len(self.streams) != 1:
+                raise ValueError("a stream source needs a `kafka:` block (its topic) and exactly one stream")
+            if any(stream.sync != "incremental" for stream in self.streams.values()):
+                raise ValueError("a stream source's stream is incremental (a topic has no snapshot)")
+        elif self.mode != "push" and (self.manifest is None or self.config is None):
+            raise ValueError("a synced source needs `manifest` and `config` (or `mode: push` or `stream`)")
         return self
 
     @property
     def is_pushed(self) -> bool:
         return self.mode == "push"
 
+    @property
+    def is_streamed(self) -> bool:
+        return self.mode == "stream"
+
     def checks_freshness(self, stream: str) -> bool:
         """Whether bronze first checks the stream's landing freshness: incremental and synced
-        (a stalled sync shows as stale landing; a pushed source's quiet day is normal)."""
-        return self.streams[stream].sync == "incremental" and not self.is_pushed
+        (a stalled sync shows as stale landing; a pushed or streamed source's quiet day, a
+        closed shop's, is normal)."""
+        return self.streams[stream].sync == "incremental" and self.mode not in ("push", "stream")
 
     def ingest_mode(self, name: str) -> IngestMode:
         mode = self.mode or get_settings().ingest_mode
@@ -276,6 +304,22 @@ def load_sources(path: Path | None = None) -> dict[str, SourceConfig]:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise ConfigError(f"{path.name}: {where}: {first['msg']}") from exc
+
+
+def active_sources(settings: Settings | None = None) -> dict[str, SourceConfig]:
+    """The sources this deployment runs: all of sources.yaml but ``LIFTOFF_SKIP_SOURCES``."""
+    settings = settings or get_settings()
+    configured = load_sources(settings.sources_file)
+    skipped = skipped_sources(settings)
+    if unknown := skipped - set(configured):
+        names = ", ".join(sorted(unknown))
+        raise ConfigError(f"LIFTOFF_SKIP_SOURCES names no source of sources.yaml: {names}")
+    return {name: source for name, source in configured.items() if name not in skipped}
+
+
+def skipped_sources(settings: Settings | None = None) -> set[str]:
+    settings = settings or get_settings()
+    return {name.strip() for name in settings.skip_sources.split(",") if name.strip()}
 
 
 def disable_telemetry() -> None:

@@ -39,6 +39,12 @@ AIRBYTE_COLUMNS = {
     "_airbyte_extracted_at": "When the record was extracted (UTC).",
     "_airbyte_meta": "Airbyte's notes on the record (changes made while landing it).",
 }
+# A stream source's landing also keeps each message's place in its topic.
+KAFKA_COLUMNS = {
+    "_kafka_partition": "The topic partition the message was read from.",
+    "_kafka_offset": "The message's offset in its partition.",
+    "_kafka_timestamp": "The broker's timestamp of the message (the batch's cursor).",
+}
 FRESHNESS = {"warn_after": {"count": 26, "period": "hour"}, "error_after": {"count": 7, "period": "day"}}
 LINEAGE_COLUMNS = """\
       - name: source
@@ -120,7 +126,9 @@ def dbt_sources(sources: dict[str, SourceConfig]) -> str:
             columns = [
                 {"name": field, "description": info.description or field}
                 for field, info in contract.model_fields.items()
-            ] + [{"name": column, "description": text} for column, text in AIRBYTE_COLUMNS.items()]
+            ]
+            bookkeeping = {**AIRBYTE_COLUMNS, **(KAFKA_COLUMNS if source.is_streamed else {})}
+            columns += [{"name": column, "description": text} for column, text in bookkeeping.items()]
             how = (
                 f"the rows whose `{stream.config.cursor_field}` falls in the run's interval"
                 if stream.config.sync == "incremental"

@@ -30,10 +30,15 @@ def ingest(
     target: Warehouse,
     settings: Settings | None = None,
 ) -> dict[str, int]:
-    """Local mode (PyAirbyte): land the run's batch of every stream of ``source`` in ``raw_<name>``.
+    """Land the run's batch of every stream of ``source`` in ``raw_<name>``: local mode with
+    PyAirbyte, stream mode from the source's Kafka topic.
 
     Server mode has no such function: the task is an ``AirbyteSyncOperator`` (``liftoff.source_group``).
     """
+    if source.is_streamed:
+        from liftoff.ingest.stream import land_stream  # the Kafka client only where a stream is read
+
+        return land_stream(name, source, interval, target)
     settings = settings or get_settings()
     landed = sync_interval(name, source, interval, target, settings)
     log.info("landed %s for %s: %s", name, interval.day, landed)

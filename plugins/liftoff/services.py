@@ -1,4 +1,4 @@
-"""Local services for the embedded default: the warehouse and the demo API."""
+"""Local services for the embedded default: the warehouse, the demo API and the Kafka broker."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from liftoff.config import ConfigError, Settings, Unavailable, redacted_url
+from liftoff.config import ConfigError, Settings, Unavailable, active_sources, redacted_url
 from liftoff.warehouse.embedded import EmbeddedPostgres, port_is_free
 from liftoff.warehouse.location import Warehouse, configured_warehouse_url
 
@@ -159,3 +159,56 @@ def demo_api(
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@contextmanager
+def running_kafka(settings: Settings, announce) -> Iterator[str | None]:
+    """The bootstrap servers of the stream sources' Kafka, for the length of a command.
+
+    The configured one (``LIFTOFF_KAFKA_BOOTSTRAP_SERVERS``) as it is; else the home's embedded
+    broker: reused if it answers on ``LIFTOFF_KAFKA_PORT`` (``liftoff kafka`` serves it),
+    else started here and stopped at the end. None when no source streams, or when the
+    broker cannot start here: then ``announce`` gets one line saying which sources are
+    skipped and why.
+    """
+    from liftoff.stream.broker import missing_reason
+    from liftoff.stream.topics import create_topic
+
+    streamed = sorted(name for name, source in active_sources(settings).items() if source.is_streamed)
+    if not streamed:
+        yield None
+        return
+    if settings.kafka_bootstrap_servers:
+        yield settings.kafka_bootstrap_servers
+        return
+    if (servers := embedded_kafka(settings)) is not None:
+        yield servers
+        return
+    broker = home_broker(settings)
+    if (reason := missing_reason()) is not None:
+        announce(f"{', '.join(streamed)} skipped: {reason}")
+        yield None
+        return
+    broker.start()
+    try:
+        create_topic(broker.bootstrap_servers)
+        yield broker.bootstrap_servers
+    finally:
+        broker.stop()
+
+
+def home_broker(settings: Settings):
+    """The home's embedded Kafka broker (not started): its log under the home, its ports."""
+    from liftoff.stream.broker import EmbeddedKafka
+
+    return EmbeddedKafka(
+        settings.home / "kafka", port=settings.kafka_port, controller_port=settings.kafka_port + 1
+    )
+
+
+def embedded_kafka(settings: Settings) -> str | None:
+    """The home's embedded broker's bootstrap servers if it runs (``liftoff kafka``, ``liftoff airflow``)."""
+    from liftoff.stream.broker import broker_answers
+
+    servers = home_broker(settings).bootstrap_servers
+    return servers if broker_answers(servers) else None

@@ -85,10 +85,14 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
                 execution_timeout=timedelta(seconds=server.timeout_seconds + 300),
             )
         else:
-
-            @task(
-                task_id="ingest", doc_md=f"Sync the run's interval of `{name}` into `raw_{name}` (PyAirbyte)."
+            doc = (
+                f"Land the messages Kafka topic `{source.kafka.topic}` received in the run's interval"
+                f" into `raw_{name}` (connection `{source.kafka.conn_id}`)."
+                if mode == "stream"
+                else f"Sync the run's interval of `{name}` into `raw_{name}` (PyAirbyte)."
             )
+
+            @task(task_id="ingest", doc_md=doc)
             def local_ingest() -> dict:
                 from liftoff.pipeline import ingest
 

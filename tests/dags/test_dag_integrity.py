@@ -13,8 +13,9 @@ from liftoff.transform.task_groups import DBT_EXECUTION_SETTINGS
 
 SOURCES = load_sources()  # the one list: every expectation below is read from it
 STREAMS = streams(SOURCES)
-SYNCED = [name for name, source in SOURCES.items() if not source.is_pushed]
+SYNCED = [name for name, source in SOURCES.items() if not source.is_pushed]  # synced or streamed
 PUSHED = [name for name, source in SOURCES.items() if source.is_pushed]
+STREAMED = [name for name, source in SOURCES.items() if source.is_streamed]
 
 
 @pytest.fixture(scope="module")
@@ -97,18 +98,20 @@ MODELS = [
 ]
 
 
-def sales_elt_under(setting: str):
-    """sales_elt as parsed with LIFTOFF_DBT_EXECUTION=setting."""
+def sales_elt_under(setting: str, skip_sources: str = ""):
+    """sales_elt as parsed with LIFTOFF_DBT_EXECUTION=setting (every source, unless skipped)."""
     from airflow.dag_processing.dagbag import DagBag
 
     from liftoff.config import get_settings
 
-    os.environ["LIFTOFF_DBT_EXECUTION"] = setting
+    saved = dict(os.environ)
+    os.environ.update(LIFTOFF_DBT_EXECUTION=setting, LIFTOFF_SKIP_SOURCES=skip_sources)
     get_settings.cache_clear()
     try:
         bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "sales_elt.py"))
     finally:
-        del os.environ["LIFTOFF_DBT_EXECUTION"]
+        os.environ.clear()
+        os.environ.update(saved)
         get_settings.cache_clear()
     assert bag.import_errors == {}
     return bag.dags["sales_elt"]
@@ -163,6 +166,18 @@ def test_sales_elt_order_is_ingest_validate_archive_then_layers(sales_elt) -> No
     before_done = dag.task_dict["transformed"].get_flat_relative_ids(upstream=True)
     assert {model_tasks(dag, m)[1] for m in MODELS if m.startswith("gold")} <= before_done
     assert not dag.task_dict["transformed"].downstream_task_ids
+
+
+def test_a_stream_source_lands_from_its_topic_and_a_skipped_source_is_left_out(dagbag) -> None:
+    assert STREAMED, "sources.yaml has a stream source"
+    dag = sales_elt_under("layer")
+    for name in STREAMED:
+        assert SOURCES[name].kafka.topic in dag.task_dict[f"{name}.ingest"].doc_md
+    skipped = sales_elt_under("layer", skip_sources=",".join(STREAMED))
+    assert not [task for task in skipped.task_dict if task.split(".")[0] in STREAMED]
+    assert skipped.task_dict["previous_day_transformed"].upstream_task_ids == {
+        f"{name}.archive" for name in SOURCES if name not in STREAMED
+    }
 
 
 def test_layer_setting_is_one_dbt_build_per_layer_after_bronze_freshness(dagbag) -> None:

@@ -88,6 +88,8 @@ class ExpectedWarehouse:
     daily: dict[date, tuple] = field(default_factory=dict)
     by_product: dict[date, dict[str, tuple]] = field(default_factory=dict)
     by_seller: dict[date, dict[str, tuple]] = field(default_factory=dict)
+    # what the point-of-sale simulator published (``sales_api.pos.Message``), if the stream ran
+    pos_messages: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
         products = httpx.get(
@@ -129,9 +131,29 @@ class ExpectedWarehouse:
                 for number, line in enumerate(order["lines"], start=1)
             ]
             versions[order["order_id"]].append(lines)
+        for event in self.pos_received(day):  # the broker's time is the cursor: what arrived that day
+            sale = {
+                "sale_id": event["sale_id"],
+                "seller_email": event["seller_email"].strip().lower(),
+                "product_id": ids.get(event["product"]),
+                "product": event["product"],
+                "quantity": int(event["quantity"]),
+                "amount": Decimal(event["amount"]),
+                "sale_date": date.fromisoformat(event["sold_at"][:10]),
+                "updated_at": event["_arrival"],
+            }
+            versions[event["sale_id"]].append([sale])
         return {
             record: max(found, key=lambda sales: sales[0]["updated_at"]) for record, found in versions.items()
         }
+
+    def pos_received(self, day: date) -> list[dict]:
+        """The point-of-sale events the broker received on ``day`` (malformed ones are quarantined)."""
+        return [
+            {**m.event, "_arrival": m.arrival.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+            for m in self.pos_messages
+            if m.event is not None and m.arrival.date() == day
+        ]
 
     def run(self, day: date) -> None:
         """What one run of ``day`` does to silver and gold."""
@@ -195,9 +217,10 @@ class ExpectedWarehouse:
         return {s["sale_id"] for sales in self.silver.values() for s in sales if s["is_outlier"]}
 
 
-def expected_after(api_url: str, days: list[date]) -> ExpectedWarehouse:
-    """The expected warehouse after running ``days`` in order."""
-    expected = ExpectedWarehouse(api_url)
+def expected_after(api_url: str, days: list[date], pos_messages: list | None = None) -> ExpectedWarehouse:
+    """The expected warehouse after running ``days`` in order (with the point-of-sale stream's
+    ``pos_messages`` if it ran)."""
+    expected = ExpectedWarehouse(api_url, pos_messages=pos_messages or [])
     for day in days:
         expected.run(day)
     return expected

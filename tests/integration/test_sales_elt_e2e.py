@@ -1,6 +1,7 @@
 """sales_elt end to end through Airflow (`liftoff run`), against a real PostgreSQL.
 
-Gold is checked against an independent computation from the demo API's own data, and a
+Gold is checked against an independent computation from the demo API's own data (and, in
+the first test, what the point-of-sale simulator published to a real Kafka broker), and a
 rerun of a day must leave every table exactly as it was.
 """
 
@@ -16,8 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from liftoff.stream.broker import EmbeddedKafka
+from liftoff.stream.topics import TOPIC, create_topic
 from liftoff.warehouse.location import Warehouse
 from sales_api.data import corrections_for_day
+from sales_api.pos import PosFaults, messages_for_day, publish
 from tests.integration.expected import (
     CONTRACT_DIRT,
     api_orders,
@@ -29,7 +33,10 @@ from tests.integration.expected import (
 DAYS = [date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 20)]
 DAY_1, DAY_2 = DAYS[1], DAYS[2]
 LIFTOFF = str(Path(sys.executable).with_name("liftoff"))
+POS_FAULTS = PosFaults(duplicates=0.15, late=0.1, malformed=2)
 TABLES = (
+    "raw_pos.sales",
+    "bronze.bronze_pos_sales",
     "bronze.bronze_crm_sales",
     "bronze.bronze_shop_orders",
     "silver.silver_sales",
@@ -40,6 +47,8 @@ TABLES = (
     "audit.quarantine",
 )
 STABLE_COLUMNS = {  # columns that do not change with the sync (raw ids, extraction and run times do)
+    "raw_pos.sales": "sale_id, amount, updated_at, _airbyte_raw_id, _kafka_partition, _kafka_offset",
+    "bronze.bronze_pos_sales": "sale_id, amount, updated_at, airbyte_raw_id, batch_id",
     "bronze.bronze_crm_sales": "sale_id, seller_email, product, quantity, amount, sold_at, updated_at,"
     " batch_id",
     "bronze.bronze_shop_orders": "order_id, line_number, sales_rep, sku, quantity, amount, placed_at,"
@@ -88,20 +97,63 @@ def liftoff_run(day: date, env: dict, *options: str) -> subprocess.CompletedProc
     )
 
 
+def point_of_sale(broker: EmbeddedKafka) -> list:
+    """The simulator's events of DAYS (retried, late and malformed ones too) on ``pos.sales``."""
+    create_topic(broker.bootstrap_servers)
+    messages = [m for day in DAYS for m in messages_for_day(day, faults=POS_FAULTS)]
+    assert publish(broker.bootstrap_servers, messages) == len(messages)
+    return messages
+
+
+def positions_of_malformed(broker: EmbeddedKafka) -> set[str]:
+    """Where the broker holds the messages that are no event: ``<topic>:<partition>:<offset>``,
+    read back with a plain consumer of the whole topic."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": broker.bootstrap_servers, "group.id": "e2e-check"})
+    found: set[str] = set()
+    try:
+        for partition in range(3):
+            high = consumer.get_watermark_offsets(TopicPartition(TOPIC, partition), timeout=10)[1]
+            consumer.assign([TopicPartition(TOPIC, partition, 0)])
+            read = 0
+            while read < high:
+                for message in consumer.consume(1000, timeout=5):
+                    read = message.offset() + 1
+                    if not message.value().startswith(b'{"sale_id": "pos-'):
+                        found.add(f"{TOPIC}:{partition}:{message.offset()}")
+    finally:
+        consumer.close()
+    return found
+
+
 @pytest.mark.integration
 def test_three_days_with_a_late_correction_then_three_reruns(
-    warehouse: Warehouse, api_server_factory, liftoff_home: Path
+    warehouse: Warehouse, api_server_factory, liftoff_home: Path, kafka_broker: EmbeddedKafka
 ) -> None:
-    """Gold equals the independent computation; a correction made two days late shows in
-    silver and gold after the next run; rerunning a day three times changes no table."""
+    """Gold equals the independent computation from the CRM's, the shop's and the point-of-sale
+    stream's data (its retried events counted once, its late events in their day); a correction
+    made two days late shows in silver and gold after the next run; malformed events are
+    quarantined with their partition and offset; rerunning a day three times changes no table."""
     api = api_server_factory(late_corrections=2)  # each day corrects two sales of two days before
-    env = run_env(warehouse, api.url, liftoff_home)
+    pos_messages = point_of_sale(kafka_broker)
+    env = run_env(
+        warehouse,
+        api.url,
+        liftoff_home,
+        skip_sources="",
+        kafka_bootstrap_servers=kafka_broker.bootstrap_servers,
+    )
     for day in DAYS:
         done = liftoff_run(day, env)
         assert done.returncode == 0, f"{day}: {done.stdout}\n{done.stderr}"
         assert f"✓ sales_elt {day}" in done.stdout
 
-    expected = expected_after(api.url, DAYS)
+    expected = expected_after(api.url, DAYS, pos_messages)
+    late = [
+        m for m in pos_messages if m.event and m.arrival.date() > date.fromisoformat(m.event["sold_at"][:10])
+    ]
+    assert any(m.arrival.date() in DAYS for m in late), "some late events arrived within the run days"
     corrected = {s["sale_id"]: s for s in corrections_for_day(DAYS[-1], count=2)}
     assert {date.fromisoformat(s["sold_at"][:10]) for s in corrected.values()} == {DAYS[0]}
     with warehouse.connect() as conn:
@@ -122,7 +174,22 @@ def test_three_days_with_a_late_correction_then_three_reruns(
         sources = dict(
             conn.execute("select source, count(*) from silver.silver_sales group by source").fetchall()
         )
-        assert sources["shop"] > 0 and sources["crm"] > 0, "both sources reach silver"
+        assert sources["shop"] > 0 and sources["crm"] > 0 and sources["pos"] > 0, "the sources reach silver"
+        pos_ids = [r[0] for r in conn.execute("select sale_id from silver.silver_sales where source = 'pos'")]
+        received = {e["sale_id"] for day in DAYS for e in expected.pos_received(day)}
+        assert sorted(pos_ids) == sorted(received), "each point-of-sale sale once, retries or not"
+        quarantined = {
+            r[0] for r in conn.execute("select airbyte_raw_id from audit.quarantine where source = 'pos'")
+        }
+        assert quarantined == positions_of_malformed(kafka_broker)
+        assert len(quarantined) == POS_FAULTS.malformed * len(DAYS)
+        pos_batches = conn.execute(
+            "select landed, accepted, rejected from audit.batches where source = 'pos' order by batch_id"
+        ).fetchall()
+        assert [b[1] for b in pos_batches] == [
+            len([m for m in pos_messages if m.event and m.arrival.date() == day]) for day in DAYS
+        ], "every event the broker received in its day, retried ones too (silver keeps one)"
+        assert all(b[0] == b[1] + b[2] for b in pos_batches)
         statuses = conn.execute(
             f"select batch_id, landed, accepted, status {CRM_SALES_BATCHES} order by 1"
         ).fetchall()

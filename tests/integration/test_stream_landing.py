@@ -72,9 +72,11 @@ def landed(warehouse: Warehouse, day: date) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def topic(kafka_broker: EmbeddedKafka) -> str:
-    create_topic(kafka_broker.bootstrap_servers)
-    assert publish(kafka_broker.bootstrap_servers, published()) == len(published())
-    return "pos.sales"
+    """A topic of this module's own on the session's broker (pos.sales is the DAG's tests')."""
+    name = "pos.sales.landing"
+    create_topic(kafka_broker.bootstrap_servers, name)
+    assert publish(kafka_broker.bootstrap_servers, published(), topic=name) == len(published())
+    return name
 
 
 def test_each_day_lands_what_the_broker_received_in_it_and_reruns_identically(
@@ -82,7 +84,7 @@ def test_each_day_lands_what_the_broker_received_in_it_and_reruns_identically(
 ) -> None:
     servers = kafka_broker.bootstrap_servers
     for day in DAYS:
-        result = land(landing, servers, day)
+        result = land(landing, servers, day, topic=topic)
         expected = received_in(day)
         assert result.rows == len(expected) and result.malformed == sum(m.event is None for m in expected)
         rows = landed(landing, day)
@@ -102,7 +104,7 @@ def test_each_day_lands_what_the_broker_received_in_it_and_reruns_identically(
 
     first = landed(landing, DAYS[0])
     for _ in range(3):
-        land(landing, servers, DAYS[0])
+        land(landing, servers, DAYS[0], topic=topic)
         assert landed(landing, DAYS[0]) == first
     assert landed(landing, DAYS[1]), "a rerun of one day leaves the other alone"
 

@@ -35,7 +35,17 @@ def test_the_shipped_sources_file_is_valid() -> None:
         ("sources: [unclosed", "cannot read"),
         (
             "sources:\n  crm:\n    streams: {sales: {contract: sale, cursor_field: u, primary_key: id}}",
-            "needs `manifest` and `config` \\(or `mode: push`\\)",
+            "needs `manifest` and `config` \\(or `mode: push` or `stream`\\)",
+        ),
+        (
+            "sources:\n  pos:\n    mode: stream\n"
+            "    streams: {sales: {contract: sale, cursor_field: u, primary_key: id}}",
+            "a stream source needs a `kafka:` block",
+        ),
+        (
+            "sources:\n  pos:\n    mode: stream\n    kafka: {topic: t}\n"
+            "    streams: {sales: {sync: full_refresh, contract: sale, primary_key: id}}",
+            "a stream source's stream is incremental",
         ),
     ],
 )

@@ -28,6 +28,9 @@ from liftoff.stream.topics import PARTITIONS, TOPIC, create_topic
 from sales_api.data import PRODUCTS, SELLERS, TIMESTAMP_FORMAT
 
 EVENT_NAMESPACE = uuid.UUID("7d1c4a52-3c1e-4f0e-9d55-0f1b2f6b9a11")
+# The shops open at 08:00 UTC: a day's own events arrive from then on; the late ones of the
+# day before arrive earlier that morning (07:00 to 08:00).
+OPENING = time(8)
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ def sales_of_day(day: date, *, seed: int = 42, per_day: int | None = None) -> li
     """The day's point-of-sale sales (the events' payloads), in time order."""
     rng = random.Random(f"pos:{seed}:{day}")
     count = per_day if per_day is not None else rng.randint(30, 50)
-    start = datetime.combine(day, time(8), tzinfo=UTC)
+    start = datetime.combine(day, OPENING, tzinfo=UTC)
     sales = []
     for index in range(count):
         product = rng.choice(PRODUCTS)
@@ -140,6 +143,44 @@ def publish(
     if producer.flush(60) != 0:
         raise RuntimeError("not every point-of-sale event was delivered to Kafka")
     return count
+
+
+# The embedded default's demo days: a few retried events, a few late ones, one bad message a day.
+DEMO_FAULTS = PosFaults(duplicates=0.05, late=0.05, malformed=1)
+
+
+def day_is_published(bootstrap_servers: str, day: date, topic: str = TOPIC) -> bool:
+    """Whether ``topic`` holds ``day``'s own events (anything received from its opening to its end)."""
+    from liftoff.batch import Interval
+    from liftoff.stream.landing import interval_ranges, landing_consumer
+
+    opening = datetime.combine(day, OPENING, tzinfo=UTC)
+    consumer = landing_consumer(bootstrap_servers)
+    try:
+        ranges = interval_ranges(consumer, topic, Interval(opening, opening + timedelta(hours=16)))
+    finally:
+        consumer.close()
+    return any(r.first < r.end for r in ranges)
+
+
+def publish_days(
+    bootstrap_servers: str,
+    days: Iterable[date],
+    *,
+    faults: PosFaults = DEMO_FAULTS,
+    now: datetime | None = None,
+    topic: str = TOPIC,
+) -> dict[date, int]:
+    """Replay each of ``days`` the topic does not hold yet (so a second demo publishes nothing
+    twice), up to ``now`` (late events still to come are not sent: a broker refuses
+    timestamps far in the future). Returns the messages sent per day."""
+    now = now or datetime.now(UTC)
+    sent = {}
+    for day in days:
+        if not day_is_published(bootstrap_servers, day, topic):
+            messages = [m for m in messages_for_day(day, faults=faults) if m.arrival <= now]
+            sent[day] = publish(bootstrap_servers, messages, topic=topic)
+    return sent
 
 
 def main() -> None:

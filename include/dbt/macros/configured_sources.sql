@@ -1,3 +1,3 @@
 {#- Generated from include/sources.yaml by `make manifest` (liftoff derive): do not edit. -#}
 {#- The configured sources' names: the values silver's `source` may take. -#}
-{% macro configured_sources() %}{{ return(['crm', 'shop', 'entry']) }}{% endmacro %}
+{% macro configured_sources() %}{{ return(['crm', 'shop', 'entry', 'pos']) }}{% endmacro %}

@@ -21,7 +21,7 @@ from psycopg import sql
 
 from liftoff.archive.formats import DEFAULT_FORMAT, ArchiveFormat, format_of_key, read_lines
 from liftoff.archive.store import ObjectStore, batch_prefix
-from liftoff.batch import AIRBYTE_COLUMNS, Batch, Interval
+from liftoff.batch import Batch, Interval
 
 MANIFEST = "_manifest.json"
 RESTORE_CHUNK = 5000
@@ -86,7 +86,7 @@ def archive_batch(
         "interval_start": batch.interval.start.isoformat(),
         "interval_end": batch.interval.end.isoformat(),
         "cursor_field": batch.cursor_field,
-        "columns": batch.data_columns(conn) + list(AIRBYTE_COLUMNS),
+        "columns": batch.data_columns(conn) + batch.bookkeeping_columns(conn),
         "rows": rows,
         "key": key,
         "size": size,
@@ -176,4 +176,10 @@ def restore_batch(
 
 def _column_type(name: str) -> str:
     """Column types of a landing table re-created from the archive (values stay as landed)."""
-    return {"_airbyte_extracted_at": "timestamptz", "_airbyte_meta": "json"}.get(name, "varchar")
+    return {
+        "_airbyte_extracted_at": "timestamptz",
+        "_airbyte_meta": "json",
+        "_kafka_partition": "integer",
+        "_kafka_offset": "bigint",
+        "_kafka_timestamp": "timestamptz",
+    }.get(name, "varchar")

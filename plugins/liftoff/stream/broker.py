@@ -45,6 +45,20 @@ def _listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def broker_answers(bootstrap_servers: str, timeout: float = 2) -> bool:
+    """Whether a Kafka broker answers there (its metadata loaded)."""
+    host, _, port = bootstrap_servers.split(",")[0].rpartition(":")
+    if host in ("127.0.0.1", "localhost") and not _listening(int(port)):
+        return False
+    from confluent_kafka.admin import AdminClient
+
+    try:
+        AdminClient({"bootstrap.servers": bootstrap_servers}).list_topics(timeout=timeout)
+    except Exception:  # the broker answers once its metadata is loaded
+        return False
+    return True
+
+
 @dataclass
 class EmbeddedKafka:
     """A one-node KRaft broker with its log in ``root``, on ``port`` (controller: ``controller_port``)."""
@@ -58,7 +72,7 @@ class EmbeddedKafka:
     def bootstrap_servers(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def _java(self, main: str, *args: str, **popen) -> list[str]:
+    def _java(self, main: str, *args: str) -> list[str]:
         return ["java", *HEAP.split(), "-cp", f"{kafka_libs()}/*", main, *args]
 
     def _properties(self) -> Path:
@@ -120,15 +134,7 @@ class EmbeddedKafka:
         return self
 
     def _ready(self) -> bool:
-        if not _listening(self.port):
-            return False
-        from confluent_kafka.admin import AdminClient
-
-        try:
-            AdminClient({"bootstrap.servers": self.bootstrap_servers}).list_topics(timeout=2)
-        except Exception:  # the broker answers once its metadata is loaded
-            return False
-        return True
+        return _listening(self.port) and broker_answers(self.bootstrap_servers)
 
     def stop(self, grace: float = 30) -> None:
         if self.process is None or self.process.poll() is not None:

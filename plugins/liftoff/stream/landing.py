@@ -28,10 +28,9 @@ from datetime import UTC, datetime
 import psycopg
 from psycopg import sql
 
-from liftoff.batch import Interval
+from liftoff.batch import KAFKA_COLUMNS, Interval
 from liftoff.config import ConfigError, Unavailable
 
-KAFKA_COLUMNS = ("_kafka_partition", "_kafka_offset", "_kafka_timestamp")
 CURSOR = "updated_at"
 BATCH = 10_000
 STALL_SECONDS = 60  # no message for this long while some are still due: the broker is down
@@ -231,13 +230,17 @@ def land_interval(
     return StreamLanding(rows, malformed, tuple(ranges))
 
 
-def landing_consumer(bootstrap_servers: str, **config):
-    """A consumer that reads by assignment and never commits (the interval says what to read)."""
+def landing_consumer(bootstrap_servers: str | None = None, **config):
+    """A consumer that reads by assignment and never commits (the interval says what to read).
+
+    ``config``: librdkafka settings (an Airflow connection's extra: ``bootstrap.servers``, ...).
+    """
     from confluent_kafka import Consumer
 
+    if bootstrap_servers is not None:
+        config["bootstrap.servers"] = bootstrap_servers
     return Consumer(
         {
-            "bootstrap.servers": bootstrap_servers,
             "group.id": f"liftoff-landing-{uuid.uuid4().hex[:8]}",
             "enable.auto.commit": False,
             "enable.partition.eof": False,

@@ -3,7 +3,7 @@
 Run with an owner's login (``liftoff bootstrap``): once per deployment, and on every start
 of the embedded default (``liftoff run``, ``demo``, ``app``). It makes the schemas (landing,
 audit, catalog, the dbt layers), the platform's own tables (audit, catalog, the landing
-tables of pushed sources), and the roles with their grants (``liftoff.warehouse.roles``).
+tables of pushed and streamed sources), and the roles with their grants (``liftoff.warehouse.roles``).
 The pipeline then runs as the ``pipeline`` role. Table DDL lives here or in dbt (the
 layers); synced landing tables are the connectors'. Idempotent; serialised by a lock.
 """
@@ -18,8 +18,10 @@ from pydantic import SecretStr
 
 from liftoff.config import Settings, get_settings, landing_schema, load_sources
 from liftoff.ingest.push import landing_table_ddl
+from liftoff.stream import landing as stream_landing
 from liftoff.warehouse.location import Warehouse
 from liftoff.warehouse.roles import LAYER_SCHEMAS, grant_roles
+from liftoff_contracts import get_contract
 
 AUDIT_DDL = """
 create schema if not exists audit;
@@ -143,7 +145,8 @@ def bootstrap(
     configured = load_sources(settings.sources_file)
     names = list(configured) if sources is None else [name for name in sources if name in configured]
     pushed = {name: list(configured[name].streams) for name in names if configured[name].is_pushed}
-    synced = [name for name in names if name not in pushed]
+    streamed = {name: list(configured[name].streams) for name in names if configured[name].is_streamed}
+    synced = [name for name in names if name not in pushed and name not in streamed]
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext('liftoff.bootstrap'))")  # parallel starts
         for name in names:
@@ -153,6 +156,10 @@ def bootstrap(
         for name in pushed:
             for stream, config in configured[name].streams.items():
                 conn.execute(landing_table_ddl(name, stream, config))
+        for name in streamed:
+            for stream, config in configured[name].streams.items():
+                fields = list(get_contract(config.contract).model_fields)
+                conn.execute(stream_landing.landing_table_ddl(landing_schema(name), stream, fields))
         conn.execute(AUDIT_DDL)
         conn.execute(CURSOR_TIME_16 if conn.info.server_version >= 160000 else CURSOR_TIME_15)
         conn.execute(CATALOG_DDL)
@@ -160,7 +167,7 @@ def bootstrap(
         # parallel and two `create schema if not exists` at once can collide in the catalog.
         for schema in LAYER_SCHEMAS:
             conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
-        grant_roles(conn, settings, synced, pushed)
+        grant_roles(conn, settings, synced, pushed, streamed)
 
 
 def bootstrap_for_pipeline(owner: Warehouse, settings: Settings | None = None) -> Warehouse:

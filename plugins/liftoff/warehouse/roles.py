@@ -4,8 +4,9 @@
   and writes the audit and catalog tables, lands synced sources in local mode (it owns
   those landing tables: the connector creates them and adds new upstream columns), reads
   what an Airbyte server's destination lands as the owner (default privileges) and the
-  pushed landing tables, builds the dbt layers (it owns their tables). No superuser, CREATEDB or CREATEROLE;
-  it owns no schema.
+  pushed landing tables, replaces a day's slice of a streamed source's landing table (the
+  Kafka topic's messages), builds the dbt layers (it owns their tables). No superuser,
+  CREATEDB or CREATEROLE; it owns no schema.
 - analyst: reads ``gold`` (now and every table dbt creates there later); nothing else. Raw,
   audit and quarantine hold emails and rejected rows.
 - entry writer: inserts into the landing tables of pushed sources (``raw_entry.sales``);
@@ -69,11 +70,16 @@ def ensure_role(
 
 
 def grant_roles(
-    conn: psycopg.Connection, settings: Settings, synced: list[str], pushed: dict[str, list[str]]
+    conn: psycopg.Connection,
+    settings: Settings,
+    synced: list[str],
+    pushed: dict[str, list[str]],
+    streamed: dict[str, list[str]] | None = None,
 ) -> None:
     """Create the three roles and grant each its privileges in this database.
 
-    ``synced``: the sources a connector lands; ``pushed``: an app's sources -> their streams.
+    ``synced``: the sources a connector lands; ``pushed``: an app's sources -> their streams;
+    ``streamed``: the stream sources -> their streams (the pipeline replaces a day's slice).
     """
     roles = (settings.pipeline_role, settings.analyst_role, settings.entry_writer_role)
     if conn.info.user in roles or len(set(roles)) < len(roles):
@@ -138,5 +144,15 @@ def grant_roles(
             table = sql.Identifier(landing_schema(source), stream)
             statements.append(sql.SQL("grant insert on {} to {}").format(table, writer))
             statements.append(sql.SQL("grant select on {} to {}").format(table, pipeline))
+    for source, streams in (streamed or {}).items():
+        statements.append(
+            sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(landing_schema(source)), pipeline)
+        )
+        for stream in streams:
+            statements.append(
+                sql.SQL("grant select, insert, delete on {} to {}").format(
+                    sql.Identifier(landing_schema(source), stream), pipeline
+                )
+            )
     for statement in statements:
         conn.execute(statement)

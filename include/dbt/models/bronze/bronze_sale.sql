@@ -7,3 +7,7 @@ select * from {{ ref('bronze_crm_sales') }}
 union all
 
 select * from {{ ref('bronze_entry_sales') }}
+
+union all
+
+select * from {{ ref('bronze_pos_sales') }}
