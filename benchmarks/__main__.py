@@ -13,6 +13,7 @@ from benchmarks import (
     bench_history,
     bench_kafka_landing,
     bench_landing,
+    bench_stream_freshness,
     bench_validation,
 )
 from liftoff.config import disable_telemetry
@@ -27,6 +28,7 @@ BENCHMARKS = {
     "archive_1m": bench_archive.run,
     "landing_1m": bench_landing.run,
     "kafka_landing_1m": bench_kafka_landing.run,
+    "stream_freshness": bench_stream_freshness.run,
 }
 
 

@@ -45,7 +45,8 @@ class Deployment:
         return subprocess.run([LIFTOFF, *args], env=self.env, capture_output=True, text=True, timeout=timeout)
 
 
-def start_deployment(home: Path) -> Deployment:
+def start_deployment(home: Path, **settings: str) -> Deployment:
+    """`liftoff airflow` on ``home``; ``settings``: more environment (LIFTOFF_* settings)."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key not in NOT_INHERITED}
     env.update(
@@ -54,8 +55,11 @@ def start_deployment(home: Path) -> Deployment:
         LIFTOFF_API_URL=f"http://127.0.0.1:{free_port()}",
         LIFTOFF_AIRFLOW_PORT=str(port),
         LIFTOFF_RETRY_DELAY_SECONDS="2",
+        LIFTOFF_SKIP_SOURCES="",  # the point-of-sale stream too: the home's broker, as on a laptop
+        LIFTOFF_KAFKA_PORT=str(free_port()),
         COLUMNS="200",
     )
+    env.update(settings)
     log = home / "liftoff-airflow.log"
     home.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:

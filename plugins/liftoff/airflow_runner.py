@@ -75,7 +75,8 @@ def stream_env(settings: Settings, kafka_servers: str | None) -> dict[str, str]:
             continue
         variable = f"AIRFLOW_CONN_{source.kafka.conn_id.upper()}"
         if kafka_servers:
-            extra = {"bootstrap.servers": kafka_servers}
+            # group.id: the asset watchers' consumer group (landing assigns offsets, never commits)
+            extra = {"bootstrap.servers": kafka_servers, "group.id": "liftoff-watchers"}
             env[variable] = json.dumps({"conn_type": "kafka", "extra": extra})
         elif variable not in os.environ:
             skipped.add(name)

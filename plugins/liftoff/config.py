@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     # (`liftoff kafka`'s port; its controller listens on the next one) when Java is there.
     kafka_bootstrap_servers: str | None = None
     kafka_port: int = Field(59092, ge=1, le=65534)
+    # How pos_today (gold_sales_today) is started: `watcher`, by each new message on the
+    # topic (an AssetWatcher in the triggerer); `minute`, every minute. The freshness
+    # benchmark (benchmarks/bench_stream_freshness.py) measures both.
+    preview_schedule: Literal["watcher", "minute"] = "watcher"
     # Sources this deployment does not run (comma-separated): left out of the DAG, e.g. `pos`
     # where there is no broker. The embedded default adds `pos` itself when it cannot start one.
     skip_sources: str = ""

@@ -12,7 +12,8 @@ adding a source is its entry, its connector and, when it is new, its contract:
   contract;
 - ``models/bronze/bronze_<contract>.sql`` and ``.yml``: the union of every bronze model of a
   contract, which silver reads (no source name in silver's SQL);
-- ``macros/configured_sources.sql``: the source names, for the tests of silver's ``source``.
+- ``macros/configured_sources.sql``: the source names, for the tests of silver's ``source``;
+- ``macros/streamed_sources.sql``: the stream sources' streams, which ``gold_sales_today`` reads.
 
 The files are committed (readable, reviewed in diffs); ``liftoff derive`` (run by
 ``make manifest``) rewrites them, and a stale one stops ``liftoff run`` with one line.
@@ -223,11 +224,25 @@ def configured_sources_macro(sources: dict[str, SourceConfig]) -> str:
     )
 
 
+def streamed_sources_macro(sources: dict[str, SourceConfig]) -> str:
+    members = ", ".join(
+        f"({stream.source!r}, {stream.name!r}, {stream.config.contract!r})"
+        for stream in streams(sources)
+        if stream.source_config.is_streamed
+    )
+    return (
+        f"{{#- {GENERATED} -#}}\n"
+        "{#- The stream sources' streams (source, stream, contract): what the today previews read. -#}\n"
+        f"{{% macro streamed_sources() %}}{{{{ return([{members}]) }}}}{{% endmacro %}}\n"
+    )
+
+
 def derived_files(sources: dict[str, SourceConfig], dbt_dir: Path = DBT_PROJECT_DIR) -> dict[Path, str]:
     """Every derived file (relative to the dbt project) and its content."""
     files = {
         Path("models") / "sources.yml": dbt_sources(sources),
         Path("macros") / "configured_sources.sql": configured_sources_macro(sources),
+        Path("macros") / "streamed_sources.sql": streamed_sources_macro(sources),
     }
     by_contract: dict[str, list[Stream]] = {}
     for stream in streams(sources):

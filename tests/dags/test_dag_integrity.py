@@ -98,23 +98,28 @@ MODELS = [
 ]
 
 
-def sales_elt_under(setting: str, skip_sources: str = ""):
-    """sales_elt as parsed with LIFTOFF_DBT_EXECUTION=setting (every source, unless skipped)."""
+def parsed(dag_id: str, **settings: str):
+    """The DAG of ``dags/<dag_id>.py`` as parsed with these LIFTOFF_* settings."""
     from airflow.dag_processing.dagbag import DagBag
 
     from liftoff.config import get_settings
 
     saved = dict(os.environ)
-    os.environ.update(LIFTOFF_DBT_EXECUTION=setting, LIFTOFF_SKIP_SOURCES=skip_sources)
+    os.environ.update({f"LIFTOFF_{key.upper()}": value for key, value in settings.items()})
     get_settings.cache_clear()
     try:
-        bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "sales_elt.py"))
+        bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / f"{dag_id}.py"))
     finally:
         os.environ.clear()
         os.environ.update(saved)
         get_settings.cache_clear()
     assert bag.import_errors == {}
-    return bag.dags["sales_elt"]
+    return bag.dags[dag_id]
+
+
+def sales_elt_under(setting: str, skip_sources: str = ""):
+    """sales_elt as parsed with LIFTOFF_DBT_EXECUTION=setting (every source, unless skipped)."""
+    return parsed("sales_elt", dbt_execution=setting, skip_sources=skip_sources)
 
 
 @pytest.fixture(scope="module", params=DBT_EXECUTION_SETTINGS)
@@ -177,6 +182,20 @@ def test_a_stream_source_lands_from_its_topic_and_a_skipped_source_is_left_out(d
     assert not [task for task in skipped.task_dict if task.split(".")[0] in STREAMED]
     assert skipped.task_dict["previous_day_transformed"].upstream_task_ids == {
         f"{name}.archive" for name in SOURCES if name not in STREAMED
+    }
+
+
+def test_pos_today_is_scheduled_by_a_watcher_on_each_stream_sources_topic() -> None:
+    from airflow.providers.apache.kafka.triggers.msg_queue import KafkaMessageQueueTrigger
+
+    dag = parsed("pos_today", skip_sources="")
+    assets = list(dag.timetable.asset_condition.objects)
+    assert sorted(a.name for a in assets) == sorted(f"{n}.{SOURCES[n].kafka.topic}" for n in STREAMED)
+    for asset in assets:
+        (watcher,) = asset.watchers
+        assert isinstance(watcher.trigger, KafkaMessageQueueTrigger)
+    assert dag.max_active_runs == 1 and {t.task_id for t in dag.tasks} == {
+        f"land_{n}_today" for n in STREAMED
     }
 
 

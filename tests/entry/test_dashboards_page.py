@@ -88,3 +88,38 @@ def test_an_old_refresh_is_a_warning(dashboards, app_warehouse: AppWarehouse) ->
         conn.commit()
     page = dashboards()
     assert "Data through" in page.warning[0].value and "h ago" in page.warning[0].value
+
+
+def test_today_so_far_shows_the_stream_preview(dashboards, app_warehouse: AppWarehouse) -> None:
+    fill_gold(app_warehouse)
+    with app_warehouse.pipeline.connect() as conn:
+        conn.execute(
+            "create table gold.gold_sales_today (sale_date date, product text, seller_email text,"
+            " sales bigint, units bigint, revenue numeric(14, 2), last_sale_at timestamptz)"
+        )
+        conn.execute(
+            "insert into gold.gold_sales_today values"
+            " (current_date, 'Extra Seat', 'ana@liftoff.example', 2, 3, 81, '2026-11-30 09:15:02+00'),"
+            " (current_date, 'Extra Seat', 'bruno@liftoff.example', 1, 1, 27, '2026-11-30 09:20:41+00'),"
+            " (current_date, 'Growth Plan', 'ana@liftoff.example', 1, 1, 199, '2026-11-30 08:01:00+00')"
+        )
+        conn.commit()
+    page = dashboards()
+    assert not page.exception, page.exception
+    today = page.dataframe[3].value
+    assert today["product"].tolist() == ["Growth Plan", "Extra Seat"]
+    assert today["sales"].tolist() == [1, 3] and today["revenue"].tolist() == [199.0, 108.0]
+    assert any("4 sales, latest received 09:20:41 UTC" in c.value for c in page.caption)
+
+
+def test_no_sale_yet_today_says_so(dashboards, app_warehouse: AppWarehouse) -> None:
+    fill_gold(app_warehouse)
+    with app_warehouse.pipeline.connect() as conn:
+        conn.execute(
+            "create table gold.gold_sales_today (sale_date date, product text, seller_email text,"
+            " sales bigint, units bigint, revenue numeric(14, 2), last_sale_at timestamptz)"
+        )
+        conn.commit()
+    page = dashboards()
+    assert any("No point-of-sale sales yet today" in c.value for c in page.caption)
+    assert len(page.dataframe) == 3

@@ -1,17 +1,21 @@
 """`liftoff airflow` as a data engineer uses it: the scheduler's own runs, `liftoff run` and
-`liftoff backfill` through it, the REST API with the printed login, runs refused in one line.
+`liftoff backfill` through it, the REST API with the printed login, runs refused in one line;
+as an analyst sees it: a sale at a shop's terminal in gold_sales_today within a minute.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
 
 from liftoff.airflow_api import AirflowApi
+from sales_api.pos import Message, publish
 
 DAG = "sales_elt"
 YESTERDAY = datetime.now(UTC).date() - timedelta(days=1)
@@ -143,3 +147,61 @@ def test_gold_assets_schedule_the_export_of_each_refreshed_day(airflow_deploymen
     rows = int(re.search(r"│\s*(\d+)\s*│", counted.stdout).group(1))
     products = exports / "gold_sales_by_product_7d" / f"dt={day}" / "gold_sales_by_product_7d.csv"
     assert rows > 0 and len(products.read_text().splitlines()) - 1 == rows, counted.stdout
+
+
+def wait_for_yesterday(api: AirflowApi, timeout: float = 600) -> None:
+    """The scheduler's run of yesterday has built gold (and with it the view of today)."""
+    deadline = time.monotonic() + timeout
+    while not runs_of(api, YESTERDAY) or runs_of(api, YESTERDAY)[0]["state"] != "success":
+        assert time.monotonic() < deadline, f"no successful run of {YESTERDAY}"
+        time.sleep(3)
+
+
+def today_of(deployment, seller: str) -> list[tuple[int, int, str]]:
+    """gold_sales_today's (sales, units, revenue) of ``seller``, read as the analyst (`liftoff sql`)."""
+    done = deployment.liftoff(
+        "sql", f"select sales, units, revenue from gold.gold_sales_today where seller_email = '{seller}'"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return [
+        (int(sales), int(units), revenue)
+        for sales, units, revenue in re.findall(r"│\s*(\d+)\s*│\s*(\d+)\s*│\s*([\d.]+)\s*│", done.stdout)
+    ]
+
+
+def sale_event(seller: str, quantity: int) -> Message:
+    now = datetime.now(UTC)
+    event = {
+        "sale_id": f"pos-live-{uuid.uuid4().hex[:12]}",
+        "seller_email": seller,
+        "sold_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "amount": f"{27 * quantity}.00",
+        "quantity": quantity,
+        "product": "Extra Seat",
+        "event_id": str(uuid.uuid4()),
+        "event_time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    return Message(event["sale_id"].encode(), json.dumps(event).encode(), now, event)
+
+
+def test_a_sale_at_a_terminal_shows_in_gold_sales_today_within_a_minute(airflow_deployment) -> None:
+    """Event-driven: the topic's message starts pos_today (its asset watcher); a retried event
+    counts once."""
+    wait_for_yesterday(airflow_deployment.api())
+    servers = f"127.0.0.1:{airflow_deployment.env['LIFTOFF_KAFKA_PORT']}"
+    seller = f"live-{uuid.uuid4().hex[:8]}@liftoff.example"
+    first = sale_event(seller, 2)
+    publish(servers, [first], stamp=False)  # the broker's clock: a sale happening now
+    published = time.monotonic()
+    while not (found := today_of(airflow_deployment, seller)):
+        assert time.monotonic() - published < 120, "the sale did not show in gold_sales_today"
+        time.sleep(2)
+    seconds = time.monotonic() - published
+    assert found == [(1, 2, "54.00")], found
+    assert seconds < 90, f"visible after {seconds:.0f} s"
+
+    publish(servers, [first, sale_event(seller, 1)], stamp=False)  # a retried event and a new sale
+    deadline = time.monotonic() + 120
+    while (found := today_of(airflow_deployment, seller)) != [(2, 3, "81.00")]:
+        assert time.monotonic() < deadline, f"gold_sales_today shows {found}"
+        time.sleep(2)

@@ -204,6 +204,20 @@ def test_three_days_with_a_late_correction_then_three_reruns(
         assert done.returncode == 0, done.stderr
         assert table_hashes(warehouse) == before, f"rerun {attempt + 1} of a day changed a table"
 
+    # a day past the topic's retention comes back from the archive, partitions and offsets kept
+    with warehouse.connect() as conn:
+        conn.execute("delete from raw_pos.sales where _kafka_timestamp < %s", (DAYS[1],))
+        conn.commit()
+    restored = subprocess.run(
+        [LIFTOFF, "archive", "restore", "--source", "pos", "--stream", "sales", "--day", str(DAYS[0])],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert table_hashes(warehouse) == before, "the archive gave back the landed day as it was"
+
 
 @pytest.mark.integration
 def test_dirty_day_quarantines_exactly_what_the_api_injected(

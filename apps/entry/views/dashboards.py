@@ -1,4 +1,5 @@
-"""Gold, as analysts read it: product and seller performance over 7 days, the daily trend."""
+"""Gold, as analysts read it: product and seller performance over 7 days, the daily trend,
+and today so far from the shops' terminals (a preview)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,7 @@ from liftoff.entry.dashboards import (
     freshness,
     product_performance,
     seller_ranking,
+    today_so_far,
 )
 
 STALE_AFTER = timedelta(hours=36)  # a daily pipeline that has missed a day
@@ -43,10 +45,11 @@ try:
         day = st.date_input(
             "Reference day", value=span[1], min_value=span[0], max_value=span[1], format="YYYY-MM-DD"
         )
-        products, sellers, trend = (
+        products, sellers, trend, today = (
             product_performance(conn, day),
             seller_ranking(conn, day),
             daily_trend(conn, day),
+            today_so_far(conn),
         )
 except (ConfigError, Unavailable, psycopg.Error) as exc:
     st.error(f"The warehouse is not reachable: {exc}")
@@ -70,3 +73,15 @@ with sellers_column:
 st.subheader(f"Daily trend, {TREND_DAYS} days to {day}")
 st.line_chart(trend, x="sale_date", y="revenue")
 st.dataframe(trend, hide_index=True, column_config=MONEY_COLUMNS)
+
+if today is not None:
+    st.subheader("Today so far, from the shops' terminals (preview)")
+    if today.empty:
+        st.caption("No point-of-sale sales yet today (UTC).")
+    else:
+        st.caption(
+            f"{int(today['sales'].sum())} sales, latest received"
+            f" {today['last_sale_at'].max():%H:%M:%S} UTC; refreshed within a minute of each sale."
+            " The day's run, once the day is over, is the truth."
+        )
+        st.dataframe(today.drop(columns="last_sale_at"), hide_index=True, column_config=MONEY_COLUMNS)

@@ -72,3 +72,16 @@ def daily_trend(conn: psycopg.Connection, day: date, days: int = TREND_DAYS) -> 
 
 def freshness(conn: psycopg.Connection) -> Refresh | None:
     return latest_refresh(conn)
+
+
+def today_so_far(conn: psycopg.Connection) -> pd.DataFrame | None:
+    """Today's point-of-sale sales so far per product (``gold_sales_today``, the stream's
+    preview), best revenue first; None where the warehouse has no such view."""
+    if not _exists(conn, "gold.gold_sales_today"):
+        return None
+    return _frame(
+        conn,
+        "select product, sum(sales) as sales, sum(units) as units, sum(revenue) as revenue,"
+        " max(last_sale_at) as last_sale_at from gold.gold_sales_today group by product"
+        " order by sum(revenue) desc, product",
+    )

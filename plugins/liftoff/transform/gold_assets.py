@@ -25,10 +25,15 @@ GOLD_SCHEMA = "gold"
 
 @functools.cache
 def gold_tables() -> tuple[str, ...]:
-    """The gold models of the dbt project (its manifest), sorted."""
+    """The gold models of the dbt project (its manifest), sorted; not the previews of today
+    (tag ``preview``: the wall clock's today, which a day's run does not refresh)."""
     nodes = json.loads(MANIFEST_PATH.read_text())["nodes"].values()
     return tuple(
-        sorted(n["name"] for n in nodes if n["resource_type"] == "model" and n["fqn"][1:2] == [GOLD_SCHEMA])
+        sorted(
+            n["name"]
+            for n in nodes
+            if n["resource_type"] == "model" and n["fqn"][1:2] == [GOLD_SCHEMA] and "preview" not in n["tags"]
+        )
     )
 
 
