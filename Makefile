@@ -17,7 +17,8 @@ MINIO_BIN := $(MINIO_DIR)/minio
 export LIFTOFF_MINIO_BIN := $(MINIO_BIN)
 # Kafka, the point-of-sale stream's broker (KRaft, one node): the Apache jars of the pinned
 # version, resolved by Maven (tools/kafka/pom.xml), cached per version like MinIO; Java 17 runs it.
-KAFKA_VERSION := 4.1.1
+# The broker's version: one place, tools/kafka/pom.xml (liftoff.stream.broker reads it too).
+KAFKA_VERSION := $(shell sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' tools/kafka/pom.xml)
 KAFKA_LIBS := $(HOME)/.cache/liftoff/kafka-$(KAFKA_VERSION)/libs
 export LIFTOFF_KAFKA_LIBS := $(KAFKA_LIBS)
 DBT_SOURCES := $(shell find $(DBT_DIR)/models $(DBT_DIR)/macros $(DBT_DIR)/tests -type f 2>/dev/null) $(DBT_DIR)/dbt_project.yml
@@ -26,14 +27,15 @@ DBT_SOURCES := $(shell find $(DBT_DIR)/models $(DBT_DIR)/macros $(DBT_DIR)/tests
 include plugins/liftoff/telemetry.env
 export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' plugins/liftoff/telemetry.env)
 
-.PHONY: install demo test test-unit bench lint format lock manifest api airflow app minio kafka kafka-libs kafka-libs-if-java docs dbt-docs clean
+.PHONY: install demo test test-unit bench lint format lock manifest api airflow app minio compose kafka kafka-libs kafka-libs-if-java docs dbt-docs clean
 
 install: $(VENV)/.installed $(AIRBYTE_VENV)/.installed $(MANIFEST)
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+# The platform (requirements.lock, what the image installs) and the tests' tools on top.
+$(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements-dev.lock
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
@@ -62,6 +64,23 @@ dbt-docs: $(DBT_DOCS)
 docs: install $(DBT_DOCS)
 	$(BIN)/mkdocs build --strict --site-dir site
 
+# The Compose CLI, to check docker-compose.yaml without a Docker engine (`docker compose
+# config`): built from the pinned source with Go (`go install` refuses compose's go.mod, whose
+# exclude directives it does not allow), cached per version like MinIO.
+COMPOSE_VERSION := v2.40.3
+COMPOSE_DIR := $(HOME)/.cache/liftoff/compose-$(COMPOSE_VERSION)
+COMPOSE_BIN := $(COMPOSE_DIR)/docker-compose
+export LIFTOFF_COMPOSE_BIN := $(COMPOSE_BIN)
+
+$(COMPOSE_BIN):
+	@command -v go >/dev/null || { echo "error: Go is needed to build the Compose CLI"; exit 2; }
+	rm -rf $(COMPOSE_DIR)/src && mkdir -p $(COMPOSE_DIR)
+	cp -r "$$(go mod download -json github.com/docker/compose/v2@$(COMPOSE_VERSION) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p')" $(COMPOSE_DIR)/src
+	chmod -R u+w $(COMPOSE_DIR)/src
+	cd $(COMPOSE_DIR)/src && GOFLAGS=-buildvcs=false go build -o $(COMPOSE_BIN) ./cmd
+	rm -rf $(COMPOSE_DIR)/src
+compose: $(COMPOSE_BIN)
+
 $(MINIO_BIN):
 	@command -v go >/dev/null || { echo "error: Go is needed to build MinIO (go install)"; exit 2; }
 	mkdir -p $(MINIO_DIR)
@@ -70,7 +89,7 @@ minio: $(MINIO_BIN)
 
 $(KAFKA_LIBS)/.complete: tools/kafka/pom.xml
 	@command -v mvn >/dev/null && command -v java >/dev/null || { echo "error: Java 17 and Maven are needed for Kafka"; exit 2; }
-	mvn -q -f tools/kafka/pom.xml -Dkafka.version=$(KAFKA_VERSION) dependency:copy-dependencies -DoutputDirectory=$(KAFKA_LIBS)
+	mvn -q -f tools/kafka/pom.xml dependency:copy-dependencies -DoutputDirectory=$(KAFKA_LIBS)
 	touch $@
 kafka-libs: $(KAFKA_LIBS)/.complete
 
@@ -88,7 +107,7 @@ kafka: install $(KAFKA_LIBS)/.complete
 demo: install kafka-libs-if-java
 	$(BIN)/liftoff demo
 
-test: install $(MINIO_BIN) $(KAFKA_LIBS)/.complete
+test: install $(MINIO_BIN) $(KAFKA_LIBS)/.complete $(COMPOSE_BIN)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -120,6 +139,7 @@ format: install
 
 lock: $(VENV)/.installed
 	$(UV) pip compile requirements.txt -p 3.11 --quiet -o requirements.lock
+	$(UV) pip compile requirements-dev.txt -p 3.11 --quiet -c requirements.lock -o requirements-dev.lock
 	$(UV) pip compile requirements-airbyte.txt -p 3.11 --quiet -o requirements-airbyte.lock
 
 clean:

@@ -17,13 +17,13 @@ from datetime import timedelta
 
 from airflow.sdk import DAG, task
 
-from liftoff.config import active_sources, disable_telemetry, get_settings
+from liftoff.config import disable_telemetry, get_settings, streamed_sources
 from liftoff.dag_defaults import DEFAULT_ARGS, START_DATE
 from liftoff.stream.today import topic_asset
 
 disable_telemetry()
 
-streamed = {name: source for name, source in active_sources().items() if source.is_streamed}
+streamed = streamed_sources()
 
 if streamed:  # no stream source in this deployment (LIFTOFF_SKIP_SOURCES): no preview
     with DAG(

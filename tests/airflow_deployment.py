@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -57,6 +58,7 @@ def start_deployment(home: Path, **settings: str) -> Deployment:
         LIFTOFF_RETRY_DELAY_SECONDS="2",
         LIFTOFF_SKIP_SOURCES="",  # the point-of-sale stream too: the home's broker, as on a laptop
         LIFTOFF_KAFKA_PORT=str(free_port()),
+        LIFTOFF_ANALYST_PASSWORD=secrets.token_urlsafe(12),  # the tests read gold as analysts do
         COLUMNS="200",
     )
     env.update(settings)

@@ -17,7 +17,7 @@ import pytest
 
 from liftoff.archive.store import LocalFolderStore, MinioStore, ObjectStore
 from liftoff.config import Unavailable, disable_telemetry
-from liftoff.warehouse.embedded import EmbeddedPostgres
+from liftoff.warehouse.embedded import EmbeddedPostgres, port_is_free
 from liftoff.warehouse.location import Warehouse
 from sales_api.app import SalesApiSettings
 from sales_api.server import BackgroundApi, free_port
@@ -28,9 +28,11 @@ disable_telemetry()
 os.environ.setdefault(
     "LIFTOFF_SHOP_TOKEN", DEMO_SHOP_TOKEN
 )  # the demo shop's token, as `liftoff demo` sets it
-# The point-of-sale stream runs in the tests that give it a broker (tests/integration/
-# test_pos_stream.py); elsewhere a run is the batch sources' only, as their expectations say.
+# The point-of-sale stream runs in the tests that give it a broker (the e2e and deployment
+# tests); elsewhere a run is the batch sources' only, as their expectations say.
 os.environ.setdefault("LIFTOFF_SKIP_SOURCES", "pos")
+# A developer's .env (for docker compose) never steers the tests.
+os.environ.setdefault("LIFTOFF_ENV_FILE", "")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
@@ -192,3 +194,33 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     broker.start()
     yield broker
     broker.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Redis (Debian's redis-server) on a free port: the Celery broker; its URL."""
+    import shutil
+    import subprocess
+    import time
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        reason = "no redis-server here: apt-get install redis-server (.ci/run does)"
+        if IN_CI:
+            pytest.fail(f"CI must provide Redis: {reason}")
+        pytest.skip(reason)
+    port = free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(folder)],
+        stdout=(folder / "redis.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while port_is_free(port):
+        assert process.poll() is None and time.monotonic() < deadline, (folder / "redis.log").read_text()
+        time.sleep(0.2)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(30)

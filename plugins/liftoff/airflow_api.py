@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from datetime import time as day_start
 
 import httpx
 
 from liftoff.airflow_deployment import Login
+from liftoff.airflow_runner import day_logical_date
+from liftoff.batch import Interval
 from liftoff.config import ConfigError, Unavailable
 
 FINISHED = {"success", "failed"}
@@ -32,7 +33,7 @@ class DayRun:
 
 def midnight(day: date) -> str:
     """Day ``day`` at 00:00 UTC: the logical date of its run."""
-    return datetime.combine(day, day_start(), tzinfo=UTC).isoformat()
+    return Interval.for_day(day).start.isoformat()
 
 
 class AirflowApi:
@@ -93,8 +94,6 @@ class AirflowApi:
         may all be waiting for this very day. Today (a partial day) is always a run of its
         own, at this moment's logical date: it never holds the scheduler's run of the day.
         """
-        from liftoff.airflow_runner import day_logical_date
-
         existing = None if day >= datetime.now(UTC).date() else self.run_of_day(dag_id, day)
         if existing is not None and existing.state not in FINISHED:
             return existing, "running"  # the scheduler's own run of the day, say: one run

@@ -28,7 +28,7 @@ from psycopg import sql
 from pydantic import SecretStr
 
 from liftoff.config import ConfigError, Settings, Unavailable
-from liftoff.warehouse.embedded import write_private
+from liftoff.warehouse.embedded import free_port, write_private
 from liftoff.warehouse.location import Warehouse
 from liftoff.warehouse.roles import ensure_role
 
@@ -104,17 +104,33 @@ def deployment_env(
     *,
     passwords: Path,
     paused_at_creation: bool = False,
+    celery_broker: str | None = None,
 ) -> dict[str, str]:
-    """Airflow's settings for the components: ``base`` (the tasks' environment) and the rest."""
+    """Airflow's settings for the components: ``base`` (the tasks' environment) and the rest.
+
+    LocalExecutor (the scheduler runs the tasks), or with ``celery_broker`` (a Redis URL)
+    CeleryExecutor: the tasks go to ``airflow celery worker`` processes, their results to
+    the metadata database, as a team's scale-out runs them.
+    """
     jwt_secret = folder / "jwt-secret"
     if not jwt_secret.exists():  # kept: tokens stay valid across a restart of the API server
         write_private(jwt_secret, secrets.token_hex(32))
+    celery = (
+        {
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+            "AIRFLOW__CELERY__BROKER_URL": celery_broker,
+            "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{metadata.url}",
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",  # per worker; add workers to scale out
+        }
+        if celery_broker
+        else {"AIRFLOW__CORE__EXECUTOR": "LocalExecutor"}
+    )
     return {
         **base,
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata.url.replace(
             "postgresql://", "postgresql+psycopg2://"
         ),
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        **celery,
         "AIRFLOW__CORE__PARALLELISM": "4",  # two cores: four tasks at once
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": str(paused_at_creation),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
@@ -131,10 +147,11 @@ def deployment_env(
 
 
 class AirflowProcesses:
-    """The four components as processes; ``stop`` leaves none of them (or their children)."""
+    """The four components as processes, and ``workers`` Celery workers by these hostnames
+    (CeleryExecutor); ``stop`` leaves none of them (or their children)."""
 
-    def __init__(self, env: dict[str, str], log_dir: Path, port: int) -> None:
-        self.env, self.log_dir, self.port = env, log_dir, port
+    def __init__(self, env: dict[str, str], log_dir: Path, port: int, workers: tuple[str, ...] = ()) -> None:
+        self.env, self.log_dir, self.port, self.workers = env, log_dir, port, workers
         self.processes: dict[str, subprocess.Popen] = {}
 
     @property
@@ -155,16 +172,24 @@ class AirflowProcesses:
         """Migrate the metadata database, start the components, wait for the API server."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.airflow("db", "migrate", timeout=600)
-        for component in COMPONENTS:
-            with (self.log_dir / f"{component}.log").open("ab") as log:
-                self.processes[component] = subprocess.Popen(
-                    [airflow_binary(), component],
-                    env=self.env,
+        commands = {component: ([component], {}) for component in COMPONENTS}
+        for worker in self.workers:  # each serves its tasks' logs on a port of its own
+            port = {"AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())}
+            commands[worker] = (["celery", "worker", "--celery-hostname", f"{worker}@%h"], port)
+        for name, (args, extra) in commands.items():
+            with (self.log_dir / f"{name}.log").open("ab") as log:
+                self.processes[name] = subprocess.Popen(
+                    [airflow_binary(), *args],
+                    env={**self.env, **extra},
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,  # its own process group: stopped with its children
                 )
-        self.wait(self.api_is_up, timeout, "the Airflow API server did not start")
+        try:
+            self.wait(self.api_is_up, timeout, "the Airflow API server did not start")
+        except BaseException:  # a component that died, a timeout, Ctrl-C: none is left running
+            self.stop()
+            raise
 
     def exited(self) -> str | None:
         """The first component that has exited, if one has."""
@@ -180,10 +205,7 @@ class AirflowProcesses:
             time.sleep(1)
 
     def api_is_up(self) -> bool:
-        try:
-            return httpx.get(f"{self.url}/api/v2/monitor/health", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return api_answers(self.url, timeout=2)
 
     def stop(self, grace: float = 30) -> None:
         for process in self.processes.values():
@@ -194,6 +216,14 @@ class AirflowProcesses:
                 process.wait(max(0.1, deadline - time.monotonic()))
             _signal_group(process, signal.SIGKILL)  # what is left of the group: task runners
             process.wait()
+
+
+def api_answers(url: str, timeout: float) -> bool:
+    """Whether the Airflow API server at ``url`` answers its health check."""
+    try:
+        return httpx.get(f"{url}/api/v2/monitor/health", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _signal_group(process: subprocess.Popen, signum: int) -> None:
@@ -224,11 +254,9 @@ def running_deployment(settings: Settings) -> Login | None:
         os.kill(int(state["pid"]), 0)
     except (OSError, ValueError, KeyError):
         return None
-    try:
-        httpx.get(f"{state['url']}/api/v2/monitor/health", timeout=10).raise_for_status()
-    except httpx.HTTPError:
+    if not api_answers(state["url"], timeout=10):
         what = "is starting" if state.get("state") == "starting" else "does not answer"
         raise Unavailable(
             f"Airflow on this home (pid {state['pid']}, {state['url']}) {what}: wait for it, or stop it"
-        ) from None
+        )
     return Login(state["url"], ADMIN_USER, read_admin_password(settings))

@@ -16,13 +16,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from liftoff.archive.location import embedded_archive_url
+from liftoff.batch import Interval
 from liftoff.config import (
     PROJECT_ROOT,
     TELEMETRY_OFF,
     ConfigError,
     Settings,
-    active_sources,
     skipped_sources,
+    streamed_sources,
 )
 from liftoff.warehouse.location import Warehouse
 
@@ -67,12 +68,9 @@ def stream_env(settings: Settings, kafka_servers: str | None) -> dict[str, str]:
     """The stream sources' Airflow connections to ``kafka_servers``, or, without one, those
     sources added to ``LIFTOFF_SKIP_SOURCES`` (a connection already in the environment, a
     team's, is kept)."""
-    sources = active_sources(settings)
     env: dict[str, str] = {}
     skipped = set(skipped_sources(settings))
-    for name, source in sources.items():
-        if not source.is_streamed:
-            continue
+    for name, source in streamed_sources(settings).items():
         variable = f"AIRFLOW_CONN_{source.kafka.conn_id.upper()}"
         if kafka_servers:
             # group.id: the asset watchers' consumer group (landing assigns offsets, never commits)
@@ -103,7 +101,7 @@ def day_logical_date(day: date) -> str:
     """The logical date a run of ``day`` is made with: the day at 00:00 UTC; today (a partial
     day, run on purpose) at this moment, so that it never holds the scheduler's run of it."""
     if day < datetime.now(UTC).date():
-        return datetime(day.year, day.month, day.day, tzinfo=UTC).isoformat()
+        return Interval.for_day(day).start.isoformat()
     return datetime.now(UTC).isoformat()
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -21,7 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from liftoff.config import get_settings
+from liftoff.config import first_line, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +51,6 @@ class Alert:
 
 def runbook_link(section: str) -> str:
     return f"{get_settings().runbook_url}#{section}"
-
-
-_CREDENTIALS = re.compile(r"(\b[a-zA-Z][\w+.-]*://)[^\s/@]+@")
-
-
-def first_line(error: object) -> str:
-    """The error's first line, cut to 300 characters, any URL's credentials shown as ***."""
-    text = str(error).strip()
-    return _CREDENTIALS.sub(r"\1***@", text.splitlines()[0][:300]) if text else type(error).__name__
 
 
 def task_failed_alert(context) -> Alert:

@@ -27,11 +27,12 @@ from liftoff.config import (
     ConfigError,
     StreamConfig,
     Unavailable,
-    active_sources,
     disable_telemetry,
+    first_line,
     get_settings,
     load_sources,
     redacted_url,
+    streamed_sources,
 )
 from liftoff.dag_defaults import START_DATE
 from liftoff.services import (
@@ -140,7 +141,7 @@ def replay_point_of_sale(settings, kafka_servers: str | None, days: list[date]) 
 
 def print_streams(target: Warehouse, days: list[date]) -> None:
     """One line per landed stream of a stream source, summed over ``days``."""
-    streamed = {name: source for name, source in active_sources().items() if source.is_streamed}
+    streamed = streamed_sources()
     if not streamed:
         return
     with target.connect() as conn:
@@ -255,6 +256,11 @@ def run_or_route(days: list[date], *, skip_ingest: bool = False, conf: dict | No
         return run_through_deployment(
             login, days, {**(conf or {}), **({"skip_ingest": True} if skip_ingest else {})}
         )
+    return run_embedded(days, skip_ingest=skip_ingest, conf=conf)
+
+
+def run_embedded(days: list[date], *, skip_ingest: bool = False, conf: dict | None = None) -> bool:
+    """Run the days one after another with ``airflow dags test`` on the embedded default."""
     with embedded_session(days) as (_, env):
         return all(outcome.ok for outcome in run_days(days, env, skip_ingest=skip_ingest, conf=conf))
 
@@ -374,7 +380,7 @@ def backfill(
         console.print(
             "no Airflow runs on this home (liftoff airflow): the days run one after another", soft_wrap=True
         )
-        if not run_or_route(days):
+        if not run_embedded(days):
             raise typer.Exit(1)
         return
     api = AirflowApi(login)
@@ -526,6 +532,20 @@ def archive_restore(
             raise ConfigError(str(exc)) from None
     console.print(f"restored {rows} rows of {source}.{stream} for {day} from {store}")
     console.print(f"rebuild the day from landing: liftoff run --date {day} --skip-ingest")
+
+
+@archive_app.command("init")
+@one_line_errors
+def archive_init() -> None:
+    """Make the archive's bucket with versioning on (MinIO/S3; nothing to do for a folder)."""
+    store = configured_store()
+    ensure = getattr(store, "ensure_bucket", None)
+    try:
+        if ensure is not None:
+            ensure()
+    except StoreError as exc:
+        raise Unavailable(str(exc)) from None
+    console.print(f"archive ready: {store}" + (" (versioning on)" if ensure is not None else ""))
 
 
 def first_stream_of(contract_name: str) -> StreamConfig | None:
@@ -710,7 +730,7 @@ def sql(
         try:
             cursor = conn.execute(query)
         except psycopg.Error as exc:
-            raise ConfigError(f"the query failed: {str(exc).strip().splitlines()[0]}") from None
+            raise ConfigError(f"the query failed: {first_line(exc)}") from None
         if cursor.description is None:
             console.print("done (no rows to show)")
             return
@@ -782,13 +802,25 @@ def entry_app(
     port: Annotated[int, typer.Option(help="Port to serve the app on.")] = 8501,
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 in a container).")] = "127.0.0.1",
 ) -> None:
-    """Start the sales entry app and the dashboards (Streamlit) on the warehouse."""
-    import subprocess
+    """Start the sales entry app and the dashboards (Streamlit) on the warehouse.
 
+    With LIFTOFF_ANALYST_URL and LIFTOFF_ENTRY_URL (a deployment whose bootstrap made the
+    roles) it logs in as those only; else it bootstraps the warehouse as its owner first.
+    """
+    import os
+    import subprocess
+    import sys
+
+    from liftoff.config import TELEMETRY_OFF
     from liftoff.entry.launch import app_env, streamlit_command
 
     disable_telemetry()
     settings = get_settings()
+    if settings.analyst_url and settings.entry_url:  # a deployment's roles, made by its bootstrap
+        console.print(
+            f"entry app on [bold]http://{host}:{port}[/]  ·  the analyst's and entry writer's logins"
+        )
+        os.execvpe(sys.executable, streamlit_command(port, host), {**os.environ, **TELEMETRY_OFF})
     with running_warehouse(settings) as target:
         env = app_env(settings, target)
         console.print(f"entry app on [bold]http://{host}:{port}[/]  ·  warehouse {target.safe_str()}")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import yaml
 from pydantic import (
@@ -57,10 +58,20 @@ class Unavailable(RuntimeError):
 class Settings(BaseSettings):
     """Platform settings, from ``LIFTOFF_*`` environment variables."""
 
+    # The environment first, then an env file: get_settings() reads the project's .env (the
+    # one docker compose reads; LIFTOFF_ENV_FILE names another, or none when empty).
     model_config = SettingsConfigDict(env_prefix="LIFTOFF_", extra="ignore")
 
     home: Path = PROJECT_ROOT / ".liftoff"
-    warehouse_url: str | None = None
+    warehouse_url: SecretStr | None = None
+    # The original README's warehouse variables (docker compose's .env): the owner's login,
+    # the warehouse when LIFTOFF_WAREHOUSE_URL is not set (DB_HOST_PROD as this machine
+    # reaches it: inside the compose network it is the service, `postgres`).
+    db_host_prod: str | None = Field(None, validation_alias="DB_HOST_PROD")
+    db_port_prod: int = Field(5432, validation_alias="DB_PORT_PROD")
+    db_name_prod: str = Field("liftoff", validation_alias="DB_NAME_PROD")
+    db_user_prod: str | None = Field(None, validation_alias="DB_USER_PROD")
+    db_pass_prod: SecretStr | None = Field(None, validation_alias="DB_PASS_PROD")
     embedded_pg_port: int = 55432
     api_url: str = "http://127.0.0.1:8765"
     api_key: str | None = None
@@ -122,6 +133,16 @@ class Settings(BaseSettings):
     # finish a run of a DAG with a deadline (DagRun.update_state reads it by a wrong key).
     alert_deadlines: bool = True
     runbook_url: str = "docs/runbook.md"
+
+    @model_validator(mode="after")
+    def _warehouse_from_the_original_variables(self) -> Settings:
+        if self.warehouse_url is None and self.db_host_prod and self.db_user_prod and self.db_pass_prod:
+            password = quote(self.db_pass_prod.get_secret_value(), safe="")
+            self.warehouse_url = SecretStr(
+                f"postgresql://{quote(self.db_user_prod, safe='')}:{password}"
+                f"@{self.db_host_prod}:{self.db_port_prod}/{self.db_name_prod}"
+            )
+        return self
 
 
 class StreamConfig(BaseModel):
@@ -285,6 +306,15 @@ def redacted_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{auth}@{host}"))
 
 
+_CREDENTIALS = re.compile(r"(\b[a-zA-Z][\w+.-]*://)[^\s/@]+@")
+
+
+def first_line(error: object) -> str:
+    """An error as one line: its first, cut to 300 characters, any URL's credentials as ***."""
+    text = _CREDENTIALS.sub(r"\1***@", str(error).strip())  # before the cut: a cut URL hides nothing
+    return text.splitlines()[0][:300] if text else type(error).__name__
+
+
 def landing_schema(source: str) -> str:
     """The warehouse schema a source lands in (Airbyte's raw layout)."""
     return f"raw_{source}"
@@ -292,7 +322,8 @@ def landing_schema(source: str) -> str:
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    env_file = os.environ.get("LIFTOFF_ENV_FILE", str(PROJECT_ROOT / ".env"))
+    return Settings(_env_file=env_file or None)
 
 
 def load_sources(path: Path | None = None) -> dict[str, SourceConfig]:
@@ -319,6 +350,11 @@ def active_sources(settings: Settings | None = None) -> dict[str, SourceConfig]:
         names = ", ".join(sorted(unknown))
         raise ConfigError(f"LIFTOFF_SKIP_SOURCES names no source of sources.yaml: {names}")
     return {name: source for name, source in configured.items() if name not in skipped}
+
+
+def streamed_sources(settings: Settings | None = None) -> dict[str, SourceConfig]:
+    """The active sources whose rows a Kafka topic brings (``mode: stream``)."""
+    return {name: source for name, source in active_sources(settings).items() if source.is_streamed}
 
 
 def skipped_sources(settings: Settings | None = None) -> set[str]:

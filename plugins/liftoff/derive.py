@@ -13,7 +13,8 @@ adding a source is its entry, its connector and, when it is new, its contract:
 - ``models/bronze/bronze_<contract>.sql`` and ``.yml``: the union of every bronze model of a
   contract, which silver reads (no source name in silver's SQL);
 - ``macros/configured_sources.sql``: the source names, for the tests of silver's ``source``;
-- ``macros/streamed_sources.sql``: the stream sources' streams, which ``gold_sales_today`` reads.
+- ``macros/streamed_sources.sql``: the stream sources' streams, which ``gold_sales_today`` reads;
+- ``macros/email_pattern.sql``: the contracts' email pattern, for the SQL that checks it.
 
 The files are committed (readable, reviewed in diffs); ``liftoff derive`` (run by
 ``make manifest``) rewrites them, and a stale one stops ``liftoff run`` with one line.
@@ -237,12 +238,26 @@ def streamed_sources_macro(sources: dict[str, SourceConfig]) -> str:
     )
 
 
+def email_pattern_macro() -> str:
+    """The contracts' email pattern as a SQL string literal, for SQL that checks what a
+    contract checks (the preview of today reads landing before the gate)."""
+    from liftoff_contracts.types import EMAIL_PATTERN
+
+    literal = "'" + EMAIL_PATTERN.replace("'", "''") + "'"
+    return (
+        f"{{#- {GENERATED} -#}}\n"
+        "{#- The contracts' email pattern (include/contracts/types.py) as a SQL literal. -#}\n"
+        f"{{% macro email_pattern() %}}{{{{ return({literal!r}) }}}}{{% endmacro %}}\n"
+    )
+
+
 def derived_files(sources: dict[str, SourceConfig], dbt_dir: Path = DBT_PROJECT_DIR) -> dict[Path, str]:
     """Every derived file (relative to the dbt project) and its content."""
     files = {
         Path("models") / "sources.yml": dbt_sources(sources),
         Path("macros") / "configured_sources.sql": configured_sources_macro(sources),
         Path("macros") / "streamed_sources.sql": streamed_sources_macro(sources),
+        Path("macros") / "email_pattern.sql": email_pattern_macro(),
     }
     by_contract: dict[str, list[Stream]] = {}
     for stream in streams(sources):

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from liftoff.config import ConfigError, Settings, Unavailable, active_sources, redacted_url
+from liftoff.config import ConfigError, Settings, Unavailable, redacted_url, streamed_sources
 from liftoff.warehouse.embedded import EmbeddedPostgres, port_is_free
 from liftoff.warehouse.location import Warehouse, configured_warehouse_url
 
@@ -174,7 +174,7 @@ def running_kafka(settings: Settings, announce) -> Iterator[str | None]:
     from liftoff.stream.broker import missing_reason
     from liftoff.stream.topics import create_topic
 
-    streamed = sorted(name for name, source in active_sources(settings).items() if source.is_streamed)
+    streamed = sorted(streamed_sources(settings))
     if not streamed:
         yield None
         return

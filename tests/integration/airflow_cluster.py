@@ -1,12 +1,14 @@
-"""A real Airflow 3 deployment in miniature, for tests: PostgreSQL metadata, LocalExecutor,
-and the scheduler, DAG processor, triggerer and API server (tasks report through its execution API)
-as separate processes, the way a team runs them. Backfills go through `airflow backfill
+"""A real Airflow 3 deployment in miniature, for tests: PostgreSQL metadata, LocalExecutor or
+CeleryExecutor on a real Redis with Celery workers, and the scheduler, DAG processor,
+triggerer and API server (tasks report through its execution API) as separate processes,
+the way a team runs them. Backfills go through `airflow backfill
 create`, exactly as an on-call engineer types it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from datetime import UTC, date
 from pathlib import Path
@@ -35,6 +37,9 @@ class AirflowCluster(AirflowProcesses):
         warehouse: Warehouse,
         api_url: str,
         extra_env: dict | None = None,
+        *,
+        celery_broker: str | None = None,
+        workers: tuple[str, ...] = (),
     ):
         self.home = home
         self.metadata = metadata
@@ -46,12 +51,18 @@ class AirflowCluster(AirflowProcesses):
         port = free_port()
         base = {**airflow_env(Settings(home=home), pipeline, api_url), **(extra_env or {})}
         env = deployment_env(
-            base, metadata, home / "airflow", port, passwords=passwords, paused_at_creation=True
+            base,
+            metadata,
+            home / "airflow",
+            port,
+            passwords=passwords,
+            paused_at_creation=True,
+            celery_broker=celery_broker,
         )
         # Only the runs a test asks for (backfills): no run for the latest interval on unpause.
         env["AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE"] = "False"
         env["AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"] = "10"
-        super().__init__(env, home, port)
+        super().__init__(env, home, port, workers)
 
     def __enter__(self) -> AirflowCluster:
         self.start()
@@ -150,3 +161,8 @@ class AirflowCluster(AirflowProcesses):
 
 def day_of(run: dict) -> date:
     return run["data_interval_start"].astimezone(UTC).date()
+
+
+def tasks_run_by(log: Path) -> set[str]:
+    """The task ids a Celery worker ran, read from its log."""
+    return set(re.findall(r"task_id='([^']+)'", log.read_text(errors="replace")))

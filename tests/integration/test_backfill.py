@@ -1,7 +1,9 @@
-"""A backfill through a real Airflow scheduler, as on-call runs it, that heals.
+"""A backfill through a real Airflow scheduler, scaled out on Celery, as on-call runs it, that heals.
 
-PostgreSQL metadata, LocalExecutor, the four components as separate processes, and
-`airflow backfill create` with several runs at once. One day's API is down: its ingest
+PostgreSQL metadata, CeleryExecutor on a real Redis with two `airflow celery worker`
+processes of different hostnames (as a team's compose scales out), the four components as
+separate processes, and `airflow backfill create` with several runs at once: both workers
+run tasks. One day's API is down: its ingest
 fails after its retries and alerts (a real SMTP server and a webhook take the message),
 the days after it wait (their sensor reschedules, they miss their deadline and alert as
 late); once the API is back, on-call clears the failed day and those after it, as the
@@ -23,16 +25,17 @@ import pytest
 from liftoff.airflow_deployment import write_state
 from tests.airflow_deployment import LIFTOFF
 from tests.alert_sinks import SmtpSink, WebhookSink
-from tests.integration.airflow_cluster import AirflowCluster, day_of
+from tests.integration.airflow_cluster import AirflowCluster, day_of, tasks_run_by
 from tests.integration.expected import assert_gold_matches, expected_after
 
 DAYS = [date(2026, 11, 10) + timedelta(days=offset) for offset in range(7)]
 DOWN = DAYS[2]  # the day whose API refuses every request until it recovers
+WORKERS = ("worker-a", "worker-b")
 
 
 @pytest.mark.integration
 def test_a_backfill_whose_middle_day_fails_heals_once_cleared(
-    database_factory, api_server_factory, tmp_path: Path
+    database_factory, api_server_factory, redis_server: str, tmp_path: Path
 ) -> None:
     api = api_server_factory(dirty_fraction=0.04)  # some rejects, duplicates and outliers every day
     api.refuse_days([DOWN])
@@ -45,7 +48,15 @@ def test_a_backfill_whose_middle_day_fails_heals_once_cleared(
             "LIFTOFF_ALERT_WEBHOOK_URL": webhook.url,
             "LIFTOFF_ALERT_LATE_AFTER_MINUTES": "1",
         }
-        with AirflowCluster(tmp_path / "home", metadata, warehouse, api.url, alerting) as cluster:
+        with AirflowCluster(
+            tmp_path / "home",
+            metadata,
+            warehouse,
+            api.url,
+            alerting,
+            celery_broker=redis_server,
+            workers=WORKERS,
+        ) as cluster:
             cluster.wait_for_dag("sales_elt")
             cluster.airflow("dags", "unpause", "sales_elt")
             cluster.airflow(
@@ -83,7 +94,10 @@ def test_a_backfill_whose_middle_day_fails_heals_once_cleared(
             healed = cluster.run_of_day("sales_elt", DOWN)
             tasks = cluster.task_instances("sales_elt")
             report = cluster.failure_report("sales_elt", tasks)
+            ran = {worker: tasks_run_by(cluster.home / f"{worker}.log") for worker in WORKERS}
 
+    assert all(ran.values()), f"each Celery worker ran tasks: {ran}"
+    assert set().union(*ran.values()) >= {"crm.ingest", "transformed"}
     failed = [(t["run_id"], t["task_id"], t["state"]) for t in tasks if t["state"] != "success"]
     assert not failed, f"tasks that did not succeed: {failed[:10]}\n{report}"
     assert [day_of(run) for run in runs] == DAYS

@@ -11,7 +11,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
@@ -387,3 +387,38 @@ def test_server_mode_through_a_stand_in_airbyte(
         assert_gold_matches(conn, expected_after(sales_api, [day]), [day])
         statuses = {r[0]: r[1] for r in conn.execute("select stream, status from audit.batches")}
         assert statuses == {s: "archived" for s in ("sales", "sellers", "products", "orders")}
+
+    # today's preview: hostile text in landing never breaks the view, and counts what the
+    # contract would accept, once; the analyst reads it (a view the pipeline owns)
+    today = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    good = ("pos-live-1", "Ana@Liftoff.example", today, "54.00", "2", "Extra Seat")
+    hostile = [
+        good,
+        good,  # a retried event
+        ("pos-live-2", "ana@liftoff.example", today, "abc", "1", "Extra Seat"),
+        ("pos-live-3", "ana@liftoff.example", today, "1e309", "1", "Extra Seat"),
+        ("pos-live-4", "ana@liftoff.example", today, "-5.00", "1", "Extra Seat"),
+        ("pos-live-5", "ana@liftoff.example", today, "0", "1", "Extra Seat"),
+        ("pos-live-6", "ana@liftoff.example", today, "100000.00", "1", "Extra Seat"),
+        ("pos-live-7", "ana@liftoff.example", today, "10.00", "99999999999999999999", "Extra Seat"),
+        ("pos-live-8", "not an email", today, "10.00", "1", "Extra Seat"),
+        ("", "ana@liftoff.example", today, "10.00", "1", "Extra Seat"),
+        ("pos-live-9", "ana@liftoff.example", "2001-01-01T00:00:00Z", "10.00", "1", "Extra Seat"),
+        ("pos-live-10", "ana@liftoff.example", "garbage", "10.00", "1", "x" * 101),
+        (None, None, None, None, None, None),  # a malformed message
+    ]
+    with warehouse.connect() as conn:
+        for offset, row in enumerate(hostile):
+            conn.execute(
+                "insert into raw_pos.sales (sale_id, seller_email, sold_at, amount, quantity, product,"
+                " updated_at, _airbyte_raw_id, _airbyte_extracted_at, _airbyte_meta, _kafka_partition,"
+                " _kafka_offset, _kafka_timestamp) values (%s, %s, %s, %s, %s, %s, %s, %s,"
+                " now() at time zone 'UTC', '{}', 0, %s, now())",
+                (*row, today, f"pos.sales:0:{10_000 + offset}", 10_000 + offset),
+            )
+        conn.execute("set local role analyst")
+        preview = conn.execute(
+            "select product, seller_email, sales, units, revenue::text from gold.gold_sales_today"
+        ).fetchall()
+        conn.rollback()
+    assert preview == [("Extra Seat", "ana@liftoff.example", 1, 2, "54.00")]

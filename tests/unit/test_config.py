@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from liftoff.config import ConfigError, load_sources
+from liftoff.config import ConfigError, Settings, load_sources
 
 
 def test_the_shipped_sources_file_is_valid() -> None:
@@ -78,3 +78,24 @@ def test_the_entry_app_refuses_an_oversized_upload_before_reading_it() -> None:
 
     command = streamlit_command(8501)
     assert command[command.index("--server.maxUploadSize") + 1] == str(MAX_UPLOAD_MB)
+
+
+def test_the_original_readme_env_file_gives_the_warehouse(tmp_path: Path, monkeypatch) -> None:
+    """docker compose's .env, as the original README writes it (spaces around `=`)."""
+    for name in ("LIFTOFF_WAREHOUSE_URL", "DB_HOST_PROD", "DB_PORT_PROD", "DB_NAME_PROD", "DB_USER_PROD"):
+        monkeypatch.delenv(name, raising=False)
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "DB_HOST_PROD = postgres\nDB_PORT_PROD = 5432\nDB_NAME_PROD = mydatabase\n"
+        "DB_USER_PROD = user\nDB_PASS_PROD = p@ss/word\nPGADMIN_EMAIL = email_pgadmin\n"
+    )
+    settings = Settings(_env_file=env_file)
+    assert (
+        settings.warehouse_url.get_secret_value()
+        == "postgresql://user:p%40ss%2Fword@postgres:5432/mydatabase"
+    )
+    assert "p%40ss" not in repr(settings), "the owner's password is never shown"
+    monkeypatch.setenv("LIFTOFF_WAREHOUSE_URL", "postgresql://other@db:5432/x")
+    assert Settings(_env_file=env_file).warehouse_url.get_secret_value() == "postgresql://other@db:5432/x", (
+        "the explicit URL wins"
+    )

@@ -62,3 +62,22 @@ def test_registry_and_version() -> None:
     assert contract_version(Sale) == "1.1.0"
     with pytest.raises(KeyError, match="known: order, product, sale, seller"):
         get_contract("invoice")
+
+
+def test_the_preview_of_today_checks_what_the_contract_checks() -> None:
+    """gold_sales_today reads landing before the gate: its filters are the contract's limits."""
+    from liftoff.config import DBT_PROJECT_DIR
+    from liftoff_contracts.sale import AMOUNT_CEILING, Sale
+
+    view = (DBT_PROJECT_DIR / "models" / "gold" / "gold_sales_today.sql").read_text()
+
+    def bound(field: str, kind: str) -> int:
+        return next(getattr(m, kind) for m in Sale.model_fields[field].metadata if getattr(m, kind, None))
+
+    assert f"length(trim(sale_id)) between 1 and {bound('sale_id', 'max_length')}" in view
+    assert f"length(product) between 1 and {bound('product', 'max_length')}" in view
+    assert f"quantity between {bound('quantity', 'ge')} and {bound('quantity', 'le')}" in view
+    digits = len(str(int(AMOUNT_CEILING))) - 1  # amounts under the ceiling: at most this many digits
+    assert f"amount ~ '^\\s*[0-9]{{1,{digits}}}(\\.[0-9]{{1,2}})?" in view, "under the ceiling, 2 decimals"
+    assert "amount > 0" in view
+    assert "{{ email_pattern() }}" in view

@@ -18,8 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import time as clock
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -59,20 +60,30 @@ def sales_of_day(day: date, *, seed: int = 42, per_day: int | None = None) -> li
     start = datetime.combine(day, OPENING, tzinfo=UTC)
     sales = []
     for index in range(count):
-        product = rng.choice(PRODUCTS)
-        quantity = rng.randint(1, 4)
-        sold_at = start + timedelta(seconds=int(index * 12 * 3600 / max(count, 1)) + rng.randint(0, 59))
+        offset = int(index * 12 * 3600 / max(count, 1))
         sales.append(
-            {
-                "sale_id": f"pos-{day:%Y%m%d}-{index:05d}",
-                "seller_email": rng.choice(SELLERS)["email"],
-                "sold_at": sold_at.strftime(TIMESTAMP_FORMAT),
-                "amount": str(Decimal(product["unit_price"]) * quantity),
-                "quantity": quantity,
-                "product": product["name"],
-            }
+            _sale(
+                rng,
+                f"pos-{day:%Y%m%d}-{index:05d}",
+                lambda rng, offset=offset: start + timedelta(seconds=offset + rng.randint(0, 59)),
+            )
         )
     return sales
+
+
+def _sale(rng: random.Random, sale_id: str, sold_at: Callable[[random.Random], datetime]) -> dict:
+    """One sale at a terminal: a product, a quantity, a seller (``sold_at(rng)``: when)."""
+    product = rng.choice(PRODUCTS)
+    quantity = rng.randint(1, 4)
+    when = sold_at(rng)
+    return {
+        "sale_id": sale_id,
+        "seller_email": rng.choice(SELLERS)["email"],
+        "sold_at": when.strftime(TIMESTAMP_FORMAT),
+        "amount": str(Decimal(product["unit_price"]) * quantity),
+        "quantity": quantity,
+        "product": product["name"],
+    }
 
 
 def messages_for_day(
@@ -122,7 +133,13 @@ def publish(
     from confluent_kafka import Producer
 
     producer = Producer(
-        {"bootstrap.servers": bootstrap_servers, "enable.idempotence": True, "acks": "all", "linger.ms": 20}
+        {
+            "bootstrap.servers": bootstrap_servers,
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": 20,
+            "log_level": 3,  # errors only: a broker just started says "coordinator load in progress"
+        }
     )
     count = 0
     for index, message in enumerate(messages):
@@ -173,25 +190,97 @@ def publish_days(
 ) -> dict[date, int]:
     """Replay each of ``days`` the topic does not hold yet (so a second demo publishes nothing
     twice), up to ``now`` (late events still to come are not sent: a broker refuses
-    timestamps far in the future). Returns the messages sent per day."""
+    timestamps far in the future). Returns the messages sent per day.
+
+    The replayed topic (``CreateTime``) must keep its days in time order along each
+    partition, as a live topic does, or landing finds no offsets for them: a day older than
+    what the topic holds already is replayed by rebuilding the topic, every day it held
+    and the new ones in date order.
+    """
     now = now or datetime.now(UTC)
+    todo = sorted(day for day in set(days) if not day_is_published(bootstrap_servers, day, topic))
+    span = topic_span(bootstrap_servers, topic)
+    if todo and span is not None and datetime.combine(todo[0], OPENING, tzinfo=UTC) < span[1]:
+        held = [span[0].date() + timedelta(days=n) for n in range((span[1].date() - span[0].date()).days + 1)]
+        todo = sorted(set(todo) | {d for d in held if day_is_published(bootstrap_servers, d, topic)})
+        recreate_topic(bootstrap_servers, topic)
     sent = {}
-    for day in days:
-        if not day_is_published(bootstrap_servers, day, topic):
-            messages = [m for m in messages_for_day(day, faults=faults) if m.arrival <= now]
-            sent[day] = publish(bootstrap_servers, messages, topic=topic)
+    for day in todo:
+        messages = [m for m in messages_for_day(day, faults=faults) if m.arrival <= now]
+        sent[day] = publish(bootstrap_servers, messages, topic=topic)
     return sent
 
 
+def topic_span(bootstrap_servers: str, topic: str = TOPIC) -> tuple[datetime, datetime] | None:
+    """The oldest and the newest timestamp the topic holds (None when it is empty)."""
+    from confluent_kafka import TopicPartition
+
+    from liftoff.stream.landing import landing_consumer
+
+    consumer = landing_consumer(bootstrap_servers)
+    stamps = []
+    try:
+        partitions = consumer.list_topics(topic, timeout=15).topics[topic].partitions
+        for partition in partitions:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=15)
+            for offset in {low, high - 1} if high > low else ():
+                consumer.assign([TopicPartition(topic, partition, offset)])
+                (message,) = consumer.consume(1, timeout=15) or (None,)
+                if message is not None and message.error() is None:
+                    stamps.append(datetime.fromtimestamp(message.timestamp()[1] / 1000, UTC))
+    finally:
+        consumer.close()
+    return (min(stamps), max(stamps)) if stamps else None
+
+
+def recreate_topic(bootstrap_servers: str, topic: str = TOPIC) -> None:
+    """Delete the topic and make it anew, empty (the embedded broker's replays only)."""
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    for future in admin.delete_topics([topic], operation_timeout=30).values():
+        future.result(60)
+    deadline = clock.monotonic() + 60
+    while True:  # the broker needs a moment before the name is free again
+        try:
+            create_topic(bootstrap_servers, topic, exists_ok=False)
+            return
+        except Exception:
+            if clock.monotonic() > deadline:
+                raise
+            clock.sleep(0.5)
+
+
+def live_sales(rate: float, *, seed: int = 42, limit: int | None = None) -> Iterable[Message]:
+    """Sales happening now, ``rate`` a second (the shops open), one message each, unstamped
+    (the broker's clock stamps them: the production topic's ``LogAppendTime``)."""
+    rng = random.Random(f"pos-live:{seed}")
+    index = 0
+    while limit is None or index < limit:
+        now = datetime.now(UTC)
+        sale = _sale(rng, f"pos-{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}", lambda _, now=now: now)
+        event = {**sale, "event_id": str(uuid.uuid4()), "event_time": sale["sold_at"]}
+        yield Message(sale["sale_id"].encode(), json.dumps(event).encode(), now, event)
+        index += 1
+        clock.sleep(1 / rate)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Publish days of point-of-sale events to Kafka.")
-    parser.add_argument("--days", nargs="+", type=date.fromisoformat, required=True)
+    parser = argparse.ArgumentParser(description="Publish point-of-sale events to Kafka: past days, or live.")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--days", nargs="+", type=date.fromisoformat, help="replay these days")
+    which.add_argument("--live", action="store_true", help="publish sales as they happen, until stopped")
+    parser.add_argument("--rate", type=float, default=0.5, help="live: sales a second")
     parser.add_argument("--bootstrap-servers", default="127.0.0.1:59092")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--duplicates", type=float, default=0.0)
     parser.add_argument("--late", type=float, default=0.0)
     parser.add_argument("--malformed", type=int, default=0)
     args = parser.parse_args()
+    if args.live:  # the topic is the deployment's (LogAppendTime): made by its init, not here
+        for message in live_sales(args.rate, seed=args.seed):
+            publish(args.bootstrap_servers, [message], stamp=False)
+        return
     create_topic(args.bootstrap_servers)
     faults = PosFaults(args.duplicates, args.late, args.malformed)
     for day in args.days:

@@ -14,6 +14,8 @@ from typing import Any
 from airflow.providers.airbyte.operators.airbyte import AirbyteTriggerSyncOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from liftoff.config import first_line
+
 
 class AirbyteSyncFailed(AirflowException):
     """The Airbyte job did not succeed; the message names the connection and the job."""
@@ -56,8 +58,7 @@ class AirbyteSyncOperator(AirbyteTriggerSyncOperator):
         try:
             return super().execute(context)
         except Exception as exc:  # TaskDeferred is a BaseException: deferral passes through
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise self._failed(first_line) from exc
+            raise self._failed(first_line(exc)) from exc
 
     def execute_complete(self, context: Any, event: Any = None) -> None:
         event = event or {}

@@ -10,7 +10,9 @@ the same version (docker-compose.yaml).
 from __future__ import annotations
 
 import base64
+import functools
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -19,23 +21,31 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from liftoff.config import ConfigError
+from liftoff.config import PROJECT_ROOT, ConfigError
 
-KAFKA_VERSION = "4.1.1"
-DEFAULT_LIBS = Path.home() / ".cache" / "liftoff" / f"kafka-{KAFKA_VERSION}" / "libs"
+POM = PROJECT_ROOT / "tools" / "kafka" / "pom.xml"  # the broker's version: one place
 HEAP = "-Xms256m -Xmx768m"
 
 
+@functools.cache
+def kafka_version() -> str:
+    """The pinned broker version (tools/kafka/pom.xml's ``kafka.version``)."""
+    return re.search(r"<kafka.version>(.+?)</kafka.version>", POM.read_text()).group(1)
+
+
 def kafka_libs() -> Path:
-    return Path(os.environ.get("LIFTOFF_KAFKA_LIBS", DEFAULT_LIBS))
+    default = Path.home() / ".cache" / "liftoff" / f"kafka-{kafka_version()}" / "libs"
+    return Path(os.environ.get("LIFTOFF_KAFKA_LIBS", default))
 
 
 def missing_reason() -> str | None:
     """Why the embedded broker cannot start here (no Java, jars not resolved), or None."""
     if shutil.which("java") is None:
         return "Java is not installed (Kafka runs on Java 17)"
+    if not POM.exists():
+        return f"the broker's pin {POM} is not here (run from a checkout of the project)"
     if not (kafka_libs() / ".complete").exists():
-        return f"the Kafka {KAFKA_VERSION} jars are not resolved in {kafka_libs()} (make kafka-libs)"
+        return f"the Kafka {kafka_version()} jars are not resolved in {kafka_libs()} (make kafka-libs)"
     return None
 
 

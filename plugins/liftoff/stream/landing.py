@@ -66,8 +66,16 @@ def landing_table_ddl(schema: str, table: str, fields: list[str]) -> sql.Compose
         sql.SQL("_kafka_offset bigint not null"),
         sql.SQL("_kafka_timestamp timestamptz not null"),
     ]
-    return sql.SQL("create table if not exists {} ({})").format(
-        sql.Identifier(schema, table), sql.SQL(", ").join(columns)
+    return sql.Composed(
+        [
+            sql.SQL("create table if not exists {} ({}); ").format(
+                sql.Identifier(schema, table), sql.SQL(", ").join(columns)
+            ),
+            # a run's slice, and the view of today, are ranges of broker time
+            sql.SQL("create index if not exists {} on {} (_kafka_timestamp)").format(
+                sql.Identifier(f"{table}_kafka_timestamp"), sql.Identifier(schema, table)
+            ),
+        ]
     )
 
 
@@ -187,6 +195,8 @@ def land_interval(
     rows = malformed = 0
     target = sql.Identifier(*table)
     with conn.transaction():
+        # one landing of a table at a time: today's preview and a day's run never interleave
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (".".join(table),))
         conn.execute(
             sql.SQL("delete from {} where _kafka_timestamp >= %s and _kafka_timestamp < %s").format(target),
             (interval.start, interval.end),
@@ -241,12 +251,13 @@ def landing_consumer(bootstrap_servers: str | None = None, **config):
         config["bootstrap.servers"] = bootstrap_servers
     return Consumer(
         {
+            "fetch.max.bytes": 52_428_800,
+            "queued.max.messages.kbytes": 262_144,
+            **config,
+            # never the connection's (the watchers'): a group of its own that commits nothing
             "group.id": f"liftoff-landing-{uuid.uuid4().hex[:8]}",
             "enable.auto.commit": False,
             "enable.partition.eof": False,
             "auto.offset.reset": "earliest",
-            "fetch.max.bytes": 52_428_800,
-            "queued.max.messages.kbytes": 262_144,
-            **config,
         }
     )

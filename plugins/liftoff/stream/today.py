@@ -49,5 +49,5 @@ def message_position(message) -> str | None:
 def today_so_far(now: datetime | None = None) -> Interval:
     """[today's midnight, now) in UTC (a minute past midnight at least: never empty)."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = Interval.for_day(now.date()).start
     return Interval(midnight, max(now, midnight.replace(minute=1)))

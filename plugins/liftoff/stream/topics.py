@@ -14,9 +14,14 @@ PARTITIONS = 3
 
 
 def create_topic(
-    bootstrap_servers: str, topic: str = TOPIC, *, timestamp_type: str = "CreateTime", retention_ms: int = -1
+    bootstrap_servers: str,
+    topic: str = TOPIC,
+    *,
+    timestamp_type: str = "CreateTime",
+    retention_ms: int = -1,
+    exists_ok: bool = True,
 ) -> None:
-    """The topic with its partitions (nothing if it exists)."""
+    """The topic with its partitions (nothing if it exists and ``exists_ok``)."""
     from confluent_kafka.admin import AdminClient, NewTopic
 
     admin = AdminClient({"bootstrap.servers": bootstrap_servers})
@@ -28,5 +33,5 @@ def create_topic(
         try:
             future.result(30)
         except Exception as exc:  # already there: fine
-            if "TOPIC_ALREADY_EXISTS" not in str(exc):
+            if not exists_ok or "TOPIC_ALREADY_EXISTS" not in str(exc):
                 raise

@@ -104,7 +104,8 @@ class Warehouse:
 
 def configured_warehouse_url() -> str | None:
     """``LIFTOFF_WAREHOUSE_URL``, else the ``warehouse`` Airflow connection from the environment."""
-    return get_settings().warehouse_url or os.environ.get("AIRFLOW_CONN_WAREHOUSE")
+    url = get_settings().warehouse_url
+    return url.get_secret_value() if url else os.environ.get("AIRFLOW_CONN_WAREHOUSE")
 
 
 def airflow_warehouse(conn_id: str = "warehouse") -> Warehouse:

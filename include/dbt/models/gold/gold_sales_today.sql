@@ -14,6 +14,7 @@ with landed as (
         trim(product) as product,
         quantity,
         amount,
+        sold_at,
         _kafka_timestamp as received_at
     from {{ source('raw_' ~ source_name, stream) }}
     where _kafka_timestamp >= date_trunc('day', now(), 'UTC')
@@ -21,26 +22,44 @@ with landed as (
     select
         null::text as source, null::text as sale_id, null::text as seller_email,
         null::text as product, null::text as quantity, null::text as amount,
-        null::timestamptz as received_at
+        null::text as sold_at, null::timestamptz as received_at
     where false
 {%- endfor %}
 ),
 
+typed as (
+    -- the casts only where the text reads as a number (case: never evaluated otherwise)
+    select
+        source,
+        sale_id,
+        seller_email,
+        product,
+        sold_at,
+        received_at,
+        case when quantity ~ '^\s*[0-9]{1,5}\s*$' then trim(quantity)::integer end as quantity,
+        case when amount ~ '^\s*[0-9]{1,5}(\.[0-9]{1,2})?\s*$' then trim(amount)::numeric(12, 2) end as amount
+    from landed
+),
+
 readable as (
+    -- the Sale contract's rules (include/contracts/sale.py; a unit test keeps them equal)
     select distinct on (source, sale_id)  -- a retried event counts once
         source,
         sale_id,
         seller_email,
         product,
-        quantity::integer as quantity,
-        amount::numeric(12, 2) as amount,
+        quantity,
+        amount,
         received_at
-    from landed
-    where sale_id is not null
-        and seller_email like '%_@_%'
-        and coalesce(product, '') <> ''
-        and quantity ~ '^[1-9][0-9]{0,5}$'
-        and amount ~ '^[0-9]{1,10}(\.[0-9]{1,2})?$'
+    from typed
+    where length(trim(sale_id)) between 1 and 64
+        and length(seller_email) <= 254
+        and seller_email ~ {{ email_pattern() }}
+        and length(product) between 1 and 100
+        and quantity between 1 and 10000
+        and amount > 0
+        -- sold today (UTC): a late event of yesterday belongs to yesterday's run
+        and left(trim(sold_at), 10) = to_char(now() at time zone 'UTC', 'YYYY-MM-DD')
     order by source, sale_id, received_at desc
 )
 
