@@ -19,7 +19,13 @@ from pathlib import Path
 from benchmarks.harness import Result, alternate, pg_server, scratch_database, timed
 from liftoff.batch import Interval
 from liftoff.stream.broker import EmbeddedKafka, kafka_libs
-from liftoff.stream.landing import land_interval, landing_consumer, landing_table_ddl
+from liftoff.stream.landing import (
+    interval_ranges,
+    land_interval,
+    landing_consumer,
+    landing_table_ddl,
+    read_ranges,
+)
 from liftoff.stream.topics import TOPIC, create_topic
 from liftoff_contracts import get_contract
 from sales_api.pos import messages_for_day, publish
@@ -87,9 +93,22 @@ def run() -> Result:
                     finally:
                         consumer.close()
 
+                def read_only() -> float:  # the split: our consumer loop alone, nothing parsed or written
+                    consumer = landing_consumer(broker.bootstrap_servers)
+                    try:
+                        ranges = interval_ranges(consumer, TOPIC, Interval.for_day(DAY))
+                        return timed(
+                            lambda: sum(
+                                1 for _ in read_ranges(consumer, TOPIC, ranges, Interval.for_day(DAY))
+                            )
+                        )
+                    finally:
+                        consumer.close()
+
                 subject, baseline = alternate(
                     land, lambda: consumer_performance(broker.bootstrap_servers), REPEAT
                 )
+                reading = read_only()
                 with warehouse.connect() as conn:
                     landed = conn.execute("select count(*) from raw_pos.sales").fetchone()[0]
     return Result(
@@ -98,5 +117,10 @@ def run() -> Result:
         baseline="ConsumerPerformance",
         subject_seconds=subject,
         baseline_seconds=baseline,
-        notes={"events": EVENTS, "landed": landed, "publish_s": round(publish_seconds, 1)},
+        notes={
+            "events": EVENTS,
+            "landed": landed,
+            "publish_s": round(publish_seconds, 1),
+            "read_only_s": round(reading, 2),
+        },
     )
