@@ -219,7 +219,8 @@ def run_through_deployment(login, days: list[date], conf: dict | None = None) ->
 
     api = AirflowApi(login)
     refuse_paused(api)
-    replay_point_of_sale(get_settings(), embedded_kafka(get_settings()), days)
+    settings = get_settings()
+    replay_point_of_sale(settings, embedded_kafka(settings), days)
     for day in days:
         run, how = api.run_day(DAG_ID, day, conf)
         console.print(f"sales_elt {day}: {how} run {run.run_id} on {login.url}", soft_wrap=True)

@@ -25,6 +25,10 @@ GOLD_DDL = [
     " avg_ticket numeric(14, 2), active_sellers bigint)",
     "create view gold.gold_refreshes as select * from audit.refreshes",
 ]
+TODAY_DDL = (  # gold_sales_today's shape, as dbt's view has it
+    "create table gold.gold_sales_today (sale_date date, product text, seller_email text,"
+    " sales bigint, units bigint, revenue numeric(14, 2), last_sale_at timestamptz)"
+)
 
 
 @pytest.fixture
@@ -93,10 +97,7 @@ def test_an_old_refresh_is_a_warning(dashboards, app_warehouse: AppWarehouse) ->
 def test_today_so_far_shows_the_stream_preview(dashboards, app_warehouse: AppWarehouse) -> None:
     fill_gold(app_warehouse)
     with app_warehouse.pipeline.connect() as conn:
-        conn.execute(
-            "create table gold.gold_sales_today (sale_date date, product text, seller_email text,"
-            " sales bigint, units bigint, revenue numeric(14, 2), last_sale_at timestamptz)"
-        )
+        conn.execute(TODAY_DDL)
         conn.execute(
             "insert into gold.gold_sales_today values"
             " (current_date, 'Extra Seat', 'ana@liftoff.example', 2, 3, 81, '2026-11-30 09:15:02+00'),"
@@ -115,10 +116,7 @@ def test_today_so_far_shows_the_stream_preview(dashboards, app_warehouse: AppWar
 def test_no_sale_yet_today_says_so(dashboards, app_warehouse: AppWarehouse) -> None:
     fill_gold(app_warehouse)
     with app_warehouse.pipeline.connect() as conn:
-        conn.execute(
-            "create table gold.gold_sales_today (sale_date date, product text, seller_email text,"
-            " sales bigint, units bigint, revenue numeric(14, 2), last_sale_at timestamptz)"
-        )
+        conn.execute(TODAY_DDL)
         conn.commit()
     page = dashboards()
     assert any("No point-of-sale sales yet today" in c.value for c in page.caption)

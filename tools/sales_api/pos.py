@@ -166,17 +166,14 @@ def publish(
 DEMO_FAULTS = PosFaults(duplicates=0.05, late=0.05, malformed=1)
 
 
-def day_is_published(bootstrap_servers: str, day: date, topic: str = TOPIC) -> bool:
-    """Whether ``topic`` holds ``day``'s own events (anything received from its opening to its end)."""
+def day_is_published(consumer, day: date, topic: str = TOPIC) -> bool:
+    """Whether ``topic`` holds ``day``'s own events (anything received from its opening to its
+    end); ``consumer``: a landing consumer (``liftoff.stream.landing.landing_consumer``)."""
     from liftoff.batch import Interval
-    from liftoff.stream.landing import interval_ranges, landing_consumer
+    from liftoff.stream.landing import interval_ranges
 
     opening = datetime.combine(day, OPENING, tzinfo=UTC)
-    consumer = landing_consumer(bootstrap_servers)
-    try:
-        ranges = interval_ranges(consumer, topic, Interval(opening, opening + timedelta(hours=16)))
-    finally:
-        consumer.close()
+    ranges = interval_ranges(consumer, topic, Interval(opening, opening + timedelta(hours=16)))
     return any(r.first < r.end for r in ranges)
 
 
@@ -197,12 +194,21 @@ def publish_days(
     what the topic holds already is replayed by rebuilding the topic, every day it held
     and the new ones in date order.
     """
+    from liftoff.stream.landing import landing_consumer
+
     now = now or datetime.now(UTC)
-    todo = sorted(day for day in set(days) if not day_is_published(bootstrap_servers, day, topic))
-    span = topic_span(bootstrap_servers, topic)
-    if todo and span is not None and datetime.combine(todo[0], OPENING, tzinfo=UTC) < span[1]:
-        held = [span[0].date() + timedelta(days=n) for n in range((span[1].date() - span[0].date()).days + 1)]
-        todo = sorted(set(todo) | {d for d in held if day_is_published(bootstrap_servers, d, topic)})
+    consumer = landing_consumer(bootstrap_servers)  # one for every check of the topic
+    try:
+        todo = sorted(day for day in set(days) if not day_is_published(consumer, day, topic))
+        span = topic_span(consumer, topic)
+        rebuild = bool(todo) and span is not None and datetime.combine(todo[0], OPENING, tzinfo=UTC) < span[1]
+        if rebuild:
+            first, last = span[0].date(), span[1].date()
+            held = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+            todo = sorted(set(todo) | {d for d in held if day_is_published(consumer, d, topic)})
+    finally:
+        consumer.close()
+    if rebuild:
         recreate_topic(bootstrap_servers, topic)
     sent = {}
     for day in todo:
@@ -211,25 +217,18 @@ def publish_days(
     return sent
 
 
-def topic_span(bootstrap_servers: str, topic: str = TOPIC) -> tuple[datetime, datetime] | None:
+def topic_span(consumer, topic: str = TOPIC) -> tuple[datetime, datetime] | None:
     """The oldest and the newest timestamp the topic holds (None when it is empty)."""
     from confluent_kafka import TopicPartition
 
-    from liftoff.stream.landing import landing_consumer
-
-    consumer = landing_consumer(bootstrap_servers)
     stamps = []
-    try:
-        partitions = consumer.list_topics(topic, timeout=15).topics[topic].partitions
-        for partition in partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=15)
-            for offset in {low, high - 1} if high > low else ():
-                consumer.assign([TopicPartition(topic, partition, offset)])
-                (message,) = consumer.consume(1, timeout=15) or (None,)
-                if message is not None and message.error() is None:
-                    stamps.append(datetime.fromtimestamp(message.timestamp()[1] / 1000, UTC))
-    finally:
-        consumer.close()
+    for partition in consumer.list_topics(topic, timeout=15).topics[topic].partitions:
+        low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=15)
+        for offset in {low, high - 1} if high > low else ():
+            consumer.assign([TopicPartition(topic, partition, offset)])
+            (message,) = consumer.consume(1, timeout=15) or (None,)
+            if message is not None and message.error() is None:
+                stamps.append(datetime.fromtimestamp(message.timestamp()[1] / 1000, UTC))
     return (min(stamps), max(stamps)) if stamps else None
 
 

@@ -136,15 +136,12 @@ class EmbeddedKafka:
                 start_new_session=True,
             )
         deadline = time.monotonic() + timeout
-        while not self._ready():
+        while not broker_answers(self.bootstrap_servers):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise ConfigError(f"the embedded Kafka broker did not start; see {log}")
             time.sleep(0.5)
         return self
-
-    def _ready(self) -> bool:
-        return _listening(self.port) and broker_answers(self.bootstrap_servers)
 
     def stop(self, grace: float = 30) -> None:
         if self.process is None or self.process.poll() is not None:
