@@ -30,7 +30,7 @@ USER airflow
 # The platform's locked dependencies (no test or dev tool: those are requirements-dev.lock).
 COPY --chown=airflow:0 requirements.lock requirements-airbyte.lock ./
 RUN pip install -r requirements.lock
-# PyAirbyte's pins clash with Airflow's: its own virtualenv, where the settings look for it.
+# The Airbyte CDK's pins clash with Airflow's: its own virtualenv, where the settings look for it.
 RUN python -m venv .venv-airbyte && .venv-airbyte/bin/pip install -r requirements-airbyte.lock
 
 # The project itself (editable: its include/ and dags/ stay beside the package), then the

@@ -39,7 +39,7 @@ $(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
-# PyAirbyte's pins clash with Airflow's: it gets its own virtualenv.
+# The Airbyte CDK's pins clash with Airflow's: the connector runner gets its own virtualenv.
 $(AIRBYTE_VENV)/.installed: requirements-airbyte.lock $(VENV)/.installed
 	$(PYTHON) -m venv $(AIRBYTE_VENV)
 	$(UV) pip install --quiet --compile-bytecode --python $(AIRBYTE_VENV)/bin/python -r requirements-airbyte.lock

@@ -54,7 +54,8 @@ def airflow_env(
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "AIRFLOW_CONN_WAREHOUSE": target.airflow_conn_uri,
-        # Every PostgreSQL connection of a task (ours, PyAirbyte's) is named for on-call; dbt's are `dbt`.
+        # Every PostgreSQL connection of a task (ours, the connector runner's) is named for on-call;
+        # dbt's are `dbt`.
         "PGAPPNAME": PIPELINE_APPLICATION_NAME,
         "LIFTOFF_API_URL": api_url,
         "LIFTOFF_HOME": str(settings.home),

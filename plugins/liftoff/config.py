@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     # The first retry's delay of a failed task (a database, API or store outage); doubled
     # at each retry (Airflow's exponential backoff).
     retry_delay_seconds: float = Field(60.0, ge=0)
-    # How sources are ingested in this deployment: PyAirbyte here, or an Airbyte server.
+    # How sources are ingested in this deployment: the Airbyte CDK here, or an Airbyte server.
     ingest_mode: Literal["local", "airbyte"] = "local"
     # The warehouse roles (cluster-wide in PostgreSQL; liftoff.warehouse.roles). The pipeline
     # logs in with its password (the embedded default makes a fresh one at every start). An

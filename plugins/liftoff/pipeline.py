@@ -31,7 +31,7 @@ def ingest(
     settings: Settings | None = None,
 ) -> dict[str, int]:
     """Land the run's batch of every stream of ``source`` in ``raw_<name>``: local mode with
-    PyAirbyte, stream mode from the source's Kafka topic.
+    the Airbyte CDK, stream mode from the source's Kafka topic.
 
     Server mode has no such function: the task is an ``AirbyteSyncOperator`` (``liftoff.source_group``).
     """

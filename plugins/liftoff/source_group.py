@@ -89,7 +89,7 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
                 f"Land the messages Kafka topic `{source.kafka.topic}` received in the run's interval"
                 f" into `raw_{name}` (connection `{source.kafka.conn_id}`)."
                 if mode == "stream"
-                else f"Sync the run's interval of `{name}` into `raw_{name}` (PyAirbyte)."
+                else f"Sync the run's interval of `{name}` into `raw_{name}` (the Airbyte CDK)."
             )
 
             @task(task_id="ingest", doc_md=doc)

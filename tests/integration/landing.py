@@ -1,4 +1,4 @@
-"""Build landing tables in Airbyte's raw layout, as PyAirbyte or an Airbyte server would."""
+"""Build landing tables in Airbyte's raw layout, as the connector runner or an Airbyte server would."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
-"""Embedded ingestion: the declarative manifest run by PyAirbyte against the demo API."""
+"""Embedded ingestion: the declarative manifest run by the Airbyte CDK against the demo API."""
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
@@ -14,7 +15,7 @@ from liftoff.ingest.local import IngestError, sync_interval
 from liftoff.ingest.state import Continuity, read_state
 from liftoff.warehouse.location import Warehouse
 from sales_api.server import free_port
-from tests.integration.expected import api_orders
+from tests.integration.expected import api_orders, api_sales
 
 DAY = date(2026, 11, 20)
 INTERVAL = Interval.for_day(DAY)
@@ -74,6 +75,37 @@ def test_sync_lands_the_window_in_airbyte_layout_and_rerun_replaces(
         assert snapshots.fetchone() == (8, 10), "reference snapshots are replaced, not appended"
         batch = Batch.of("crm", "sales", crm.streams["sales"], INTERVAL)
         assert batch.count(conn) == landed["sales"]
+
+
+def test_landed_values_are_what_the_api_sent_in_airbytes_column_types(
+    warehouse: Warehouse, sales_api: str, liftoff_home: Path, crm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIFTOFF_API_URL", sales_api)
+    before = datetime.now(UTC).replace(tzinfo=None)
+    sync_interval("crm", crm, INTERVAL, warehouse, settings_for(liftoff_home))
+    sent = {row["sale_id"]: row for row in api_sales(sales_api, DAY)}
+    with warehouse.connect() as conn:
+        types = dict(
+            conn.execute(
+                "select column_name, data_type from information_schema.columns"
+                " where table_schema = 'raw_crm' and table_name = 'sales'"
+            ).fetchall()
+        )
+        rows = conn.execute(
+            "select sale_id, amount, quantity, sold_at, updated_at, _record::text, _airbyte_raw_id,"
+            " _airbyte_extracted_at, _airbyte_meta::text from raw_crm.sales"
+        ).fetchall()
+    assert types["_record"] == "json" and types["amount"] == "character varying"
+    assert types["_airbyte_extracted_at"] == "timestamp without time zone"
+    assert len(rows) == len(sent) and len({row[6] for row in rows}) == len(rows), "one id per record"
+    for sale_id, amount, quantity, sold_at, updated_at, record, _, extracted_at, meta in rows:
+        api = sent[sale_id]
+        # as sent: "49.00" stays "49.00" (no float on the way), a number becomes its JSON text
+        assert (amount, sold_at, updated_at) == (api["amount"], api["sold_at"], api["updated_at"])
+        sent_quantity = api["quantity"]
+        assert quantity == (sent_quantity if isinstance(sent_quantity, str) else json.dumps(sent_quantity))
+        assert json.loads(record) == api, "the whole record, as the API sent it"
+        assert before <= extracted_at <= datetime.now(UTC).replace(tzinfo=None) and meta == "{}"
 
 
 def test_sync_retries_through_429_and_503(

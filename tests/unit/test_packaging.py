@@ -17,8 +17,8 @@ PACKAGE_ROOTS = {  # import name -> source folder (pyproject.toml's package-dir)
     "sales_api": PROJECT_ROOT / "tools" / "sales_api",
 }
 IGNORED = shutil.ignore_patterns("__pycache__", "*.egg-info")
-# Runs inside PyAirbyte's own virtualenv (ingest/local.py starts it there), not this one.
-OTHER_INTERPRETER = {"liftoff.ingest.pyairbyte_runner"}
+# Runs inside the Airbyte CDK's own virtualenv (ingest/local.py starts it there), not this one.
+OTHER_INTERPRETER = {"liftoff.ingest.cdk_runner"}
 IMPORT_ALL = """
 import importlib, sys
 root = sys.argv[1]

