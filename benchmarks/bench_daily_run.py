@@ -3,7 +3,7 @@
 Subject: `airflow dags test sales_elt` for one day (PyAirbyte syncs of both sources,
 contract gate, archive, the Cosmos task groups), on a fresh database. Baseline, on another
 fresh database: COPY of the very rows the APIs serve for that day into the landing tables,
-the batches' audit rows, then one `dbt build` of the same models with the same vars. The
+the batches' audit rows, then one `dbt build` of the same models for the same interval. The
 ratio is the price of orchestration, ingestion and the gate.
 """
 
@@ -24,7 +24,7 @@ from benchmarks.harness import Result, pg_server, scratch_database, timed
 from liftoff.airflow_runner import airflow_env, ensure_metadata_db, run_day
 from liftoff.batch import Batch, Interval
 from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF, Settings, load_sources
-from liftoff.transform.task_groups import PIPELINE_DBT_ENV
+from liftoff.transform.task_groups import INTERVAL_ENV, PIPELINE_DBT_ENV
 from liftoff.warehouse.bootstrap import bootstrap
 from liftoff.warehouse.location import Warehouse
 from sales_api.server import BackgroundApi
@@ -74,16 +74,14 @@ def land_gated(target: Warehouse, rows: dict[tuple[str, str], list[dict]], day: 
 
 
 def dbt_build(target: Warehouse, day: date = DAY) -> dict[str, float]:
-    """One plain `dbt build` of the whole project for the day (the vars Airflow would pass);
-    returns each node's seconds (dbt's run_results.json)."""
+    """One plain `dbt build` of the whole project for the day (its interval in the environment,
+    as Airflow passes it); returns each node's seconds (dbt's run_results.json)."""
     interval = Interval.for_day(day)
-    env = {**os.environ, **TELEMETRY_OFF, **target.dbt_env, **PIPELINE_DBT_ENV}
-    variables = (
-        f'{{"interval_start": "{interval.start.isoformat()}", "interval_end": "{interval.end.isoformat()}"}}'
-    )
+    bounds = dict(zip(INTERVAL_ENV, (interval.start.isoformat(), interval.end.isoformat()), strict=True))
+    env = {**os.environ, **TELEMETRY_OFF, **target.dbt_env, **PIPELINE_DBT_ENV, **bounds}
     dbt = str(Path(sys.executable).with_name("dbt"))
     done = subprocess.run(
-        [dbt, "build", "--profiles-dir", ".", "--vars", variables, "--quiet"],
+        [dbt, "build", "--profiles-dir", ".", "--quiet"],
         cwd=DBT_PROJECT_DIR,
         env=env,
         capture_output=True,
@@ -112,6 +110,8 @@ def run(repeat: int = 2) -> Result:
                     bootstrap(conn, list(load_sources()))
                 baseline.append(timed(lambda t=target: copy_and_dbt_build(t, rows)))
             with scratch_database(server) as target:
+                with target.connect() as conn:  # a deployment's warehouse is bootstrapped once
+                    bootstrap(conn, list(load_sources()))
                 env = airflow_env(settings, target, api.url)
                 ensure_metadata_db(env)
                 outcome_holder = {}

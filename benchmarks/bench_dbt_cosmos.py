@@ -8,7 +8,7 @@ template`), so every contender transforms identical data:
   sales_elt` with the source task groups marked successful, so only the transform gate and
   the dbt layers run; timed from the first dbt task's start to the last one's end, as
   Airflow's metadata recorded them;
-- baseline: one `dbt build` command of the same project with the same vars, whole.
+- baseline: one `dbt build` command of the same project for the same interval, whole.
 
 The goal (#6) is the default setting at most 1.3x the baseline. Every setting's ratio is
 printed (each to the baselines measured beside it); the result's subject is the default.

@@ -220,7 +220,9 @@ def test_layer_setting_is_one_dbt_build_per_layer_after_bronze_freshness(dagbag)
         build = dag.task_dict[f"{layer}.build"]
         assert build.select == [f"path:models/{layer}"]
         assert build.indirect_selection == "buildable", "a relationship test runs with the later model"
-        assert set(build.vars) == {"interval_start", "interval_end"}
+        assert build.env["LIFTOFF_INTERVAL_START"] == "{{ data_interval_start.isoformat() }}"
+        assert build.env["LIFTOFF_INTERVAL_END"] == "{{ data_interval_end.isoformat() }}"
+        assert not build.vars, "vars would change each day and force dbt to parse the project in full"
     assert len({task.cache_dir for task in layers}) == 1, (
         "one partial-parse cache: the project is parsed once"
     )

@@ -1,10 +1,27 @@
-{#- The run's data interval, as passed by Airflow (vars interval_start / interval_end). -#}
+{#- The run's data interval: Airflow passes it in the environment (LIFTOFF_INTERVAL_START /
+    LIFTOFF_INTERVAL_END), read only when dbt executes, so the parsed project does not depend
+    on the day and every run reuses dbt's partial parse (vars on the command line would
+    force a full parse of the project each day). `--vars '{"interval_start": …,
+    "interval_end": …}'` still works, for a dbt call by hand and the unit tests. -#}
 {% macro interval_start() -%}
-    '{{ var("interval_start") }}'::timestamptz
+    '{{ run_interval_bound("interval_start") }}'::timestamptz
 {%- endmacro %}
 
 {% macro interval_end() -%}
-    '{{ var("interval_end") }}'::timestamptz
+    '{{ run_interval_bound("interval_end") }}'::timestamptz
+{%- endmacro %}
+
+{% macro run_interval_bound(name) -%}
+    {%- set given = var(name, none) -%}
+    {%- if given is none and execute -%}
+        {%- set given = env_var("LIFTOFF_" ~ name | upper, "") -%}
+        {%- if not given -%}
+            {{ exceptions.raise_compiler_error(
+                "the run's interval is not set: LIFTOFF_" ~ name | upper ~ " (Airflow sets it)"
+                ~ " or --vars '{\"" ~ name ~ "\": ...}'") }}
+        {%- endif -%}
+    {%- endif -%}
+    {{- given if given is not none else "1970-01-01T00:00:00+00:00" -}}
 {%- endmacro %}
 
 {#- The day of data the run is for (UTC): gold is relative to it, never to now(). -#}
