@@ -5,7 +5,7 @@ processes of different hostnames (as a team's compose scales out), the four comp
 separate processes, and `airflow backfill create` with several runs at once: both workers
 run tasks. One day's API is down: its ingest
 fails after its retries and alerts (a real SMTP server and a webhook take the message),
-the days after it wait (their sensor reschedules, they miss their deadline and alert as
+the days after it wait (their sensor defers, they miss their deadline and alert as
 late); once the API is back, on-call clears the failed day and those after it, as the
 runbook says, and every day ends green. Then every gold table must equal the independent
 computation from the demo APIs' rows, the days must have synced in parallel, and their
@@ -69,7 +69,7 @@ def test_a_backfill_whose_middle_day_fails_heals_once_cleared(
             down_run = cluster.run_of_day("sales_elt", DOWN)["run_id"]
             after = (cluster.run_of_day("sales_elt", DOWN + timedelta(days=1)) or {}).get("run_id")
             cluster.wait(
-                lambda: cluster.task_state(after, "previous_day_transformed") == "up_for_reschedule",
+                lambda: cluster.task_state(after, "previous_day_transformed") == "deferred",
                 600,
                 f"{DOWN + timedelta(days=1)} did not wait for {DOWN}",
             )

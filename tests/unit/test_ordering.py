@@ -73,3 +73,46 @@ def test_only_scheduled_and_backfill_runs_wait() -> None:
     from liftoff.transform.ordering import WAITING_RUN_TYPES
 
     assert {"scheduled", "backfill"} == WAITING_RUN_TYPES  # a manual run (liftoff run) stops at once
+
+
+def _sensor_outcome(ti: FakeTaskInstance, run_type: str = "backfill"):
+    """Run the DAG's sensor once: None when it passes, else the trigger it defers to."""
+    from types import SimpleNamespace
+
+    from airflow.sdk.exceptions import TaskDeferred
+
+    from liftoff.transform.ordering import wait_for_previous_day
+
+    sensor = wait_for_previous_day()
+    try:
+        sensor.execute({"ti": ti, "dag_run": SimpleNamespace(run_type=run_type)})
+    except TaskDeferred as deferred:
+        assert deferred.method_name == "execute_complete"
+        return deferred.trigger
+    return None
+
+
+def test_the_sensor_waits_deferred_on_the_previous_runs_transform() -> None:
+    history = {"backfill__2026-11-19": {TRANSFORMED_TASK_ID: "running"}}
+    ti = FakeTaskInstance(PreviousRun("backfill__2026-11-19"), history)
+    trigger = _sensor_outcome(ti)
+    assert type(trigger).__name__ == "WorkflowTrigger", "the standard provider's trigger, in the triggerer"
+    assert trigger.run_ids == ["backfill__2026-11-19"] and trigger.external_task_ids == [TRANSFORMED_TASK_ID]
+    assert trigger.allowed_states == ["success"] and "failed" in trigger.failed_states
+    assert trigger.poke_interval <= 5, "a day's bronze starts seconds after its eve's gold"
+
+    history["backfill__2026-11-19"] = {TRANSFORMED_TASK_ID: "failed"}  # a backfill waits to be cleared
+    waiting = _sensor_outcome(ti)
+    assert waiting.failed_states is None and waiting.allowed_states == ["success"]
+
+    history["backfill__2026-11-19"] = {TRANSFORMED_TASK_ID: "success"}
+    assert _sensor_outcome(ti) is None
+    assert _sensor_outcome(FakeTaskInstance(previous=None)) is None, "the first day goes at once"
+
+
+def test_the_sensor_fails_a_manual_run_after_a_failed_day() -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    history = {"manual__2026-11-19": {TRANSFORMED_TASK_ID: "failed"}}
+    with pytest.raises(AirflowFailException, match="rerun that day, then this one"):
+        _sensor_outcome(FakeTaskInstance(PreviousRun("manual__2026-11-19"), history), run_type="manual")

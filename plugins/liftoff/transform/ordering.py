@@ -7,7 +7,8 @@ The wait is a sensor on the previous run (by logical date) and its ``transformed
 no previous run (the first day, or a gap) passes; one still going is waited for. When the
 previous transform failed, a scheduled or backfill run keeps waiting (up to 12 hours,
 saying which run to clear), so that a backfill heals: once on-call clears the failed day
-and it succeeds, the days after it go on by themselves. A manual run (``liftoff run``, a
+and it succeeds, the days after it go on by themselves. The waiting is deferred: the
+triggerer looks at the previous run every 2 s, holding no worker slot. A manual run (``liftoff run``, a
 trigger) fails at once instead, naming the day to rerun first: nobody else will.
 """
 
@@ -27,6 +28,12 @@ class PreviousDayFailed(RuntimeError):
     """The previous day's transform did not succeed: rerun that day first."""
 
 
+def previous_transform_state(ti, run_id: str) -> str | None:
+    """The state of ``run_id``'s ``transformed`` task (None: not yet scheduled)."""
+    states = ti.get_task_states(dag_id=ti.dag_id, task_ids=[TRANSFORMED_TASK_ID], run_ids=[run_id])
+    return states.get(run_id, {}).get(TRANSFORMED_TASK_ID)
+
+
 def previous_day_ready(ti, *, wait_on_failure: bool = False) -> bool:
     """Whether this run may transform: True to go, False to wait; PreviousDayFailed to stop.
 
@@ -37,8 +44,7 @@ def previous_day_ready(ti, *, wait_on_failure: bool = False) -> bool:
     previous = ti.get_previous_dagrun()
     if previous is None:
         return True
-    states = ti.get_task_states(dag_id=ti.dag_id, task_ids=[TRANSFORMED_TASK_ID], run_ids=[previous.run_id])
-    state = states.get(previous.run_id, {}).get(TRANSFORMED_TASK_ID)
+    state = previous_transform_state(ti, previous.run_id)
     if state in FAILED_STATES:
         if wait_on_failure:
             log.warning(
@@ -55,28 +61,62 @@ def previous_day_ready(ti, *, wait_on_failure: bool = False) -> bool:
     return state == "success"
 
 
+POLL_SECONDS = 2.0  # the triggerer's look at the previous run; no worker slot, no process
+WAIT_HOURS = 12
+
+
 def wait_for_previous_day():
-    """The sensor before bronze (deferred waiting: reschedule mode frees the worker slot)."""
-    from airflow.sdk import get_current_context, task
+    """The sensor before bronze: it waits deferred, in the triggerer (no worker slot held)."""
+    from airflow.providers.standard.triggers.external_task import WorkflowTrigger
+    from airflow.sdk import BaseSensorOperator
     from airflow.sdk.exceptions import AirflowFailException
 
-    @task.sensor(
-        task_id="previous_day_transformed",
-        poke_interval=20,
-        timeout=timedelta(hours=12).total_seconds(),
-        mode="reschedule",
-        retries=0,
-        doc_md="Wait until the previous day's run has finished its dbt layers (its `transformed` task).",
-    )
-    def previous_day_transformed() -> bool:
-        context = get_current_context()
-        waits = str(context["dag_run"].run_type) in WAITING_RUN_TYPES
-        try:
-            return previous_day_ready(context["ti"], wait_on_failure=waits)
-        except PreviousDayFailed as exc:
-            raise AirflowFailException(str(exc)) from exc
+    class PreviousDayTransformedSensor(BaseSensorOperator):
+        """Until the previous day's run has finished its dbt layers (its `transformed` task).
 
-    return previous_day_transformed()
+        Ready at once: it returns. Otherwise it defers to the standard provider's
+        ``WorkflowTrigger`` on the previous run's ``transformed`` task, which the triggerer
+        polls every 2 s: the day's bronze starts seconds after its eve's gold, where a
+        rescheduled poke (a task process every 20 s) cost a backfill ~10 s a day. On the
+        trigger's word the decision is taken again, by the same rules."""
+
+        def poke(self, context) -> bool:
+            waits = str(context["dag_run"].run_type) in WAITING_RUN_TYPES
+            try:
+                return previous_day_ready(context["ti"], wait_on_failure=waits)
+            except PreviousDayFailed as exc:
+                raise AirflowFailException(str(exc)) from exc
+
+        def execute(self, context) -> None:
+            if self.poke(context):
+                return
+            ti = context["ti"]
+            previous = ti.get_previous_dagrun()
+            # a failed eve is waited for until it is cleared and succeeds; else until it ends
+            failed = previous_transform_state(ti, previous.run_id) in FAILED_STATES
+            self.defer(
+                trigger=WorkflowTrigger(
+                    external_dag_id=ti.dag_id,
+                    run_ids=[previous.run_id],
+                    external_task_ids=[TRANSFORMED_TASK_ID],
+                    allowed_states=["success"],
+                    failed_states=None if failed else sorted(FAILED_STATES),
+                    poke_interval=POLL_SECONDS,
+                ),
+                method_name="execute_complete",
+                timeout=timedelta(hours=WAIT_HOURS),
+            )
+
+        def execute_complete(self, context, event=None) -> None:
+            self.execute(context)
+
+    return PreviousDayTransformedSensor(
+        task_id="previous_day_transformed",
+        timeout=timedelta(hours=WAIT_HOURS).total_seconds(),
+        retries=0,
+        doc_md="Wait until the previous day's run has finished its dbt layers (its `transformed`"
+        " task), deferred in the triggerer.",
+    )
 
 
 def transform_done(conn_id: str = "warehouse"):
