@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
+from airflow.sdk.api.datamodels._generated import DagRunType
 
 from liftoff.transform.ordering import TRANSFORMED_TASK_ID, PreviousDayFailed, previous_day_ready
 
@@ -75,7 +76,7 @@ def test_only_scheduled_and_backfill_runs_wait() -> None:
     assert {"scheduled", "backfill"} == WAITING_RUN_TYPES  # a manual run (liftoff run) stops at once
 
 
-def _sensor_outcome(ti: FakeTaskInstance, run_type: str = "backfill"):
+def _sensor_outcome(ti: FakeTaskInstance, run_type="backfill"):
     """Run the DAG's sensor once: None when it passes, else the trigger it defers to."""
     from types import SimpleNamespace
 
@@ -104,6 +105,8 @@ def test_the_sensor_waits_deferred_on_the_previous_runs_transform() -> None:
     history["backfill__2026-11-19"] = {TRANSFORMED_TASK_ID: "failed"}  # a backfill waits to be cleared
     waiting = _sensor_outcome(ti)
     assert waiting.failed_states is None and waiting.allowed_states == ["success"]
+    # resumed from the trigger, the Task SDK gives the run type as its enum, not a str
+    assert _sensor_outcome(ti, run_type=DagRunType.BACKFILL).failed_states is None
 
     history["backfill__2026-11-19"] = {TRANSFORMED_TASK_ID: "success"}
     assert _sensor_outcome(ti) is None

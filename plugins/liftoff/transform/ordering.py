@@ -81,7 +81,8 @@ def wait_for_previous_day():
         trigger's word the decision is taken again, by the same rules."""
 
         def poke(self, context) -> bool:
-            waits = str(context["dag_run"].run_type) in WAITING_RUN_TYPES
+            run_type = context["dag_run"].run_type  # a str, or the Task SDK's enum on resuming
+            waits = getattr(run_type, "value", run_type) in WAITING_RUN_TYPES
             try:
                 return previous_day_ready(context["ti"], wait_on_failure=waits)
             except PreviousDayFailed as exc:
