@@ -102,11 +102,17 @@ def test_the_sensor_waits_deferred_on_the_previous_runs_transform() -> None:
     assert trigger.allowed_states == ["success"] and "failed" in trigger.failed_states
     assert trigger.poke_interval <= 5, "a day's bronze starts seconds after its eve's gold"
 
-    history["backfill__2026-11-19"] = {TRANSFORMED_TASK_ID: "failed"}  # a backfill waits to be cleared
+    # a failed eve a backfill waits for: looked at again on a timer, as on-call may clear it
+    # or replace the run by another (a trigger pinned to the old run would wait forever)
+    history["backfill__2026-11-19"] = {TRANSFORMED_TASK_ID: "failed"}
     waiting = _sensor_outcome(ti)
-    assert waiting.failed_states is None and waiting.allowed_states == ["success"]
+    assert type(waiting).__name__ in {"TimeDeltaTrigger", "DateTimeTrigger"}
     # resumed from the trigger, the Task SDK gives the run type as its enum, not a str
-    assert _sensor_outcome(ti, run_type=DagRunType.BACKFILL).failed_states is None
+    assert type(_sensor_outcome(ti, run_type=DagRunType.BACKFILL)).__name__ == type(waiting).__name__
+    ti.previous = PreviousRun("manual__2026-11-30T09:36:59")  # replaced: the new run is the eve now
+    history["manual__2026-11-30T09:36:59"] = {TRANSFORMED_TASK_ID: "success"}
+    assert _sensor_outcome(ti) is None
+    ti.previous = PreviousRun("backfill__2026-11-19")
 
     history["backfill__2026-11-19"] = {TRANSFORMED_TASK_ID: "success"}
     assert _sensor_outcome(ti) is None

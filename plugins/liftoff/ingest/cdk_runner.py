@@ -165,6 +165,7 @@ def run(request: dict) -> dict:
     import yaml
     from airbyte_cdk.models import Level, TraceType, Type
     from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
+    from psycopg import sql
 
     logger = logging.getLogger(f"airbyte.{request['name']}")
     manifest = yaml.safe_load(Path(request["manifest"]).read_text())
@@ -180,7 +181,7 @@ def run(request: dict) -> dict:
         user=pg["username"],
         password=pg.get("password") or None,
     ) as conn:
-        conn.execute(f'create schema if not exists "{pg["schema"]}"')
+        conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(pg["schema"])))
         writers = {name: StreamWriter(conn, pg["schema"], name, schemas[name]) for name in streams}
         errors: list[str] = []
         try:

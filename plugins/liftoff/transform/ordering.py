@@ -61,24 +61,26 @@ def previous_day_ready(ti, *, wait_on_failure: bool = False) -> bool:
     return state == "success"
 
 
-POLL_SECONDS = 2.0  # the triggerer's look at the previous run; no worker slot, no process
+POLL_SECONDS = 2.0  # the triggerer's look at the eve's run; no worker slot, no process
+FAILED_RECHECK = timedelta(seconds=20)  # a failed eve: look again (it may be cleared, or replaced)
 WAIT_HOURS = 12
 
 
 def wait_for_previous_day():
     """The sensor before bronze: it waits deferred, in the triggerer (no worker slot held)."""
-    from airflow.providers.standard.triggers.external_task import WorkflowTrigger
     from airflow.sdk import BaseSensorOperator
     from airflow.sdk.exceptions import AirflowFailException
 
     class PreviousDayTransformedSensor(BaseSensorOperator):
         """Until the previous day's run has finished its dbt layers (its `transformed` task).
 
-        Ready at once: it returns. Otherwise it defers to the standard provider's
-        ``WorkflowTrigger`` on the previous run's ``transformed`` task, which the triggerer
-        polls every 2 s: the day's bronze starts seconds after its eve's gold, where a
-        rescheduled poke (a task process every 20 s) cost a backfill ~10 s a day. On the
-        trigger's word the decision is taken again, by the same rules."""
+        Ready at once: it returns. An eve still going: it defers to the standard provider's
+        ``WorkflowTrigger`` on that run's ``transformed`` task, which the triggerer polls
+        every 2 s, so the day's bronze starts seconds after its eve's gold (a rescheduled
+        poke, a task process every 20 s, cost a backfill 14 s a day). A failed eve that a
+        backfill waits for: it looks again every 20 s, from the triggerer, for on-call may
+        clear that run or replace it by another (``liftoff run``). Each time the trigger
+        fires, the decision is taken again, by the same rules."""
 
         def poke(self, context) -> bool:
             run_type = context["dag_run"].run_type  # a str, or the Task SDK's enum on resuming
@@ -89,24 +91,25 @@ def wait_for_previous_day():
                 raise AirflowFailException(str(exc)) from exc
 
         def execute(self, context) -> None:
+            from airflow.providers.standard.triggers.external_task import WorkflowTrigger
+            from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
+
             if self.poke(context):
                 return
             ti = context["ti"]
             previous = ti.get_previous_dagrun()
-            # a failed eve is waited for until it is cleared and succeeds; else until it ends
-            failed = previous_transform_state(ti, previous.run_id) in FAILED_STATES
-            self.defer(
-                trigger=WorkflowTrigger(
+            if previous_transform_state(ti, previous.run_id) in FAILED_STATES:
+                trigger = TimeDeltaTrigger(FAILED_RECHECK)
+            else:
+                trigger = WorkflowTrigger(
                     external_dag_id=ti.dag_id,
                     run_ids=[previous.run_id],
                     external_task_ids=[TRANSFORMED_TASK_ID],
                     allowed_states=["success"],
-                    failed_states=None if failed else sorted(FAILED_STATES),
+                    failed_states=sorted(FAILED_STATES),
                     poke_interval=POLL_SECONDS,
-                ),
-                method_name="execute_complete",
-                timeout=timedelta(hours=WAIT_HOURS),
-            )
+                )
+            self.defer(trigger=trigger, method_name="execute_complete", timeout=timedelta(hours=WAIT_HOURS))
 
         def execute_complete(self, context, event=None) -> None:
             self.execute(context)
