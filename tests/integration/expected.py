@@ -248,7 +248,11 @@ def gold_in(conn, days: list[date]) -> dict:
 
 def assert_gold_matches(conn, expected: ExpectedWarehouse, days: list[date]) -> None:
     found = gold_in(conn, days)
-    assert found["daily"] == expected.daily
+    assert found["daily"] == expected.daily, {
+        day: (found["daily"].get(day), expected.daily.get(day))
+        for day in sorted(set(found["daily"]) | set(expected.daily))
+        if found["daily"].get(day) != expected.daily.get(day)
+    }
     for as_of in days:
         assert found["product"][as_of] == expected.by_product[as_of], ("by product", as_of)
         assert found["seller_email"][as_of] == expected.by_seller[as_of], ("by seller", as_of)

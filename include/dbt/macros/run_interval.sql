@@ -2,7 +2,8 @@
     LIFTOFF_INTERVAL_END), read only when dbt executes, so the parsed project does not depend
     on the day and every run reuses dbt's partial parse (vars on the command line would
     force a full parse of the project each day). `--vars '{"interval_start": …,
-    "interval_end": …}'` still works, for a dbt call by hand and the unit tests. -#}
+    "interval_end": …}'` still works, for a dbt call by hand and the unit tests; so the
+    project declares no default for them (it would win over the environment). -#}
 {% macro interval_start() -%}
     '{{ run_interval_bound("interval_start") }}'::timestamptz
 {%- endmacro %}
