@@ -7,6 +7,7 @@ import os
 
 from benchmarks import (
     bench_archive,
+    bench_backfill,
     bench_dag_parse,
     bench_daily_run,
     bench_dbt_cosmos,
@@ -22,6 +23,7 @@ from sales_api.shop import DEMO_SHOP_TOKEN
 BENCHMARKS = {
     "dag_parse": bench_dag_parse.run,
     "daily_run": bench_daily_run.run,
+    "backfill_30d": bench_backfill.run,
     "dbt_cosmos": bench_dbt_cosmos.run,
     "history_365d": bench_history.run,
     "validation_1m": bench_validation.run,

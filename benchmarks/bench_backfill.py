@@ -1,0 +1,79 @@
+"""A month's backfill on the real scheduler vs the serial sum of its days' floors.
+
+Subject: `airflow backfill create` of 30 days of `sales_elt` (`--max-active-runs 4`, as the
+runbook types it) on a real deployment in miniature: PostgreSQL metadata, LocalExecutor,
+the scheduler, DAG processor, triggerer and API server as separate processes, parallelism 4
+on 2 cores (`liftoff.airflow_deployment`, the settings `liftoff airflow` uses); from the
+command to the 30th run's success. Baseline in the same run: each day's floor, one day after
+another on one warehouse (COPY of the day's rows into landing, the batches' audit rows, one
+plain `dbt build` with the day's vars: `bench_daily_run`'s floor), summed. Days that sync
+side by side should beat a serial loop; their transforms still go in date order.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from benchmarks.bench_daily_run import api_rows, dbt_build, land_gated
+from benchmarks.harness import Result, pg_server, scratch_database
+from liftoff.config import load_sources
+from liftoff.warehouse.bootstrap import bootstrap
+from sales_api.server import BackgroundApi
+from tests.integration.airflow_cluster import AirflowCluster, day_of
+
+FIRST_DAY = date(2026, 10, 1)
+DAYS = 30
+MAX_ACTIVE_RUNS = 4
+
+
+def serial_floors(server, api_url: str, days: list[date]) -> list[float]:
+    """Each day's floor in date order on one warehouse; the rows are fetched before the clock."""
+    floors = []
+    with scratch_database(server) as target:
+        with target.connect() as conn:
+            bootstrap(conn, list(load_sources()))
+        for day in days:
+            rows = api_rows(api_url, day)
+            started = time.perf_counter()
+            land_gated(target, rows, day)
+            dbt_build(target, day)
+            floors.append(time.perf_counter() - started)
+    return floors
+
+
+def backfill(server, api_url: str, home: Path, days: list[date]) -> tuple[float, dict]:
+    """The backfill's wall time on the real scheduler, and what it did."""
+    with (
+        scratch_database(server) as warehouse,
+        scratch_database(server) as metadata,
+        AirflowCluster(home, metadata, warehouse, api_url) as cluster,
+    ):
+        cluster.wait_for_dag("sales_elt")
+        cluster.airflow("dags", "unpause", "sales_elt")
+        started = time.perf_counter()
+        cluster.airflow(
+            "backfill", "create", "--dag-id", "sales_elt",
+            "--from-date", days[0].isoformat(), "--to-date", days[-1].isoformat(),
+            "--max-active-runs", str(MAX_ACTIVE_RUNS), "--reprocess-behavior", "failed",
+        )  # fmt: skip
+        runs = cluster.wait_for_runs("sales_elt", len(days), timeout=7200)
+        elapsed = time.perf_counter() - started
+        if {run["state"] for run in runs} != {"success"} or [day_of(run) for run in runs] != days:
+            tasks = cluster.task_instances("sales_elt")
+            raise RuntimeError(f"the backfill did not succeed:\n{cluster.failure_report('sales_elt', tasks)}")
+        tasks = cluster.task_instances("sales_elt")
+    ingests = sorted((t["start_date"], t["end_date"]) for t in tasks if t["task_id"] == "crm.ingest")
+    most = max(sum(1 for s, e in ingests if s <= start < e) for start, _ in ingests)
+    return elapsed, {"tasks": len(tasks), "most_syncs_at_once": most}
+
+
+def run(days: int = DAYS) -> Result:
+    month = [FIRST_DAY + timedelta(days=n) for n in range(days)]
+    with tempfile.TemporaryDirectory() as tmp, pg_server(Path(tmp)) as server, BackgroundApi() as api:
+        floors = serial_floors(server, api.url, month)
+        elapsed, seen = backfill(server, api.url, Path(tmp) / "home", month)
+    notes = {"days": days, "floor_per_day_s": round(sum(floors) / days, 2), **seen}
+    return Result("backfill_30d", "airflow_backfill", "serial_floors", [elapsed], [sum(floors)], notes)
