@@ -14,22 +14,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "plugins" / "liftoff" / "ingest"))
 
-import cdk_runner  # the runner's own catalog, from beside it
+import cdk_runner  # the runner's own reading, from beside it
 
 
 def main() -> None:
-    import yaml
     from airbyte_cdk.models import Type
-    from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 
-    request = json.loads(sys.stdin.read())
-    logger = logging.getLogger("airbyte")
-    manifest = yaml.safe_load(Path(request["manifest"]).read_text())
-    config = request["config"]
-    catalog, _ = cdk_runner.catalog_of(manifest, config, request["streams"], logger)
-    source = ConcurrentDeclarativeSource(catalog=catalog, config=config, source_config=manifest)
-    records = sum(1 for m in source.read(logger, config, catalog, None) if m.type == Type.RECORD)
-    print(json.dumps({"records": records}))
+    _, messages = cdk_runner.read(json.loads(sys.stdin.read()), logging.getLogger("airbyte"))
+    print(json.dumps({"records": sum(1 for m in messages if m.type == Type.RECORD)}))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import os
 import re
 import sys
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -160,19 +161,26 @@ def catalog_of(manifest: dict, config: dict, streams: list[str], logger) -> tupl
     return catalog, {name: discovered[name].json_schema for name in streams}
 
 
+def read(request: dict, logger) -> tuple[dict[str, dict], Iterator]:
+    """The request's streams' JSON schemas, and the messages the CDK reads (lazily)."""
+    import yaml
+    from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
+
+    manifest = yaml.safe_load(Path(request["manifest"]).read_text())
+    config = request["config"]
+    catalog, schemas = catalog_of(manifest, config, list(request["streams"]), logger)
+    source = ConcurrentDeclarativeSource(catalog=catalog, config=config, source_config=manifest)
+    return schemas, source.read(logger, config, catalog, None)
+
+
 def run(request: dict) -> dict:
     import psycopg
-    import yaml
     from airbyte_cdk.models import Level, TraceType, Type
-    from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
     from psycopg import sql
 
     logger = logging.getLogger(f"airbyte.{request['name']}")
-    manifest = yaml.safe_load(Path(request["manifest"]).read_text())
-    config = request["config"]
     streams = list(request["streams"])
-    catalog, schemas = catalog_of(manifest, config, streams, logger)
-    source = ConcurrentDeclarativeSource(catalog=catalog, config=config, source_config=manifest)
+    schemas, messages = read(request, logger)
     pg = request["postgres"]
     with psycopg.connect(
         host=pg["host"],
@@ -185,7 +193,7 @@ def run(request: dict) -> dict:
         writers = {name: StreamWriter(conn, pg["schema"], name, schemas[name]) for name in streams}
         errors: list[str] = []
         try:
-            for message in source.read(logger, config, catalog, None):
+            for message in messages:
                 if message.type == Type.RECORD:
                     writers[message.record.stream].add(message.record.data, message.record.emitted_at)
                 elif message.type == Type.TRACE and message.trace.type == TraceType.ERROR:

@@ -28,10 +28,14 @@ class PreviousDayFailed(RuntimeError):
     """The previous day's transform did not succeed: rerun that day first."""
 
 
-def previous_transform_state(ti, run_id: str) -> str | None:
-    """The state of ``run_id``'s ``transformed`` task (None: not yet scheduled)."""
-    states = ti.get_task_states(dag_id=ti.dag_id, task_ids=[TRANSFORMED_TASK_ID], run_ids=[run_id])
-    return states.get(run_id, {}).get(TRANSFORMED_TASK_ID)
+def previous_transform(ti) -> tuple[str | None, str | None]:
+    """The previous run's id and the state of its ``transformed`` task (None, None: no
+    previous run; a state of None: not yet scheduled)."""
+    previous = ti.get_previous_dagrun()
+    if previous is None:
+        return None, None
+    states = ti.get_task_states(dag_id=ti.dag_id, task_ids=[TRANSFORMED_TASK_ID], run_ids=[previous.run_id])
+    return previous.run_id, states.get(previous.run_id, {}).get(TRANSFORMED_TASK_ID)
 
 
 def previous_day_ready(ti, *, wait_on_failure: bool = False) -> bool:
@@ -41,22 +45,24 @@ def previous_day_ready(ti, *, wait_on_failure: bool = False) -> bool:
     ``wait_on_failure``: a failed previous transform is waited for (to be cleared and to
     succeed) instead of stopping this run.
     """
-    previous = ti.get_previous_dagrun()
-    if previous is None:
+    return ready_after(*previous_transform(ti), wait_on_failure=wait_on_failure)
+
+
+def ready_after(run_id: str | None, state: str | None, *, wait_on_failure: bool) -> bool:
+    """``previous_day_ready``'s decision, from the previous run's id and transform state."""
+    if run_id is None:
         return True
-    state = previous_transform_state(ti, previous.run_id)
     if state in FAILED_STATES:
         if wait_on_failure:
             log.warning(
                 "the previous run %s did not finish its transform (%s): waiting for it to be cleared"
                 " and to succeed (docs/runbook.md, A day failed, and the days after it)",
-                previous.run_id,
+                run_id,
                 state,
             )
             return False
         raise PreviousDayFailed(
-            f"the previous run {previous.run_id} did not finish its transform ({state}):"
-            " rerun that day, then this one"
+            f"the previous run {run_id} did not finish its transform ({state}): rerun that day, then this one"
         )
     return state == "success"
 
@@ -83,10 +89,13 @@ def wait_for_previous_day():
         fires, the decision is taken again, by the same rules."""
 
         def poke(self, context) -> bool:
+            return self.ready(context, *previous_transform(context["ti"]))
+
+        def ready(self, context, run_id: str | None, state: str | None) -> bool:
             run_type = context["dag_run"].run_type  # a str, or the Task SDK's enum on resuming
             waits = getattr(run_type, "value", run_type) in WAITING_RUN_TYPES
             try:
-                return previous_day_ready(context["ti"], wait_on_failure=waits)
+                return ready_after(run_id, state, wait_on_failure=waits)
             except PreviousDayFailed as exc:
                 raise AirflowFailException(str(exc)) from exc
 
@@ -94,16 +103,16 @@ def wait_for_previous_day():
             from airflow.providers.standard.triggers.external_task import WorkflowTrigger
             from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
 
-            if self.poke(context):
-                return
             ti = context["ti"]
-            previous = ti.get_previous_dagrun()
-            if previous_transform_state(ti, previous.run_id) in FAILED_STATES:
+            run_id, state = previous_transform(ti)  # asked once per look
+            if self.ready(context, run_id, state):
+                return
+            if state in FAILED_STATES:
                 trigger = TimeDeltaTrigger(FAILED_RECHECK)
             else:
                 trigger = WorkflowTrigger(
                     external_dag_id=ti.dag_id,
-                    run_ids=[previous.run_id],
+                    run_ids=[run_id],
                     external_task_ids=[TRANSFORMED_TASK_ID],
                     allowed_states=["success"],
                     failed_states=sorted(FAILED_STATES),
