@@ -6,7 +6,7 @@ the scheduler, DAG processor, triggerer and API server as separate processes, pa
 on 2 cores (`liftoff.airflow_deployment`, the settings `liftoff airflow` uses); from the
 command to the 30th run's success. Baseline in the same run: each day's floor, one day after
 another on one warehouse (COPY of the day's rows into landing, the batches' audit rows, one
-plain `dbt build` with the day's vars: `bench_daily_run`'s floor), summed. Days that sync
+plain `dbt build` with the day in its environment: `bench_daily_run`'s floor), summed. Days that sync
 side by side should beat a serial loop; their transforms still go in date order.
 """
 

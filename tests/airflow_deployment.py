@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import secrets
 import signal
 import subprocess
@@ -46,6 +47,17 @@ class Deployment:
         return subprocess.run([LIFTOFF, *args], env=self.env, capture_output=True, text=True, timeout=timeout)
 
 
+def free_port_pair() -> int:
+    """A port free with the next one (the home broker's controller listens there), below the
+    kernel's range for outgoing connections: none takes either while Java starts (the kernel hands
+    out odd ports to bind(0) and even ones to connect(), so ``free_port() + 1`` could be taken)."""
+    first_outgoing = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for port in random.sample(range(20000, max(first_outgoing - 1, 20001)), 500):
+        if port_is_free(port) and port_is_free(port + 1):
+            return port
+    raise RuntimeError("no two free consecutive ports below the outgoing range")
+
+
 def start_deployment(home: Path, **settings: str) -> Deployment:
     """`liftoff airflow` on ``home``; ``settings``: more environment (LIFTOFF_* settings)."""
     port = free_port()
@@ -57,7 +69,7 @@ def start_deployment(home: Path, **settings: str) -> Deployment:
         LIFTOFF_AIRFLOW_PORT=str(port),
         LIFTOFF_RETRY_DELAY_SECONDS="2",
         LIFTOFF_SKIP_SOURCES="",  # the point-of-sale stream too: the home's broker, as on a laptop
-        LIFTOFF_KAFKA_PORT=str(free_port()),
+        LIFTOFF_KAFKA_PORT=str(free_port_pair()),
         LIFTOFF_ANALYST_PASSWORD=secrets.token_urlsafe(12),  # the tests read gold as analysts do
         COLUMNS="200",
     )

@@ -206,3 +206,26 @@ def test_an_older_day_replayed_after_newer_ones_lands_all_of_them(kafka_broker: 
             assert sum(r.end - r.first for r in ranges) == len(arrived), day
     finally:
         consumer.close()
+
+
+def test_a_broker_whose_port_is_taken_says_which_and_why(tmp_path: Path, monkeypatch) -> None:
+    """Caught before Java starts; and if another process takes it after the check, the broker's
+    own reason (its log's last error) is in the message."""
+    import socket
+
+    from liftoff.config import ConfigError
+    from liftoff.stream import broker as broker_module
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        broker = EmbeddedKafka(tmp_path / "kafka", port=free_port(), controller_port=taken)
+        with pytest.raises(ConfigError, match=f"port {taken} \\(its controller's listener\\) is taken"):
+            broker.start()
+
+        monkeypatch.setattr(broker_module, "port_is_free", lambda port: True)  # taken after the check
+        reason = f"did not start: .*failed to bind to 127.0.0.1:{taken}: Address already in use"
+        with pytest.raises(ConfigError, match=reason):
+            broker.start(timeout=60)
+        assert broker.process.poll() is not None, "the broker that failed is not left running"

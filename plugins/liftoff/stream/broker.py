@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from liftoff.config import PROJECT_ROOT, ConfigError
+from liftoff.warehouse.embedded import port_is_free
 
 POM = PROJECT_ROOT / "tools" / "kafka" / "pom.xml"  # the broker's version: one place
 HEAP = "-Xms256m -Xmx768m"
@@ -69,6 +70,17 @@ def broker_answers(bootstrap_servers: str, timeout: float = 2) -> bool:
     return True
 
 
+def _why(log: Path) -> str:
+    """Why the broker stopped, from its log (``: <reason>``; Kafka's own exception first), or nothing."""
+    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    errors = [line.strip().removeprefix("Caused by: ") for line in lines if _ERROR.search(line)]
+    kafka = [line for line in errors if line.startswith("org.apache.kafka")]
+    return f": {(kafka or errors)[-1][:400]}" if errors else ""
+
+
+_ERROR = re.compile(r"\bERROR\b|Exception\b|Error\b")
+
+
 @dataclass
 class EmbeddedKafka:
     """A one-node KRaft broker with its log in ``root``, on ``port`` (controller: ``controller_port``)."""
@@ -114,8 +126,12 @@ class EmbeddedKafka:
     def start(self, timeout: float = 90) -> EmbeddedKafka:
         if (reason := missing_reason()) is not None:
             raise ConfigError(f"the embedded Kafka broker cannot start: {reason}")
-        if _listening(self.port):
-            raise ConfigError(f"port {self.port} is taken: stop what uses it or set LIFTOFF_KAFKA_PORT")
+        for port, listener in ((self.port, "its clients'"), (self.controller_port, "its controller's")):
+            if not port_is_free(port):
+                raise ConfigError(
+                    f"port {port} ({listener} listener) is taken: stop what uses it or set LIFTOFF_KAFKA_PORT"
+                    " (the controller listens on the next port)"
+                )
         properties = self._properties()
         log = self.root / "broker.log"
         if not (self.root / "data" / "meta.properties").exists():
@@ -139,7 +155,7 @@ class EmbeddedKafka:
         while not broker_answers(self.bootstrap_servers):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise ConfigError(f"the embedded Kafka broker did not start; see {log}")
+                raise ConfigError(f"the embedded Kafka broker did not start{_why(log)}; see {log}")
             time.sleep(0.5)
         return self
 
