@@ -24,7 +24,7 @@ from benchmarks.harness import Result, pg_server, scratch_database, timed
 from liftoff.airflow_runner import airflow_env, ensure_metadata_db, run_day
 from liftoff.batch import Batch, Interval
 from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF, Settings, load_sources
-from liftoff.transform.task_groups import INTERVAL_ENV, PIPELINE_DBT_ENV
+from liftoff.transform.task_groups import PIPELINE_DBT_ENV, interval_env
 from liftoff.warehouse.bootstrap import bootstrap
 from liftoff.warehouse.location import Warehouse
 from sales_api.server import BackgroundApi
@@ -76,8 +76,7 @@ def land_gated(target: Warehouse, rows: dict[tuple[str, str], list[dict]], day: 
 def dbt_build(target: Warehouse, day: date = DAY) -> dict[str, float]:
     """One plain `dbt build` of the whole project for the day (its interval in the environment,
     as Airflow passes it); returns each node's seconds (dbt's run_results.json)."""
-    interval = Interval.for_day(day)
-    bounds = dict(zip(INTERVAL_ENV, (interval.start.isoformat(), interval.end.isoformat()), strict=True))
+    bounds = interval_env(Interval.for_day(day))
     env = {**os.environ, **TELEMETRY_OFF, **target.dbt_env, **PIPELINE_DBT_ENV, **bounds}
     dbt = str(Path(sys.executable).with_name("dbt"))
     done = subprocess.run(

@@ -11,12 +11,15 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from liftoff.batch import Interval
 from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF, load_sources
 from liftoff.ingest.push import landing_table_ddl
+from liftoff.transform.task_groups import interval_env
 from liftoff.warehouse.bootstrap import bootstrap
 from liftoff.warehouse.location import Warehouse
 
@@ -24,11 +27,8 @@ DBT = str(Path(sys.executable).with_name("dbt"))
 
 
 def dbt(target: Warehouse, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    interval = {
-        "LIFTOFF_INTERVAL_START": "2026-01-01T00:00:00+00:00",
-        "LIFTOFF_INTERVAL_END": "2026-01-02T00:00:00+00:00",
-    }
-    env = {**os.environ, **TELEMETRY_OFF, **target.dbt_env, **interval}  # any day: the build is empty
+    interval = interval_env(Interval.for_day(date(2026, 1, 1)))  # any day: the build is empty
+    env = {**os.environ, **TELEMETRY_OFF, **target.dbt_env, **interval}
     return subprocess.run(
         [
             DBT,

@@ -27,6 +27,7 @@ from cosmos.exceptions import CosmosDbtRunError
 from cosmos.operators.local import DbtBuildLocalOperator, DbtSourceLocalOperator
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
+from liftoff.batch import Interval
 from liftoff.config import (
     DBT_PROJECT_DIR,
     MANIFEST_PATH,
@@ -54,6 +55,13 @@ INTERVAL_ENV = {
     "LIFTOFF_INTERVAL_START": "{{ data_interval_start.isoformat() }}",
     "LIFTOFF_INTERVAL_END": "{{ data_interval_end.isoformat() }}",
 }
+
+
+def interval_env(interval: Interval) -> dict[str, str]:
+    """The same environment for a dbt call outside Airflow (the benchmarks, the dbt tests)."""
+    return dict(zip(INTERVAL_ENV, (interval.start.isoformat(), interval.end.isoformat()), strict=True))
+
+
 # What every dbt task gets, whatever the setting. A failed model or test is not fixed by
 # retrying: on-call reruns the day (docs/runbook.md). The `layer` setting's tasks tell an
 # outage from a failure (below) and are retried; per-model tasks are not.
