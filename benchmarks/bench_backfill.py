@@ -12,6 +12,8 @@ side by side should beat a serial loop; their transforms still go in date order.
 
 from __future__ import annotations
 
+import itertools
+import statistics
 import tempfile
 import time
 from datetime import date, timedelta
@@ -67,7 +69,32 @@ def backfill(server, api_url: str, home: Path, days: list[date]) -> tuple[float,
         tasks = cluster.task_instances("sales_elt")
     ingests = sorted((t["start_date"], t["end_date"]) for t in tasks if t["task_id"] == "crm.ingest")
     most = max(sum(1 for s, e in ingests if s <= start < e) for start, _ in ingests)
-    return elapsed, {"tasks": len(tasks), "most_syncs_at_once": most}
+    dbt_tasks = [t for t in tasks if t["task_id"].split(".")[-1] in ("build", "source_freshness")]
+    dbt_seconds = statistics.median((t["end_date"] - t["start_date"]).total_seconds() for t in dbt_tasks)
+    return elapsed, {
+        "tasks": len(tasks),
+        "most_syncs_at_once": most,
+        "dbt_tasks_a_day": len(dbt_tasks) // len(days),
+        "dbt_task_median_s": round(dbt_seconds, 2),
+        "chain_gap_median_s": round(statistics.median(chain_gaps(tasks)), 2),
+    }
+
+
+CHAIN = ("bronze.source_freshness", "bronze.build", "silver.build", "gold.build", "transformed")
+
+
+def chain_gaps(tasks: list[dict]) -> list[float]:
+    """Within each day, the seconds from one transform task's end to the next one's start:
+    the scheduler's part of the chain (its loop, the executor, the task process's start)."""
+    by_run: dict[str, dict[str, dict]] = {}
+    for task in tasks:
+        by_run.setdefault(task["run_id"], {})[task["task_id"]] = task
+    return [
+        (run[after]["start_date"] - run[before]["end_date"]).total_seconds()
+        for run in by_run.values()
+        for before, after in itertools.pairwise(CHAIN)
+        if before in run and after in run
+    ]
 
 
 def run(days: int = DAYS) -> Result:

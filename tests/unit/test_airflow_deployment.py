@@ -43,3 +43,46 @@ def test_the_admin_password_is_made_once_kept_0600_and_only_read_by_other_comman
         assert admin_password(chosen) == "chosen-by-the-team" == read_admin_password(chosen)
     finally:
         del os.environ["LIFTOFF_AIRFLOW_ADMIN_PASSWORD"]
+
+
+PRELOADED = """
+import json, multiprocessing, sys
+
+def modules(names):
+    return sorted(m for m in sys.modules if m in names or m.startswith("liftoff"))
+
+if __name__ == "__main__":  # the forkserver imports this file too, as the scheduler's script: not this
+    from celery import Celery
+    from liftoff.airflow_deployment import TASK_PRELOAD
+    from liftoff.celery_config import CELERY_CONFIG
+
+    before = [m for m in TASK_PRELOAD if m in sys.modules]
+    app = Celery("airflow.providers.celery.executors.celery_executor", config_source=CELERY_CONFIG)
+    app.loader.import_default_modules()  # what a Celery worker does before its pool forks
+    celery = [m for m in TASK_PRELOAD if m in sys.modules]
+    context = multiprocessing.get_context("forkserver")  # what the LocalExecutor's scheduler sets
+    multiprocessing.set_forkserver_preload(list(TASK_PRELOAD))
+    with context.Pool(1) as pool:
+        local = pool.map(modules, [TASK_PRELOAD])[0]
+    print(json.dumps({"before": before, "celery": celery, "broker": app.conf.broker_url, "local": local}))
+"""
+
+
+def test_the_executors_workers_import_what_every_task_imports_once(tmp_path) -> None:
+    """Celery's workers (their ``imports``) and the LocalExecutor's forkserver preload the task
+    runner, Cosmos and dbt; our own code is never preloaded (a task reads the project as it is)."""
+    from liftoff.airflow_deployment import TASK_PRELOAD
+
+    script = tmp_path / "preloaded.py"
+    script.write_text(PRELOADED)
+    env = {
+        **os.environ,
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__CELERY__BROKER_URL": "redis://x/0",
+    }
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.splitlines()[-1])
+    assert "dbt.cli.main" not in seen["before"] and seen["celery"] == list(TASK_PRELOAD)
+    assert seen["broker"] == "redis://x/0", "Airflow's own Celery settings are kept"
+    assert seen["local"] == sorted(TASK_PRELOAD), "the forkserver's children have them, and no liftoff module"

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from liftoff.airflow_deployment import CELERY_CONFIG_OPTIONS
 from liftoff.config import PROJECT_ROOT
 from liftoff.stream.broker import kafka_version
 
@@ -101,6 +102,7 @@ def test_every_image_is_pinned_and_no_secret_is_written_in_the_file() -> None:
 def test_the_airflow_services_after_the_official_compose_file() -> None:
     common = COMPOSE["x-airflow-common"]
     assert common["environment"]["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert common["environment"]["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"] == CELERY_CONFIG_OPTIONS
     for name in (
         "airflow-apiserver",
         "airflow-scheduler",
