@@ -7,6 +7,7 @@ user stops it; then none of its processes may be left.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -49,13 +50,16 @@ class Deployment:
 
 def free_port_pair() -> int:
     """A port free with the next one (the home broker's controller listens there), below the
-    kernel's range for outgoing connections: none takes either while Java starts (the kernel hands
-    out odd ports to bind(0) and even ones to connect(), so ``free_port() + 1`` could be taken)."""
+    kernel's range for outgoing connections where it has room: none takes either while Java
+    starts (the kernel hands out odd ports to bind(0) and even ones to connect(), so
+    ``free_port() + 1`` could be taken)."""
     first_outgoing = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    for port in random.sample(range(20000, max(first_outgoing - 1, 20001)), 500):
+    below = range(20000, first_outgoing - 1)
+    candidates = random.sample(below, min(500, len(below))) if len(below) > 0 else []
+    for port in itertools.chain(candidates, (free_port() for _ in range(500))):
         if port_is_free(port) and port_is_free(port + 1):
             return port
-    raise RuntimeError("no two free consecutive ports below the outgoing range")
+    raise RuntimeError("no two free consecutive ports")
 
 
 def start_deployment(home: Path, **settings: str) -> Deployment:

@@ -37,8 +37,9 @@ ADMIN_USER = "admin"
 METADATA_DATABASE = "airflow"
 METADATA_ROLE = "airflow"
 # What every task process of the pipeline imports, imported once per executor worker instead:
-# its tasks fork from it (Airflow's task runner 1.2 s, dbt 1.4 s a task otherwise; our own
-# code is not among them, so each task reads the project as it is now).
+# its tasks fork from it (Airflow's task runner 1.2 s, dbt 1.4 s a task otherwise). Our own
+# code is not among them, so each task reads the project as it is now; an upgrade of dbt or
+# Cosmos needs the scheduler (LocalExecutor) or the Celery workers restarted.
 TASK_PRELOAD = ("airflow.sdk.execution_time.task_runner", "cosmos", "dbt.cli.main", "dbt.adapters.postgres")
 # Celery's settings: Airflow's, with these as `imports` (a worker imports them before its pool forks).
 CELERY_CONFIG_OPTIONS = "liftoff.celery_config.CELERY_CONFIG"
@@ -133,7 +134,9 @@ def deployment_env(
         else {
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__SCHEDULER__MP_START_METHOD": "forkserver",  # workers from a server that preloads
-            "AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD": ",".join(TASK_PRELOAD),
+            "AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD": ",".join(
+                ("airflow.executors.local_executor", *TASK_PRELOAD)  # + the worker's own loop
+            ),
         }
     )
     return {

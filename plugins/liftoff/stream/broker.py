@@ -70,9 +70,12 @@ def broker_answers(bootstrap_servers: str, timeout: float = 2) -> bool:
     return True
 
 
-def _why(log: Path) -> str:
-    """Why the broker stopped, from its log (``: <reason>``; Kafka's own exception first), or nothing."""
-    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+def _why(log: Path, offset: int) -> str:
+    """Why the broker stopped, from what its log says since ``offset`` (this start's lines;
+    Kafka's own exception first): ``: <reason>``, or nothing."""
+    with log.open("rb") as handle:
+        handle.seek(offset)
+        lines = handle.read().decode(errors="replace").splitlines()
     errors = [line.strip().removeprefix("Caused by: ") for line in lines if _ERROR.search(line)]
     kafka = [line for line in errors if line.startswith("org.apache.kafka")]
     return f": {(kafka or errors)[-1][:400]}" if errors else ""
@@ -144,6 +147,7 @@ class EmbeddedKafka:
             if done.returncode != 0:
                 log.write_text(done.stdout + done.stderr)
                 raise ConfigError(f"formatting the Kafka log folder failed; see {log}")
+        offset = log.stat().st_size if log.exists() else 0  # the log is kept across starts
         with log.open("ab") as out:
             self.process = subprocess.Popen(
                 self._java("kafka.Kafka", str(properties)),
@@ -153,9 +157,12 @@ class EmbeddedKafka:
             )
         deadline = time.monotonic() + timeout
         while not broker_answers(self.bootstrap_servers):
-            if self.process.poll() is not None or time.monotonic() > deadline:
+            if self.process.poll() is not None:
+                reason = _why(log, offset)  # before anything of a shutdown is logged
+                raise ConfigError(f"the embedded Kafka broker did not start{reason}; see {log}")
+            if time.monotonic() > deadline:
                 self.stop()
-                raise ConfigError(f"the embedded Kafka broker did not start{_why(log)}; see {log}")
+                raise ConfigError(f"the embedded Kafka broker did not answer in {timeout:.0f} s; see {log}")
             time.sleep(0.5)
         return self
 
