@@ -70,6 +70,9 @@ def broker_answers(bootstrap_servers: str, timeout: float = 2) -> bool:
     return True
 
 
+_ERROR = re.compile(r"\bERROR\b|Exception\b|Error\b")
+
+
 def _why(log: Path, offset: int) -> str:
     """Why the broker stopped, from what its log says since ``offset`` (this start's lines;
     Kafka's own exception first): ``: <reason>``, or nothing."""
@@ -79,9 +82,6 @@ def _why(log: Path, offset: int) -> str:
     errors = [line.strip().removeprefix("Caused by: ") for line in lines if _ERROR.search(line)]
     kafka = [line for line in errors if line.startswith("org.apache.kafka")]
     return f": {(kafka or errors)[-1][:400]}" if errors else ""
-
-
-_ERROR = re.compile(r"\bERROR\b|Exception\b|Error\b")
 
 
 @dataclass
