@@ -229,3 +229,11 @@ def test_a_broker_whose_port_is_taken_says_which_and_why(tmp_path: Path, monkeyp
         with pytest.raises(ConfigError, match=reason):
             broker.start(timeout=60)
         assert broker.process.poll() is not None, "the broker that failed is not left running"
+
+
+def test_cluster_ids_never_look_like_an_option() -> None:
+    """CI once failed to format a broker's folder: an id starting with `-` (1 in 64)."""
+    from liftoff.stream.broker import cluster_uuid
+
+    ids = [cluster_uuid() for _ in range(2000)]
+    assert all(len(text) == 22 and not text.startswith("-") for text in ids) and len(set(ids)) == 2000

@@ -70,6 +70,14 @@ def broker_answers(bootstrap_servers: str, timeout: float = 2) -> bool:
     return True
 
 
+def cluster_uuid() -> str:
+    """A random cluster id as Kafka's own ``Uuid.randomUuid()`` makes it: base64url of 16 bytes,
+    never starting with ``-`` (the storage tool would read it as an option: 1 id in 64)."""
+    while (text := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")).startswith("-"):
+        pass
+    return text
+
+
 _ERROR = re.compile(r"\bERROR\b|Exception\b|Error\b")
 
 
@@ -138,7 +146,7 @@ class EmbeddedKafka:
         properties = self._properties()
         log = self.root / "broker.log"
         if not (self.root / "data" / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            cluster_id = cluster_uuid()
             done = subprocess.run(
                 self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)),
                 capture_output=True,
@@ -146,7 +154,8 @@ class EmbeddedKafka:
             )
             if done.returncode != 0:
                 log.write_text(done.stdout + done.stderr)
-                raise ConfigError(f"formatting the Kafka log folder failed; see {log}")
+                last = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:]
+                raise ConfigError(f"formatting the Kafka log folder failed: {''.join(last)[:400]}; see {log}")
         offset = log.stat().st_size if log.exists() else 0  # the log is kept across starts
         with log.open("ab") as out:
             self.process = subprocess.Popen(
