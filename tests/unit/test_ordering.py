@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from airflow.sdk.api.datamodels._generated import DagRunType
@@ -13,6 +14,7 @@ from liftoff.transform.ordering import TRANSFORMED_TASK_ID, PreviousDayFailed, p
 @dataclass
 class PreviousRun:
     run_id: str
+    logical_date: datetime = datetime(2026, 11, 19, tzinfo=UTC)
 
 
 @dataclass
@@ -76,8 +78,9 @@ def test_only_scheduled_and_backfill_runs_wait() -> None:
     assert {"scheduled", "backfill"} == WAITING_RUN_TYPES  # a manual run (liftoff run) stops at once
 
 
-def _sensor_outcome(ti: FakeTaskInstance, run_type="backfill"):
-    """Run the DAG's sensor once: None when it passes, else the trigger it defers to."""
+def _sensor_deferral(ti: FakeTaskInstance, run_type="backfill", **resumed):
+    """Run the DAG's sensor once (``resumed``: the kwargs of its last deferral): None when it
+    passes, else its deferral (the trigger and the kwargs it resumes with)."""
     from types import SimpleNamespace
 
     from airflow.sdk.exceptions import TaskDeferred
@@ -85,12 +88,22 @@ def _sensor_outcome(ti: FakeTaskInstance, run_type="backfill"):
     from liftoff.transform.ordering import wait_for_previous_day
 
     sensor = wait_for_previous_day()
+    context = {"ti": ti, "dag_run": SimpleNamespace(run_type=run_type)}
     try:
-        sensor.execute({"ti": ti, "dag_run": SimpleNamespace(run_type=run_type)})
+        if resumed:
+            sensor.execute_complete(context, event=None, **resumed)
+        else:
+            sensor.execute(context)
     except TaskDeferred as deferred:
         assert deferred.method_name == "execute_complete"
-        return deferred.trigger
+        return deferred
     return None
+
+
+def _sensor_outcome(ti: FakeTaskInstance, run_type="backfill", **resumed):
+    """None when the sensor passes, else the trigger it defers to."""
+    deferral = _sensor_deferral(ti, run_type, **resumed)
+    return deferral and deferral.trigger
 
 
 def test_the_sensor_waits_deferred_on_the_previous_runs_transform() -> None:
@@ -125,3 +138,43 @@ def test_the_sensor_fails_a_manual_run_after_a_failed_day() -> None:
     history = {"manual__2026-11-19": {TRANSFORMED_TASK_ID: "failed"}}
     with pytest.raises(AirflowFailException, match="rerun that day, then this one"):
         _sensor_outcome(FakeTaskInstance(PreviousRun("manual__2026-11-19"), history), run_type="manual")
+
+
+def test_a_waiting_day_never_takes_an_earlier_day_for_its_eve_while_its_eve_is_replaced() -> None:
+    """`liftoff run` replaces a failed backfill day: it deletes the run, then triggers the new
+    one. A look between the two finds the day before the eve (done) as the previous run: the
+    day must wait for its eve's new run, not transform without it."""
+    eve, before = datetime(2026, 11, 19, tzinfo=UTC), datetime(2026, 11, 18, tzinfo=UTC)
+    history = {"backfill__2026-11-19": {TRANSFORMED_TASK_ID: "failed"}}
+    ti = FakeTaskInstance(PreviousRun("backfill__2026-11-19", eve), history)
+    waiting = _sensor_deferral(ti)
+    assert waiting.kwargs == {"eve": eve.isoformat(), "gone_since": None}, "it remembers its eve"
+
+    ti.previous = PreviousRun("backfill__2026-11-18", before)  # the eve's run deleted, not yet anew
+    history["backfill__2026-11-18"] = {TRANSFORMED_TASK_ID: "success"}
+    gone = _sensor_deferral(ti, **waiting.kwargs)
+    assert gone is not None, "the day before the eve is not this day's eve"
+    assert gone.kwargs["eve"] == eve.isoformat() and gone.kwargs["gone_since"]
+    soon = gone.trigger.serialize()[1]["moment"] - datetime.now(UTC)
+    assert soon <= timedelta(seconds=5), "it looks again soon: the new run comes within a second"
+
+    ti.previous = PreviousRun("manual__2026-11-30T09:36:59", eve)  # the replacement, running
+    history["manual__2026-11-30T09:36:59"] = {TRANSFORMED_TASK_ID: "running"}
+    replaced = _sensor_deferral(ti, **gone.kwargs)
+    assert type(replaced.trigger).__name__ == "WorkflowTrigger"
+    assert replaced.trigger.run_ids == ["manual__2026-11-30T09:36:59"]
+    history["manual__2026-11-30T09:36:59"] = {TRANSFORMED_TASK_ID: "success"}
+    assert _sensor_outcome(ti, **replaced.kwargs) is None, "goes once the new run of its eve is done"
+
+
+def test_an_eve_deleted_by_hand_holds_its_day_until_a_new_run_of_it_comes() -> None:
+    """In the UI, on-call deletes the run and triggers the day, minutes apart: the day keeps
+    waiting, looking less often after a minute."""
+    eve = datetime(2026, 11, 19, tzinfo=UTC)
+    ti = FakeTaskInstance(PreviousRun("backfill__2026-11-18", eve - timedelta(days=1)))
+    ti.states["backfill__2026-11-18"] = {TRANSFORMED_TASK_ID: "success"}
+    an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    still = _sensor_deferral(ti, eve=eve.isoformat(), gone_since=an_hour_ago)
+    assert still is not None and still.kwargs == {"eve": eve.isoformat(), "gone_since": an_hour_ago}
+    later = still.trigger.serialize()[1]["moment"] - datetime.now(UTC)
+    assert timedelta(seconds=10) < later <= timedelta(seconds=20), "no task process every 2 s for hours"

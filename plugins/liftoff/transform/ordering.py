@@ -10,12 +10,20 @@ saying which run to clear), so that a backfill heals: once on-call clears the fa
 and it succeeds, the days after it go on by themselves. The waiting is deferred: the
 triggerer looks at the previous run every 2 s, holding no worker slot. A manual run (``liftoff run``, a
 trigger) fails at once instead, naming the day to rerun first: nobody else will.
+
+The eve a day waited for must still be there when it looks again: ``liftoff run`` replaces
+a failed backfill day by deleting its run, then triggering the new one, and in between
+the previous run by logical date is the day before (done): the day would transform
+without its eve (in the UI, on-call deletes the run and triggers the day by hand, minutes
+apart). So a wait remembers its eve's logical date, and while that day has no run the day
+waits for its new one, as for a failed eve: to go on without it, mark the sensor success.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple, NoReturn
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +36,24 @@ class PreviousDayFailed(RuntimeError):
     """The previous day's transform did not succeed: rerun that day first."""
 
 
-def previous_transform(ti) -> tuple[str | None, str | None]:
-    """The previous run's id and the state of its ``transformed`` task (None, None: no
-    previous run; a state of None: not yet scheduled)."""
+class Eve(NamedTuple):
+    """The previous run (by logical date) and the state of its ``transformed`` task: all None
+    when there is no previous run; a state of None: not yet scheduled."""
+
+    run_id: str | None
+    state: str | None
+    logical_date: datetime | None
+
+
+def previous_transform(ti) -> Eve:
+    """The run before this one, and how far its transform is."""
     previous = ti.get_previous_dagrun()
     if previous is None:
-        return None, None
+        return Eve(None, None, None)
     states = ti.get_task_states(dag_id=ti.dag_id, task_ids=[TRANSFORMED_TASK_ID], run_ids=[previous.run_id])
-    return previous.run_id, states.get(previous.run_id, {}).get(TRANSFORMED_TASK_ID)
+    return Eve(
+        previous.run_id, states.get(previous.run_id, {}).get(TRANSFORMED_TASK_ID), previous.logical_date
+    )
 
 
 def previous_day_ready(ti, *, wait_on_failure: bool = False) -> bool:
@@ -45,7 +63,8 @@ def previous_day_ready(ti, *, wait_on_failure: bool = False) -> bool:
     ``wait_on_failure``: a failed previous transform is waited for (to be cleared and to
     succeed) instead of stopping this run.
     """
-    return ready_after(*previous_transform(ti), wait_on_failure=wait_on_failure)
+    eve = previous_transform(ti)
+    return ready_after(eve.run_id, eve.state, wait_on_failure=wait_on_failure)
 
 
 def ready_after(run_id: str | None, state: str | None, *, wait_on_failure: bool) -> bool:
@@ -70,6 +89,15 @@ def ready_after(run_id: str | None, state: str | None, *, wait_on_failure: bool)
 POLL_SECONDS = 2.0  # the triggerer's look at the eve's run; no worker slot, no process
 FAILED_RECHECK = timedelta(seconds=20)  # a failed eve: look again (it may be cleared, or replaced)
 WAIT_HOURS = 12
+REPLACED_SOON = timedelta(minutes=1)  # a gone eve's new run: `liftoff run`'s within a second
+
+
+def eve_gone(eve: Eve, waited_for: str | None) -> bool:
+    """Whether the eve this day waited for (its logical date, ISO) has no run now: the
+    previous run is an earlier day's, or none."""
+    if waited_for is None:
+        return False
+    return eve.logical_date is None or eve.logical_date < datetime.fromisoformat(waited_for)
 
 
 def wait_for_previous_day():
@@ -86,10 +114,12 @@ def wait_for_previous_day():
         poke, a task process every 20 s, cost a backfill 14 s a day). A failed eve that a
         backfill waits for: it looks again every 20 s, from the triggerer, for on-call may
         clear that run or replace it by another (``liftoff run``). Each time the trigger
-        fires, the decision is taken again, by the same rules."""
+        fires, the decision is taken again, by the same rules, on the eve it waited for: a
+        run of that day gone is waited for to come back (see the module's doc)."""
 
         def poke(self, context) -> bool:
-            return self.ready(context, *previous_transform(context["ti"]))
+            eve = previous_transform(context["ti"])
+            return self.ready(context, eve.run_id, eve.state)
 
         def ready(self, context, run_id: str | None, state: str | None) -> bool:
             run_type = context["dag_run"].run_type  # a str, or the Task SDK's enum on resuming
@@ -99,29 +129,51 @@ def wait_for_previous_day():
             except PreviousDayFailed as exc:
                 raise AirflowFailException(str(exc)) from exc
 
-        def execute(self, context) -> None:
+        def execute(self, context, eve: str | None = None, gone_since: str | None = None) -> None:
+            """``eve``: the logical date (ISO) of the run an earlier look waited for;
+            ``gone_since``: when a look first found that run gone."""
             from airflow.providers.standard.triggers.external_task import WorkflowTrigger
             from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
 
             ti = context["ti"]
-            run_id, state = previous_transform(ti)  # asked once per look
-            if self.ready(context, run_id, state):
+            found = previous_transform(ti)  # asked once per look
+            if eve_gone(found, eve):
+                now = datetime.now(UTC)
+                since = datetime.fromisoformat(gone_since) if gone_since else now
+                log.warning(
+                    "the run of %s, the day this one waits for, is gone: waiting for a new run of that"
+                    " day (liftoff run --date, or Trigger in the UI); to go on without it, mark this"
+                    " task success",
+                    eve[:10],
+                )
+                soon = now - since < REPLACED_SOON
+                again = timedelta(seconds=POLL_SECONDS) if soon else FAILED_RECHECK
+                self._look_again(TimeDeltaTrigger(again), eve, since.isoformat())
+            if self.ready(context, found.run_id, found.state):
                 return
-            if state in FAILED_STATES:
+            if found.state in FAILED_STATES:
                 trigger = TimeDeltaTrigger(FAILED_RECHECK)
             else:
                 trigger = WorkflowTrigger(
                     external_dag_id=ti.dag_id,
-                    run_ids=[run_id],
+                    run_ids=[found.run_id],
                     external_task_ids=[TRANSFORMED_TASK_ID],
                     allowed_states=["success"],
                     failed_states=sorted(FAILED_STATES),
                     poke_interval=POLL_SECONDS,
                 )
-            self.defer(trigger=trigger, method_name="execute_complete", timeout=timedelta(hours=WAIT_HOURS))
+            self._look_again(trigger, found.logical_date and found.logical_date.isoformat(), None)
 
-        def execute_complete(self, context, event=None) -> None:
-            self.execute(context)
+        def _look_again(self, trigger, eve: str | None, gone_since: str | None) -> NoReturn:
+            self.defer(
+                trigger=trigger,
+                method_name="execute_complete",
+                kwargs={"eve": eve, "gone_since": gone_since},
+                timeout=timedelta(hours=WAIT_HOURS),
+            )
+
+        def execute_complete(self, context, event=None, eve=None, gone_since=None) -> None:
+            self.execute(context, eve, gone_since)
 
     return PreviousDayTransformedSensor(
         task_id="previous_day_transformed",
