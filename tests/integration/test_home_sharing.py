@@ -16,12 +16,12 @@ from sales_api.server import free_port
 pytestmark = pytest.mark.integration
 
 HOLD_RUN_LOCK = """
-import sys, time
+import sys
 from pathlib import Path
 from liftoff.services import run_lock
 with run_lock(Path(sys.argv[1]), lambda line: print(line, flush=True)):
     print("holding", flush=True)
-    time.sleep(float(sys.argv[2]))
+    sys.stdin.readline()  # until told to let go
 print("released", flush=True)
 """
 
@@ -52,14 +52,17 @@ def start(code: str, *args: str, env: dict | None = None) -> subprocess.Popen:
 
 
 def test_a_second_run_waits_for_the_first_and_names_it(tmp_path: Path) -> None:
-    first = start(HOLD_RUN_LOCK, str(tmp_path), "3")
+    first = start(HOLD_RUN_LOCK, str(tmp_path))
     assert first.stdout.readline().strip() == "holding"
-    second = start(HOLD_RUN_LOCK, str(tmp_path), "0")
+    second = start(HOLD_RUN_LOCK, str(tmp_path))
     announced = second.stdout.readline().strip()
     assert "is busy with `liftoff" in announced and f"pid {first.pid}" in announced
+    first.stdin.write("go\n")
+    first.stdin.flush()
     assert second.stdout.readline().strip() == "holding"  # only after the first let go
-    assert first.wait(30) == 0 and second.wait(30) == 0
-    assert "released" in first.stdout.read()
+    assert "released" in first.communicate(timeout=30)[0] and first.returncode == 0
+    second.communicate("go\n", timeout=30)
+    assert second.returncode == 0
 
 
 def test_the_embedded_server_stops_with_its_last_user_only(tmp_path: Path) -> None:
