@@ -79,15 +79,31 @@ def backfill(server, api_url: str, home: Path, days: list[date]) -> tuple[float,
         "dbt_tasks_a_day": len(dbt_tasks) // len(days),
         "dbt_task_median_s": round(dbt_seconds, 2),
         "chain_gap_median_s": round(statistics.median(chain_gaps(tasks)), 2),
+        "eve_gap_median_s": round(statistics.median(eve_gaps(tasks, [run["run_id"] for run in runs])), 2),
     }
+
+
+def tasks_by_run(tasks: list[dict]) -> dict[str, dict[str, dict]]:
+    by_run: dict[str, dict[str, dict]] = {}
+    for task in tasks:
+        by_run.setdefault(task["run_id"], {})[task["task_id"]] = task
+    return by_run
+
+
+def eve_gaps(tasks: list[dict], run_ids: list[str]) -> list[float]:
+    """From each eve's ``transformed`` end to its next day's first dbt task's start: the wait's
+    part (the triggerer's poll, ending the sensor, the scheduler's loop)."""
+    by_run = tasks_by_run(tasks)
+    return [
+        (by_run[day][CHAIN[0]]["start_date"] - by_run[eve][CHAIN[-1]]["end_date"]).total_seconds()
+        for eve, day in itertools.pairwise(run_ids)
+    ]
 
 
 def chain_gaps(tasks: list[dict]) -> list[float]:
     """Within each day, the seconds from one transform task's end to the next one's start:
     the scheduler's part of the chain (its loop, the executor, the task process's start)."""
-    by_run: dict[str, dict[str, dict]] = {}
-    for task in tasks:
-        by_run.setdefault(task["run_id"], {})[task["task_id"]] = task
+    by_run = tasks_by_run(tasks)
     return [
         (run[after]["start_date"] - run[before]["end_date"]).total_seconds()
         for run in by_run.values()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from airflow.providers.standard.triggers.external_task import WorkflowTrigger
 from airflow.sdk.api.datamodels._generated import DagRunType
 
 from liftoff.transform.ordering import TRANSFORMED_TASK_ID, PreviousDayFailed, previous_day_ready
@@ -110,7 +112,7 @@ def test_the_sensor_waits_deferred_on_the_previous_runs_transform() -> None:
     history = {"backfill__2026-11-19": {TRANSFORMED_TASK_ID: "running"}}
     ti = FakeTaskInstance(PreviousRun("backfill__2026-11-19"), history)
     trigger = _sensor_outcome(ti)
-    assert type(trigger).__name__ == "WorkflowTrigger", "the standard provider's trigger, in the triggerer"
+    assert isinstance(trigger, WorkflowTrigger), "the standard provider's trigger, in the triggerer"
     assert trigger.run_ids == ["backfill__2026-11-19"] and trigger.external_task_ids == [TRANSFORMED_TASK_ID]
     assert trigger.allowed_states == ["success"] and "failed" in trigger.failed_states
     assert trigger.poke_interval <= 5, "a day's bronze starts seconds after its eve's gold"
@@ -161,7 +163,7 @@ def test_a_waiting_day_never_takes_an_earlier_day_for_its_eve_while_its_eve_is_r
     ti.previous = PreviousRun("manual__2026-11-30T09:36:59", eve)  # the replacement, running
     history["manual__2026-11-30T09:36:59"] = {TRANSFORMED_TASK_ID: "running"}
     replaced = _sensor_deferral(ti, **gone.kwargs)
-    assert type(replaced.trigger).__name__ == "WorkflowTrigger"
+    assert isinstance(replaced.trigger, WorkflowTrigger)
     assert replaced.trigger.run_ids == ["manual__2026-11-30T09:36:59"]
     history["manual__2026-11-30T09:36:59"] = {TRANSFORMED_TASK_ID: "success"}
     assert _sensor_outcome(ti, **replaced.kwargs) is None, "goes once the new run of its eve is done"
@@ -178,3 +180,44 @@ def test_an_eve_deleted_by_hand_holds_its_day_until_a_new_run_of_it_comes() -> N
     assert still is not None and still.kwargs == {"eve": eve.isoformat(), "gone_since": an_hour_ago}
     later = still.trigger.serialize()[1]["moment"] - datetime.now(UTC)
     assert timedelta(seconds=10) < later <= timedelta(seconds=20), "no task process every 2 s for hours"
+
+
+@pytest.mark.parametrize(("counted", "ends"), [("success", "TaskSuccessEvent"), ("failed", "TriggerEvent")])
+def test_the_eves_success_ends_the_sensor_in_the_triggerer_and_anything_else_resumes_it(
+    counted, ends
+) -> None:
+    """No task process only to return; a failed eve goes back to the sensor's rules. The
+    triggerer builds the trigger again from what it serializes."""
+    import asyncio
+
+    from airflow.triggers.base import TaskSuccessEvent
+
+    from liftoff.transform.eve_trigger import EveTransformedTrigger
+
+    made = EveTransformedTrigger(
+        external_dag_id="sales_elt",
+        run_ids=["backfill__2026-11-19"],
+        external_task_ids=[TRANSFORMED_TASK_ID],
+        allowed_states=["success"],
+        failed_states=["failed"],
+        poke_interval=0.01,
+    )
+    classpath, kwargs = made.serialize()
+    module, _, name = classpath.rpartition(".")
+    trigger = getattr(importlib.import_module(module), name)(**kwargs)
+    looks = []
+
+    async def count(states):  # what the triggerer's Task SDK call answers for the eve's task
+        looks.append(states)
+        return 1 if counted in states and len(looks) > 2 else 0
+
+    trigger._get_count_af_3 = count
+
+    async def first_event():
+        return await anext(trigger.run())
+
+    event = asyncio.run(first_event())
+    assert type(event).__name__ == ends and len(looks) > 2, "it polls until the eve is done"
+    assert isinstance(event, TaskSuccessEvent) == (counted == "success")
+    if counted == "failed":
+        assert event.payload == {"status": "failed"}

@@ -110,12 +110,14 @@ def wait_for_previous_day():
 
         Ready at once: it returns. An eve still going: it defers to the standard provider's
         ``WorkflowTrigger`` on that run's ``transformed`` task, which the triggerer polls
-        every 2 s, so the day's bronze starts seconds after its eve's gold (a rescheduled
-        poke, a task process every 20 s, cost a backfill 14 s a day). A failed eve that a
-        backfill waits for: it looks again every 20 s, from the triggerer, for on-call may
-        clear that run or replace it by another (``liftoff run``). Each time the trigger
-        fires, the decision is taken again, by the same rules, on the eve it waited for: a
-        run of that day gone is waited for to come back (see the module's doc)."""
+        every 2 s and which ends this task itself once the eve succeeded
+        (``liftoff.transform.eve_trigger``), so the day's bronze starts seconds after its
+        eve's gold (a rescheduled poke, a task process every 20 s, cost a backfill 14 s a
+        day). A failed eve that a backfill waits for: it looks again every 20 s, from the
+        triggerer, for on-call may clear that run or replace it by another (``liftoff run``).
+        Each time the trigger fires, the decision is taken again, by the same rules, on the
+        eve it waited for: a run of that day gone is waited for to come back (see the
+        module's doc)."""
 
         def poke(self, context) -> bool:
             eve = previous_transform(context["ti"])
@@ -132,8 +134,9 @@ def wait_for_previous_day():
         def execute(self, context, eve: str | None = None, gone_since: str | None = None) -> None:
             """``eve``: the logical date (ISO) of the run an earlier look waited for;
             ``gone_since``: when a look first found that run gone."""
-            from airflow.providers.standard.triggers.external_task import WorkflowTrigger
             from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
+
+            from liftoff.transform.eve_trigger import EveTransformedTrigger
 
             ti = context["ti"]
             found = previous_transform(ti)  # asked once per look
@@ -154,7 +157,7 @@ def wait_for_previous_day():
             if found.state in FAILED_STATES:
                 trigger = TimeDeltaTrigger(FAILED_RECHECK)
             else:
-                trigger = WorkflowTrigger(
+                trigger = EveTransformedTrigger(
                     external_dag_id=ti.dag_id,
                     run_ids=[found.run_id],
                     external_task_ids=[TRANSFORMED_TASK_ID],
