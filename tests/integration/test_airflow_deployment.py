@@ -20,8 +20,30 @@ from liftoff.warehouse.location import Warehouse
 from sales_api.pos import Message, publish
 
 DAG = "sales_elt"
-YESTERDAY = datetime.now(UTC).date() - timedelta(days=1)
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def yesterday(airflow_deployment) -> date:
+    """The day the scheduler runs by itself once the deployment is up: the last ended day.
+
+    Read from the scheduler's own run, not from the clock when this module was imported: a
+    test session may cross midnight (UTC) between the two."""
+    api = airflow_deployment.api()
+    deadline = datetime.now(UTC) + timedelta(minutes=5)
+    while not (scheduled := [r for r in api.client.get(f"/dags/{DAG}/dagRuns").json()["dag_runs"]
+                             if r["run_type"] == "scheduled"]):  # fmt: skip
+        assert datetime.now(UTC) < deadline, "the scheduler did not start yesterday's run"
+        time.sleep(3)
+    day = min(date.fromisoformat(run["logical_date"][:10]) for run in scheduled)
+    today = datetime.now(UTC).date()
+    assert day in {today - timedelta(days=1), today - timedelta(days=2)}, f"the scheduler ran {day}"
+    return day
+
+
+def not_ended() -> date:
+    """Today (UTC), a day that has not ended."""
+    return datetime.now(UTC).date()
 
 
 def runs_of(api: AirflowApi, day: date) -> list[dict]:
@@ -41,29 +63,27 @@ def task_log(api: AirflowApi, run_id: str, task_id: str) -> str:
     )
 
 
-def test_the_scheduler_runs_yesterday_by_itself_and_liftoff_run_reruns_that_run(airflow_deployment) -> None:
+def test_the_scheduler_runs_yesterday_by_itself_and_liftoff_run_reruns_that_run(
+    airflow_deployment, yesterday: date
+) -> None:
     api = airflow_deployment.api()
-    # the DAG is unpaused at the first start: yesterday's run comes by itself
-    deadline = datetime.now(UTC) + timedelta(minutes=5)
-    while not runs_of(api, YESTERDAY):
-        assert datetime.now(UTC) < deadline, "the scheduler did not start yesterday's run"
-        time.sleep(3)
-    scheduled = runs_of(api, YESTERDAY)[0]["dag_run_id"]
+    # the DAG is unpaused at the first start: yesterday's run comes by itself (the fixture)
+    scheduled = runs_of(api, yesterday)[0]["dag_run_id"]
     assert api.wait(DAG, scheduled) == "success"
-    (run,) = runs_of(api, YESTERDAY)
+    (run,) = runs_of(api, yesterday)
     assert run["run_type"] == "scheduled"
-    assert run["logical_date"] == run["data_interval_start"] == f"{YESTERDAY}T00:00:00Z"
+    assert run["logical_date"] == run["data_interval_start"] == f"{yesterday}T00:00:00Z"
 
-    done = airflow_deployment.liftoff("run", "--date", str(YESTERDAY))
+    done = airflow_deployment.liftoff("run", "--date", str(yesterday))
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"cleared run {scheduled}" in done.stdout and "Airflow runs on this home" in done.stdout
-    (again,) = runs_of(api, YESTERDAY)  # one run of the day, not two
+    (again,) = runs_of(api, yesterday)  # one run of the day, not two
     assert again["dag_run_id"] == scheduled and again["state"] == "success"
     tries = api.client.get(f"/dags/{DAG}/dagRuns/{scheduled}/taskInstances/crm.ingest").json()["try_number"]
     assert tries == 2, "the scheduler's run was run again"
 
 
-def test_the_rest_api_triggers_a_day_with_the_printed_login(airflow_deployment) -> None:
+def test_the_rest_api_triggers_a_day_with_the_printed_login(airflow_deployment, yesterday: date) -> None:
     printed = airflow_deployment.log.read_text()
     assert airflow_deployment.login.url in printed and "login: admin" in printed
     assert airflow_deployment.login.password not in printed, "the password is never printed"
@@ -74,7 +94,7 @@ def test_the_rest_api_triggers_a_day_with_the_printed_login(airflow_deployment) 
     rest = httpx.Client(
         base_url=f"{airflow_deployment.login.url}/api/v2", headers={"Authorization": f"Bearer {token}"}
     )
-    day = YESTERDAY - timedelta(days=2)
+    day = yesterday - timedelta(days=2)
     created = rest.post(f"/dags/{DAG}/dagRuns", json={"logical_date": f"{day}T00:00:00Z"})
     assert created.status_code == 200, created.text
     run = created.json()
@@ -100,14 +120,14 @@ def test_a_run_without_a_day_fails_at_once_and_a_day_not_ended_is_refused(airflo
         api, run["dag_run_id"], "crm.ingest"
     )
 
-    today = YESTERDAY + timedelta(days=1)  # at 00:00 it would hold the scheduler's run of today
+    today = not_ended()  # at 00:00 it would hold the scheduler's run of today
     refused = api.client.post(f"/dags/{DAG}/dagRuns", json={"logical_date": f"{today}T00:00:00Z"})
     assert refused.status_code == 400 and f"{today} has not ended yet (UTC)" in refused.text
     assert runs_of(api, today) == []
 
 
-def test_liftoff_backfill_goes_through_the_scheduler(airflow_deployment) -> None:
-    first, last = YESTERDAY - timedelta(days=5), YESTERDAY - timedelta(days=4)
+def test_liftoff_backfill_goes_through_the_scheduler(airflow_deployment, yesterday: date) -> None:
+    first, last = yesterday - timedelta(days=5), yesterday - timedelta(days=4)
     done = airflow_deployment.liftoff("backfill", "--from", str(first), "--to", str(last))
     assert done.returncode == 0, done.stdout + done.stderr
     api = airflow_deployment.api()
@@ -116,12 +136,12 @@ def test_liftoff_backfill_goes_through_the_scheduler(airflow_deployment) -> None
         assert (run["run_type"], run["state"]) == ("backfill", "success")
         assert f"✓ sales_elt {day}" in done.stdout
 
-    refused = airflow_deployment.liftoff("run", "--date", str(YESTERDAY + timedelta(days=1)))
+    refused = airflow_deployment.liftoff("run", "--date", str(not_ended()))
     assert refused.returncode == 2 and "has not ended yet (UTC)" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
 
 
-def test_gold_assets_schedule_the_export_of_each_refreshed_day(airflow_deployment) -> None:
+def test_gold_assets_schedule_the_export_of_each_refreshed_day(airflow_deployment, yesterday: date) -> None:
     api = airflow_deployment.api()
     assets = api.client.get("/assets", params={"limit": 100}).json()["assets"]
     gold = {a["name"]: a["uri"] for a in assets if a["name"].split(".")[1:2] == ["gold"]}
@@ -131,7 +151,7 @@ def test_gold_assets_schedule_the_export_of_each_refreshed_day(airflow_deploymen
     )
     assert set(gold) >= {f"liftoff.gold.{t}" for t in ("gold_sales_by_product_7d", "gold_sales_by_seller_7d")}
 
-    day = YESTERDAY  # the scheduler's own run of it refreshes gold, which schedules the export
+    day = yesterday  # the scheduler's own run of it refreshes gold, which schedules the export
     deadline = time.monotonic() + 600
     while not runs_of(api, day) or runs_of(api, day)[0]["state"] != "success":
         assert time.monotonic() < deadline, f"no successful run of {day}"
@@ -151,11 +171,11 @@ def test_gold_assets_schedule_the_export_of_each_refreshed_day(airflow_deploymen
     assert rows > 0 and len(products.read_text().splitlines()) - 1 == rows, counted.stdout
 
 
-def wait_for_yesterday(api: AirflowApi, timeout: float = 600) -> None:
+def wait_for_yesterday(api: AirflowApi, yesterday: date, timeout: float = 600) -> None:
     """The scheduler's run of yesterday has built gold (and with it the view of today)."""
     deadline = time.monotonic() + timeout
-    while not runs_of(api, YESTERDAY) or runs_of(api, YESTERDAY)[0]["state"] != "success":
-        assert time.monotonic() < deadline, f"no successful run of {YESTERDAY}"
+    while not runs_of(api, yesterday) or runs_of(api, yesterday)[0]["state"] != "success":
+        assert time.monotonic() < deadline, f"no successful run of {yesterday}"
         time.sleep(3)
 
 
@@ -191,10 +211,12 @@ def sale_event(seller: str, quantity: int) -> Message:
     return Message(event["sale_id"].encode(), json.dumps(event).encode(), now, event)
 
 
-def test_a_sale_at_a_terminal_shows_in_gold_sales_today_within_a_minute(airflow_deployment) -> None:
+def test_a_sale_at_a_terminal_shows_in_gold_sales_today_within_a_minute(
+    airflow_deployment, yesterday: date
+) -> None:
     """Event-driven: the topic's message starts pos_today (its asset watcher); a retried event
     counts once."""
-    wait_for_yesterday(airflow_deployment.api())
+    wait_for_yesterday(airflow_deployment.api(), yesterday)
     servers = f"127.0.0.1:{airflow_deployment.env['LIFTOFF_KAFKA_PORT']}"
     seller = f"live-{uuid.uuid4().hex[:8]}@liftoff.example"
     first = sale_event(seller, 2)
