@@ -26,6 +26,7 @@ class FakeTaskInstance:
     previous: PreviousRun | None
     states: dict = field(default_factory=dict)
     dag_id: str = "sales_elt"
+    start_date: datetime | None = None  # the sensor's first start (kept across its deferrals)
 
     def get_previous_dagrun(self):
         return self.previous
@@ -221,3 +222,20 @@ def test_the_eves_success_ends_the_sensor_in_the_triggerer_and_anything_else_res
     assert isinstance(event, TaskSuccessEvent) == (counted == "success")
     if counted == "failed":
         assert event.payload == {"status": "failed"}
+
+
+def test_a_day_waits_twelve_hours_from_its_first_look_not_from_its_last() -> None:
+    """A failed eve is looked at every 20 s, each look a new deferral: its own timeout would
+    start anew each time and the day would wait for ever."""
+    from airflow.sdk.exceptions import AirflowSensorTimeout
+
+    from liftoff.transform.ordering import WAIT_HOURS
+
+    history = {"backfill__2026-11-19": {TRANSFORMED_TASK_ID: "failed"}}
+    ti = FakeTaskInstance(PreviousRun("backfill__2026-11-19"), history)
+    ti.start_date = datetime.now(UTC) - timedelta(hours=WAIT_HOURS - 1)
+    left = _sensor_deferral(ti).timeout
+    assert timedelta(minutes=59) < left <= timedelta(hours=1), left
+    ti.start_date = datetime.now(UTC) - timedelta(hours=WAIT_HOURS, seconds=1)
+    with pytest.raises(AirflowSensorTimeout, match="waited 12 hours for the previous day's transform"):
+        _sensor_deferral(ti)

@@ -103,7 +103,7 @@ def eve_gone(eve: Eve, waited_for: str | None) -> bool:
 def wait_for_previous_day():
     """The sensor before bronze: it waits deferred, in the triggerer (no worker slot held)."""
     from airflow.sdk import BaseSensorOperator
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
 
     class PreviousDayTransformedSensor(BaseSensorOperator):
         """Until the previous day's run has finished its dbt layers (its `transformed` task).
@@ -151,7 +151,7 @@ def wait_for_previous_day():
                 )
                 soon = now - since < REPLACED_SOON
                 again = timedelta(seconds=POLL_SECONDS) if soon else FAILED_RECHECK
-                self._look_again(TimeDeltaTrigger(again), eve, since.isoformat())
+                self._look_again(context, TimeDeltaTrigger(again), eve, since.isoformat())
             if self.ready(context, found.run_id, found.state):
                 return
             if found.state in FAILED_STATES:
@@ -165,14 +165,24 @@ def wait_for_previous_day():
                     failed_states=sorted(FAILED_STATES),
                     poke_interval=POLL_SECONDS,
                 )
-            self._look_again(trigger, found.logical_date and found.logical_date.isoformat(), None)
+            self._look_again(context, trigger, found.logical_date and found.logical_date.isoformat(), None)
 
-        def _look_again(self, trigger, eve: str | None, gone_since: str | None) -> NoReturn:
+        def _look_again(self, context, trigger, eve: str | None, gone_since: str | None) -> NoReturn:
+            """Defer until the trigger fires, within what is left of the 12 hours since the
+            sensor first started (each deferral's own timeout starts anew: a failed eve,
+            looked at every 20 s, would hold the day for ever)."""
+            started = getattr(context["ti"], "start_date", None) or datetime.now(UTC)
+            left = started + timedelta(hours=WAIT_HOURS) - datetime.now(UTC)
+            if left <= timedelta(0):
+                raise AirflowSensorTimeout(
+                    f"waited {WAIT_HOURS} hours for the previous day's transform: rerun it, then this day"
+                    " (docs/runbook.md, A day failed, and the days after it)"
+                )
             self.defer(
                 trigger=trigger,
                 method_name="execute_complete",
                 kwargs={"eve": eve, "gone_since": gone_since},
-                timeout=timedelta(hours=WAIT_HOURS),
+                timeout=left,
             )
 
         def execute_complete(self, context, event=None, eve=None, gone_since=None) -> None:
