@@ -72,14 +72,15 @@ def backfill(server, api_url: str, home: Path, days: list[date]) -> tuple[float,
     ingests = sorted((t["start_date"], t["end_date"]) for t in tasks if t["task_id"] == "crm.ingest")
     most = max(sum(1 for s, e in ingests if s <= start < e) for start, _ in ingests)
     dbt_tasks = [t for t in tasks if t["task_id"] in CHAIN[:-1]]
+    by_run = tasks_by_run(tasks)
     dbt_seconds = statistics.median((t["end_date"] - t["start_date"]).total_seconds() for t in dbt_tasks)
     return elapsed, {
         "tasks": len(tasks),
         "most_syncs_at_once": most,
         "dbt_tasks_a_day": len(dbt_tasks) // len(days),
         "dbt_task_median_s": round(dbt_seconds, 2),
-        "chain_gap_median_s": round(statistics.median(chain_gaps(tasks)), 2),
-        "eve_gap_median_s": round(statistics.median(eve_gaps(tasks, [run["run_id"] for run in runs])), 2),
+        "chain_gap_median_s": round(statistics.median(chain_gaps(by_run)), 2),
+        "eve_gap_median_s": round(statistics.median(eve_gaps(by_run, [run["run_id"] for run in runs])), 2),
     }
 
 
@@ -90,20 +91,18 @@ def tasks_by_run(tasks: list[dict]) -> dict[str, dict[str, dict]]:
     return by_run
 
 
-def eve_gaps(tasks: list[dict], run_ids: list[str]) -> list[float]:
+def eve_gaps(by_run: dict[str, dict[str, dict]], run_ids: list[str]) -> list[float]:
     """From each eve's ``transformed`` end to its next day's first dbt task's start: the wait's
     part (the triggerer's poll, ending the sensor, the scheduler's loop)."""
-    by_run = tasks_by_run(tasks)
     return [
         (by_run[day][CHAIN[0]]["start_date"] - by_run[eve][CHAIN[-1]]["end_date"]).total_seconds()
         for eve, day in itertools.pairwise(run_ids)
     ]
 
 
-def chain_gaps(tasks: list[dict]) -> list[float]:
+def chain_gaps(by_run: dict[str, dict[str, dict]]) -> list[float]:
     """Within each day, the seconds from one transform task's end to the next one's start:
     the scheduler's part of the chain (its loop, the executor, the task process's start)."""
-    by_run = tasks_by_run(tasks)
     return [
         (run[after]["start_date"] - run[before]["end_date"]).total_seconds()
         for run in by_run.values()

@@ -171,7 +171,7 @@ def wait_for_previous_day():
             """Defer until the trigger fires, within what is left of the 12 hours since the
             sensor first started (each deferral's own timeout starts anew: a failed eve,
             looked at every 20 s, would hold the day for ever)."""
-            started = getattr(context["ti"], "start_date", None) or datetime.now(UTC)
+            started = context["ti"].start_date or datetime.now(UTC)
             left = started + timedelta(hours=WAIT_HOURS) - datetime.now(UTC)
             if left <= timedelta(0):
                 raise AirflowSensorTimeout(
