@@ -19,11 +19,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import psutil
 
 from liftoff.airflow_api import AirflowApi
-from liftoff.airflow_deployment import Login
+from liftoff.airflow_deployment import Login, api_answers
 from liftoff.warehouse.embedded import port_is_free
 from sales_api.server import free_port
 
@@ -83,35 +82,48 @@ def start_deployment(home: Path, **settings: str) -> Deployment:
     with log.open("wb") as out:
         process = subprocess.Popen([LIFTOFF, "airflow"], env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while "login:" not in log.read_text(errors="replace"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.send_signal(signal.SIGINT)  # its own cleanup stops what it started
-            try:
-                process.wait(60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            raise RuntimeError(f"liftoff airflow did not come up:\n{log.read_text(errors='replace')[-3000:]}")
-        time.sleep(1)
-    password_file = home / "airflow" / "admin-password.json"
-    password = json.loads(password_file.read_text())["admin"]
-    httpx.get(f"{url}/api/v2/monitor/health", timeout=5).raise_for_status()
+    try:
+        wait_until(lambda: "login:" in log.read_text(errors="replace"), process, deadline=300)
+        password = json.loads((home / "airflow" / "admin-password.json").read_text())["admin"]
+        # A busy machine can take seconds to answer: a wait with a deadline, not one try.
+        wait_until(lambda: api_answers(url, timeout=10), process, deadline=120)
+    except BaseException as exc:  # whatever failed after the start: nothing it started is left
+        interrupt(process)
+        raise RuntimeError(f"liftoff airflow did not come up ({exc}):\n{log.read_text(errors='replace')[-3000:]}")
     return Deployment(home, env, Login(url, "admin", password), process, log)
+
+
+def wait_until(ready, process: subprocess.Popen, deadline: float) -> None:
+    """Until ``ready()``; a ``process`` that exits, or ``deadline`` seconds passing, raise."""
+    end = time.monotonic() + deadline
+    while not ready():
+        if process.poll() is not None:
+            raise RuntimeError(f"liftoff airflow exited with {process.returncode}")
+        if time.monotonic() > end:
+            raise TimeoutError(f"not ready in {deadline:.0f} s")
+        time.sleep(1)
+
+
+def interrupt(process: subprocess.Popen) -> list[str]:
+    """Ctrl-C ``process`` (its own cleanup stops what it started); then kill what it left.
+    The processes that were still alive a while after Ctrl-C (should be none)."""
+    family = psutil.Process(process.pid).children(recursive=True) if process.poll() is None else []
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    time.sleep(2)
+    left = [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    names = [" ".join(p.cmdline()[:3]) for p in left]
+    for child in left:
+        child.kill()
+    return names
 
 
 def stop_deployment(deployment: Deployment) -> list[str]:
     """Ctrl-C; the processes of the deployment still alive a minute later (should be none)."""
-    family = psutil.Process(deployment.process.pid).children(recursive=True)
-    deployment.process.send_signal(signal.SIGINT)
-    try:
-        deployment.process.wait(120)
-    except subprocess.TimeoutExpired:
-        deployment.process.kill()
-    time.sleep(2)
-    left = [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-    names = [" ".join(p.cmdline()[:3]) for p in left]
-    for process in left:
-        process.kill()
+    names = interrupt(deployment.process)
     if not port_is_free(int(deployment.env["LIFTOFF_EMBEDDED_PG_PORT"])):
         names.append("the embedded PostgreSQL")
     api = deployment.env["LIFTOFF_API_URL"].rsplit(":", 1)[1]

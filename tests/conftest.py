@@ -98,7 +98,7 @@ def sales_api() -> Iterator[str]:
     url = os.environ.get("LIFTOFF_TEST_API_URL")
     if url:
         try:
-            httpx.get(f"{url}/health", timeout=5).raise_for_status()
+            httpx.get(f"{url}/health", timeout=30).raise_for_status()
         except httpx.HTTPError as exc:
             pytest.fail(f"LIFTOFF_TEST_API_URL={url} does not answer: {exc}")
         yield url.rstrip("/")

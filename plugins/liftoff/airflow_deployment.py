@@ -219,7 +219,7 @@ class AirflowProcesses:
             time.sleep(1)
 
     def api_is_up(self) -> bool:
-        return api_answers(self.url, timeout=2)
+        return api_answers(self.url, timeout=10)  # a busy machine answers late
 
     def stop(self, grace: float = 30) -> None:
         for process in self.processes.values():
