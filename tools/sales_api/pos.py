@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from liftoff.stream.topics import PARTITIONS, TOPIC, create_topic
+from liftoff.stream.topics import PARTITIONS, TOPIC, client_config, create_topic
 from sales_api.data import PRODUCTS, SELLERS, TIMESTAMP_FORMAT
 
 EVENT_NAMESPACE = uuid.UUID("7d1c4a52-3c1e-4f0e-9d55-0f1b2f6b9a11")
@@ -133,13 +133,15 @@ def publish(
     from confluent_kafka import Producer
 
     producer = Producer(
-        {
-            "bootstrap.servers": bootstrap_servers,
-            "enable.idempotence": True,
-            "acks": "all",
-            "linger.ms": 20,
-            "log_level": 3,  # errors only: a broker just started says "coordinator load in progress"
-        }
+        client_config(  # librdkafka's lines to logging, never the user's console
+            {
+                "bootstrap.servers": bootstrap_servers,
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": 20,
+                "log_level": 3,  # errors only: a broker just started says "coordinator load in progress"
+            }
+        )
     )
     count = 0
     for index, message in enumerate(messages):
@@ -236,7 +238,7 @@ def recreate_topic(bootstrap_servers: str, topic: str = TOPIC) -> None:
     """Delete the topic and make it anew, empty (the embedded broker's replays only)."""
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    admin = AdminClient(client_config({"bootstrap.servers": bootstrap_servers}))
     for future in admin.delete_topics([topic], operation_timeout=30).values():
         future.result(60)
     deadline = clock.monotonic() + 60

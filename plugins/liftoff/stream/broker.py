@@ -63,8 +63,10 @@ def broker_answers(bootstrap_servers: str, timeout: float = 2) -> bool:
         return False
     from confluent_kafka.admin import AdminClient
 
+    from liftoff.stream.topics import client_config
+
     try:
-        AdminClient({"bootstrap.servers": bootstrap_servers}).list_topics(timeout=timeout)
+        AdminClient(client_config({"bootstrap.servers": bootstrap_servers})).list_topics(timeout=timeout)
     except Exception:  # the broker answers once its metadata is loaded
         return False
     return True

@@ -13,8 +13,11 @@ message's ``_kafka_partition``, ``_kafka_offset`` and ``_kafka_timestamp``; the 
 cursor (``updated_at``) is the broker timestamp, so the batch of a run is what the broker
 received in its interval. A message that is not a JSON object lands with its fields empty
 and the reason in ``_airbyte_meta``: the gate quarantines it, under its topic, partition and
-offset. A day whose first messages the broker has deleted (past the topic's retention)
-fails in one line that points to the archive.
+offset, and so does a value PostgreSQL's text cannot hold (a NUL, a lone surrogate) or JSON
+nested past Python's recursion limit: one poison message never blocks a day. A day any of
+whose messages the broker may have deleted (past the topic's retention: a partition's
+first offset moved past what was landed) fails in one line that points to the archive,
+before anything is deleted; so does an offset deleted while it is read.
 """
 
 from __future__ import annotations
@@ -22,18 +25,24 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 from psycopg import sql
 
 from liftoff.batch import KAFKA_COLUMNS, Interval
 from liftoff.config import ConfigError, Unavailable
+from liftoff.stream.topics import client_config
 
 CURSOR = "updated_at"
 BATCH = 10_000
 STALL_SECONDS = 60  # no message for this long while some are still due: the broker is down
+LOOKUP_SECONDS = 30  # a lookup of offsets retried this long (a leader elected, a broker back)
+# A broker whose clock is behind ours still stamps messages with the day just ended: a run
+# that starts at midnight waits this long after its interval's end before it reads.
+CLOCK_GRACE = timedelta(minutes=2)
 
 
 class PastRetention(ConfigError):
@@ -45,6 +54,8 @@ class PartitionRange:
     partition: int
     first: int  # the first offset of the interval
     end: int  # the first offset after it
+    low: int = 0  # the first offset the partition still holds (the rest: deleted)
+    high: int = 0  # the offset after the last one the partition held at the lookup
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,7 @@ class StreamLanding:
     rows: int
     malformed: int
     ranges: tuple[PartitionRange, ...]
+    stamped_earlier: int = 0  # messages among the interval's offsets stamped before it (CreateTime)
 
 
 def landing_table_ddl(schema: str, table: str, fields: list[str]) -> sql.Composed:
@@ -83,42 +95,103 @@ def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def interval_ranges(consumer, topic: str, interval: Interval, timeout: float = 15) -> list[PartitionRange]:
-    """Each partition's offsets of the interval (by broker timestamp)."""
-    from confluent_kafka import KafkaException, TopicPartition
+def interval_ranges(
+    consumer, topic: str, interval: Interval, timeout: float = 15, retry_for: float = LOOKUP_SECONDS
+) -> list[PartitionRange]:
+    """Each partition's offsets of the interval (by broker timestamp).
 
-    try:
-        metadata = consumer.list_topics(topic, timeout=timeout)
-    except KafkaException as exc:
-        raise Unavailable(f"Kafka does not answer: {exc.args[0]}") from exc
+    Kafka's retriable errors (a partition whose leader is being elected, a broker
+    reconnecting) are retried for ``retry_for`` seconds, then :class:`Unavailable`.
+    """
+    return _retrying(lambda: _interval_ranges(consumer, topic, interval, timeout), retry_for)
+
+
+def _retrying(lookup: Callable[[], list[PartitionRange]], retry_for: float) -> list[PartitionRange]:
+    from confluent_kafka import KafkaError, KafkaException
+
+    transient = {
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.LEADER_NOT_AVAILABLE,
+        KafkaError.UNKNOWN_TOPIC_OR_PART,
+        KafkaError._TRANSPORT,
+        KafkaError._ALL_BROKERS_DOWN,
+        KafkaError._TIMED_OUT,
+    }
+    deadline = time.monotonic() + retry_for
+    while True:
+        try:
+            return lookup()
+        except KafkaException as exc:
+            error = exc.args[0]
+            retriable = isinstance(error, KafkaError) and (error.retriable() or error.code() in transient)
+            if not retriable or time.monotonic() > deadline:
+                reason = error.str() if isinstance(error, KafkaError) else str(error)
+                raise Unavailable(f"Kafka does not answer: {reason}") from None
+        time.sleep(0.5)
+
+
+def _interval_ranges(consumer, topic: str, interval: Interval, timeout: float) -> list[PartitionRange]:
+    from confluent_kafka import TopicPartition
+
+    metadata = consumer.list_topics(topic, timeout=timeout)
     found = metadata.topics.get(topic)
+    if found is not None and found.error is not None and found.error.retriable():
+        from confluent_kafka import KafkaException
+
+        raise KafkaException(found.error)
     if found is None or found.error is not None or not found.partitions:
         raise ConfigError(f"Kafka topic {topic} does not exist (create it: docs/ingestion.md, the stream)")
     ranges = []
-    try:
-        for partition in sorted(found.partitions):
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout)
-            # one call per bound: a list naming one partition twice keeps only one of them
-            first, end = (
-                _offset_at(consumer, TopicPartition(topic, partition, _ms(moment)), high, timeout)
-                for moment in (interval.start, interval.end)
-            )
-            if low > 0 and first <= low and end > low:
-                raise PastRetention(
-                    f"{topic} partition {partition} no longer holds the start of {interval.day} (past the"
-                    f" topic's retention): restore the day from the archive (liftoff archive restore, then"
-                    " liftoff run --skip-ingest; docs/runbook.md, A day past retention)"
-                )
-            ranges.append(PartitionRange(partition, first, end))
-    except KafkaException as exc:
-        raise Unavailable(f"Kafka does not answer: {exc.args[0]}") from exc
+    for partition in sorted(found.partitions):
+        low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout)
+        # one call per bound: a list naming one partition twice keeps only one of them
+        first, end = (
+            _offset_at(consumer, TopicPartition(topic, partition, _ms(moment)), high, timeout)
+            for moment in (interval.start, interval.end)
+        )
+        ranges.append(PartitionRange(partition, first, end, low, high))
     return ranges
 
 
 def _offset_at(consumer, at, high: int, timeout: float) -> int:
     """The first offset whose timestamp is at or after ``at.offset`` (ms), else ``high``."""
+    from confluent_kafka import KafkaException
+
     (found,) = consumer.offsets_for_times([at], timeout=timeout)
+    if found.error is not None:  # per partition: a leader moving, a partition gone
+        raise KafkaException(found.error)
     return high if found.offset < 0 else found.offset
+
+
+def past_retention(topic: str, partition: int, interval: Interval) -> PastRetention:
+    return PastRetention(
+        f"{topic} partition {partition} no longer holds all of {interval.day} (past the topic's retention):"
+        " nothing was changed; restore the day from the archive (liftoff archive restore, then"
+        " liftoff run --skip-ingest; docs/runbook.md, A day past retention)"
+    )
+
+
+def check_retention(
+    conn: psycopg.Connection, table: sql.Identifier, topic: str, ranges, interval: Interval
+) -> None:
+    """Refuse an interval any of whose messages the broker may have deleted.
+
+    A partition whose interval starts at its first retained offset (``low``) may have lost
+    the interval's start, or all of it: it is whole only if the landing table holds the
+    offset just below ``low`` (or the one below that, a transaction's marker) from outside
+    the interval, i.e. every deleted message was landed by an earlier day.
+    """
+    for suspect in (r for r in ranges if r.low > 0 and r.first == r.low):
+        ids = [f"{topic}:{suspect.partition}:{offset}" for offset in (suspect.low - 1, suspect.low - 2)]
+        landed_before = conn.execute(
+            sql.SQL(
+                "select 1 from {} where _airbyte_raw_id = any(%s)"
+                " and not (_kafka_timestamp >= %s and _kafka_timestamp < %s) limit 1"
+            ).format(table),
+            (ids, interval.start, interval.end),
+        ).fetchone()
+        if landed_before is None:
+            raise past_retention(topic, suspect.partition, interval)
 
 
 def read_ranges(
@@ -127,25 +200,44 @@ def read_ranges(
     ranges: list[PartitionRange],
     interval: Interval,
     stall_seconds: float = STALL_SECONDS,
+    stamped_earlier: list[int] | None = None,
 ):
-    """The messages of ``ranges`` whose timestamps fall in ``interval``: (partition, offset, ms, value)."""
-    from confluent_kafka import KafkaError, TopicPartition
+    """The messages of ``ranges`` whose timestamps fall in ``interval``: (partition, offset, ms, value).
 
-    due = {r.partition: r.end for r in ranges if r.first < r.end}
+    A partition is read until the offset after its range; on a topic whose producers stamp
+    the messages (``CreateTime``) until the offset after what it held at the lookup, since a
+    message stamped in the interval may have been appended after later ones. The messages
+    among the interval's offsets stamped before it (such a message of an earlier day) are
+    counted in ``stamped_earlier[0]``. An offset that never comes (a transaction's marker, a
+    compacted message) ends its partition once the consumer's position passes it.
+    """
+    from confluent_kafka import TIMESTAMP_CREATE_TIME, KafkaError, TopicPartition
+
+    # a partition with messages at or after the interval's start is read from there: at
+    # least one message, whose timestamp type says whether later offsets may still hold it
+    due = {r.partition: max(r.end, r.first + 1) for r in ranges if r.first < r.high}
     if not due:
         return
-    consumer.assign([TopicPartition(topic, r.partition, r.first) for r in ranges if r.first < r.end])
+    held = {r.partition: r.high for r in ranges}
+    ends = {r.partition: r.end for r in ranges}  # the interval's own offsets end here
+    consumer.assign([TopicPartition(topic, r.partition, r.first) for r in ranges if r.partition in due])
     start, end = _ms(interval.start), _ms(interval.end)
     last_progress = time.monotonic()
     while due:
         messages = consumer.consume(num_messages=BATCH, timeout=1.0)
-        if not messages and time.monotonic() - last_progress > stall_seconds:
-            raise Unavailable(f"Kafka stopped answering while {topic} was read ({len(due)} partitions due)")
+        if not messages:
+            _passed(consumer, topic, due)
+            if due and time.monotonic() - last_progress > stall_seconds:
+                raise Unavailable(
+                    f"Kafka stopped answering while {topic} was read ({len(due)} partitions due)"
+                )
         for message in messages:
             error = message.error()
             if error is not None:
                 if error.code() == KafkaError._PARTITION_EOF:
                     continue
+                if error.code() == KafkaError._AUTO_OFFSET_RESET:  # deleted since the lookup
+                    raise past_retention(topic, message.partition(), interval)
                 if error.retriable() or error.code() in (KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN):
                     continue  # the client reconnects; the stall deadline bounds the wait
                 raise Unavailable(f"Kafka error while {topic} was read: {error.str()}")
@@ -153,11 +245,25 @@ def read_ranges(
             partition, offset = message.partition(), message.offset()
             if partition not in due or offset >= due[partition]:
                 continue
-            stamp = message.timestamp()[1]
+            kind, stamp = message.timestamp()
+            if kind == TIMESTAMP_CREATE_TIME and due[partition] < held[partition]:
+                due[partition] = held[partition]  # a late-appended message of the interval may follow
             if start <= stamp < end:
                 yield partition, offset, stamp, message.value()
+            elif stamp < start and offset < ends[partition] and stamped_earlier is not None:
+                stamped_earlier[0] += 1
             if offset + 1 >= due[partition]:
                 del due[partition]
+
+
+def _passed(consumer, topic: str, due: dict[int, int]) -> None:
+    """Drop from ``due`` the partitions whose position is past their end (offsets that are
+    never delivered: a transaction's marker, compacted messages)."""
+    from confluent_kafka import TopicPartition
+
+    for position in consumer.position([TopicPartition(topic, partition) for partition in due]):
+        if position.offset >= 0 and position.offset >= due.get(position.partition, position.offset + 1):
+            del due[position.partition]
 
 
 CLEAN_META = json.dumps({"changes": [], "sync_id": None})
@@ -178,12 +284,31 @@ def _fields_of(value: bytes | None, fields: list[str]) -> tuple[list[str | None]
     """The message's contract fields as text, or all empty and why it is not an event."""
     try:
         event = _DECODE((value or b"").decode("utf-8"))  # str: no encoding sniffing per message
+        if not isinstance(event, dict):
+            return [None] * len(fields), f"not a JSON object: {type(event).__name__}"
+        get = event.get
+        values = [None if (found := get(name)) is None else str(found) for name in fields]
     except (ValueError, UnicodeDecodeError) as exc:
         return [None] * len(fields), f"not JSON: {type(exc).__name__}"
-    if not isinstance(event, dict):
-        return [None] * len(fields), f"not a JSON object: {type(event).__name__}"
-    get = event.get
-    return [None if (found := get(name)) is None else str(found) for name in fields], None
+    except RecursionError:
+        return [None] * len(fields), "not JSON: nested too deeply"
+    if b"\\u" in (value or b"") and (problem := _unstorable(values)) is not None:
+        return [None] * len(fields), problem  # only an escape can make such a character
+    return values, None
+
+
+def _unstorable(values: list[str | None]) -> str | None:
+    """Why PostgreSQL's text cannot store one of ``values`` (a NUL, a lone surrogate), if so."""
+    for text in values:
+        if text is None:
+            continue
+        if "\x00" in text:
+            return "a value holds a NUL character (\\u0000), which PostgreSQL text cannot store"
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "a value holds a lone surrogate (\\ud800-\\udfff), which is not UTF-8"
+    return None
 
 
 def land_interval(
@@ -201,7 +326,9 @@ def land_interval(
     Every value goes to COPY as text (PostgreSQL parses the times and numbers), the clean
     rows' ``_airbyte_meta`` is one constant: the per-message Python work is the JSON parse.
     """
+    wait_for_the_brokers_clock(interval)
     ranges = interval_ranges(consumer, topic, interval)
+    target = sql.Identifier(*table)
     extracted_at = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
     data_fields = [name for name in fields if name != CURSOR]
     columns = [
@@ -213,10 +340,11 @@ def land_interval(
         *KAFKA_COLUMNS,
     ]
     rows = malformed = 0
-    target = sql.Identifier(*table)
+    earlier = [0]
     with conn.transaction():
         # one landing of a table at a time: today's preview and a day's run never interleave
         conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (".".join(table),))
+        check_retention(conn, target, topic, ranges, interval)  # before anything is deleted
         conn.execute(
             sql.SQL("delete from {} where _kafka_timestamp >= %s and _kafka_timestamp < %s").format(target),
             (interval.start, interval.end),
@@ -226,19 +354,42 @@ def land_interval(
         )
         with conn.cursor() as cur, cur.copy(copy) as out:
             write = out.write_row
-            for partition, offset, stamp, value in read_ranges(
-                consumer, topic, ranges, interval, stall_seconds
-            ):
-                values, problem = _fields_of(value, data_fields)
-                received = datetime.fromtimestamp(stamp / 1000, UTC).isoformat()  # the cursor
-                if problem is None:
-                    meta = CLEAN_META
-                else:
-                    meta, malformed = _malformed_meta(problem), malformed + 1
-                where = f"{topic}:{partition}:{offset}"
-                write([*values, received, where, extracted_at, meta, str(partition), str(offset), received])
-                rows += 1
-    return StreamLanding(rows, malformed, tuple(ranges))
+            for message in read_ranges(consumer, topic, ranges, interval, stall_seconds, earlier):
+                row, clean = landing_row(topic, message, data_fields, extracted_at)
+                write(row)
+                rows, malformed = rows + 1, malformed + (not clean)
+    return StreamLanding(rows, malformed, tuple(ranges), earlier[0])
+
+
+def wait_for_the_brokers_clock(interval: Interval, now: datetime | None = None, sleep=time.sleep) -> None:
+    """A whole day that ended less than :data:`CLOCK_GRACE` ago is read once that grace is
+    over (a preview of today so far, ending now, is read at once)."""
+    now = now or datetime.now(UTC)
+    whole_day = interval.end - interval.start == timedelta(days=1)
+    if whole_day and interval.end <= now < interval.end + CLOCK_GRACE:
+        sleep((interval.end + CLOCK_GRACE - now).total_seconds())
+
+
+def landing_row(
+    topic: str, message: tuple[int, int, int, bytes | None], data_fields: list[str], extracted_at: str
+) -> tuple[list[str | None], bool]:
+    """A message's landing row (the columns of :func:`land_interval`'s COPY), and whether it
+    is an event: any bytes make a row PostgreSQL stores."""
+    partition, offset, stamp, value = message
+    values, problem = _fields_of(value, data_fields)
+    received = datetime.fromtimestamp(stamp / 1000, UTC).isoformat()  # the cursor
+    meta = CLEAN_META if problem is None else _malformed_meta(problem)
+    where = f"{topic}:{partition}:{offset}"
+    return [
+        *values,
+        received,
+        where,
+        extracted_at,
+        meta,
+        str(partition),
+        str(offset),
+        received,
+    ], problem is None
 
 
 def landing_consumer(bootstrap_servers: str | None = None, **config):
@@ -251,14 +402,17 @@ def landing_consumer(bootstrap_servers: str | None = None, **config):
     if bootstrap_servers is not None:
         config["bootstrap.servers"] = bootstrap_servers
     return Consumer(
-        {
-            "fetch.max.bytes": 52_428_800,
-            "queued.max.messages.kbytes": 262_144,
-            **config,
-            # never the connection's (the watchers'): a group of its own that commits nothing
-            "group.id": f"liftoff-landing-{uuid.uuid4().hex[:8]}",
-            "enable.auto.commit": False,
-            "enable.partition.eof": False,
-            "auto.offset.reset": "earliest",
-        }
+        client_config(
+            {
+                "fetch.max.bytes": 52_428_800,
+                "queued.max.messages.kbytes": 262_144,
+                **config,
+                # never the connection's (the watchers'): a group of its own that commits nothing
+                "group.id": f"liftoff-landing-{uuid.uuid4().hex[:8]}",
+                "enable.auto.commit": False,
+                "enable.partition.eof": False,
+                # an offset deleted between the lookup and the read is an error, never skipped
+                "auto.offset.reset": "error",
+            }
+        )
     )
