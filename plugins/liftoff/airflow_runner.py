@@ -29,6 +29,24 @@ from liftoff.warehouse.location import Warehouse
 
 DAG_ID = "sales_elt"
 PIPELINE_APPLICATION_NAME = "liftoff-pipeline"
+# What Airflow's components and tasks never get of this process's environment: the owner's
+# login (LIFTOFF_WAREHOUSE_URL, the original README's DB_*_PROD) and the apps' roles. The
+# tasks log in as the pipeline (AIRFLOW_CONN_WAREHOUSE, set here).
+WITHHELD = frozenset(
+    {
+        "LIFTOFF_WAREHOUSE_URL",
+        "AIRFLOW_CONN_WAREHOUSE",
+        "DB_HOST_PROD",
+        "DB_PORT_PROD",
+        "DB_NAME_PROD",
+        "DB_USER_PROD",
+        "DB_PASS_PROD",
+        "LIFTOFF_ANALYST_PASSWORD",
+        "LIFTOFF_ENTRY_WRITER_PASSWORD",
+        "LIFTOFF_ANALYST_URL",
+        "LIFTOFF_ENTRY_URL",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -42,11 +60,12 @@ class RunOutcome:
 def airflow_env(
     settings: Settings, target: Warehouse, api_url: str, kafka_servers: str | None = None
 ) -> dict[str, str]:
-    """Environment of an embedded Airflow: SQLite metadata under .liftoff, our DAGs, our warehouse,
-    the stream sources' Kafka (``kafka_servers``; without it they are skipped)."""
+    """Environment of an embedded Airflow: SQLite metadata under .liftoff, our DAGs, our warehouse
+    as ``target`` (the pipeline's login), the stream sources' Kafka (``kafka_servers``;
+    without it they are skipped). This process's environment less ``WITHHELD``."""
     home = settings.home / "airflow"
     return {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name.upper() not in WITHHELD},
         **TELEMETRY_OFF,
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),

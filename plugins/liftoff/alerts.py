@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html import escape
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 
@@ -37,6 +38,41 @@ RUNBOOK_SECTIONS = {
     "previous_day_transformed": "a-day-failed-and-the-days-after-it",
 }
 LATE_SECTION = "a-day-failed-and-the-days-after-it"
+
+
+_URL = re.compile(r"\b[a-zA-Z][\w+.-]*://[^\s'\"<>]+")
+
+
+def url_location(url: str) -> str:
+    """Where ``url`` points, and nothing else: ``scheme://host:port`` (a webhook's secret
+    may be its userinfo, its path or its query)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{parts.scheme}://{host}{f':{port}' if port else ''}"
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its userinfo and every query value shown as ``***`` (the path stays)."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc.rpartition("@")[2]
+        query = "&".join(f"{key}=***" for key, _ in parse_qsl(parts.query, keep_blank_values=True))
+        if "@" in parts.netloc:
+            netloc = "***@" + netloc
+        return urlunsplit(parts._replace(netloc=netloc, query=query if parts.query else ""))
+    except ValueError:
+        return url_location(url) if "://" in url else "***"
+
+
+def redact_urls(text: str) -> str:
+    """Every URL in ``text`` redacted (``redact_url``)."""
+    return _URL.sub(lambda match: redact_url(match.group(0)), text)
 
 
 @dataclass(frozen=True)
@@ -64,7 +100,7 @@ def task_failed_alert(context) -> Alert:
         [
             f"DAG: {ti.dag_id}  day: {day_text}  run: {ti.run_id}  attempt: {ti.try_number}",
             f"task: {ti.task_id}",
-            f"error: {first_line(context.get('exception') or 'no error recorded')}",
+            f"error: {redact_urls(first_line(context.get('exception') or 'no error recorded'))}",
             f"log: {ti.log_url}",
             f"runbook: {runbook_link(section)}",
         ],
@@ -119,10 +155,10 @@ def deliver(alert: Alert) -> list[str]:
                 )
             sent.append("email")
         except Exception as exc:  # one channel down must not silence the others
-            log.error("alert e-mail not sent: %s", first_line(exc))
+            log.error("alert e-mail not sent: %s", redact_urls(first_line(exc)))
     url = _webhook_url()
     if url:
-        where = "{0.scheme}://{0.netloc}".format(urlsplit(url))  # a hook's secret is in its path
+        where = url_location(url)  # a hook's secret is in its userinfo, path or query
         try:
             answer = httpx.post(url, json={"text": alert.text}, timeout=10)
             if answer.status_code >= 300:

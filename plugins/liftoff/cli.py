@@ -19,9 +19,10 @@ from rich.console import Console
 from rich.table import Table
 
 from liftoff.airflow_runner import RunOutcome, airflow_env, ensure_metadata_db, run_day
-from liftoff.archive.archiver import ArchiveError, restore_batch
+from liftoff.archive.archiver import ArchiveError
 from liftoff.archive.catalog import catalog_inbox
 from liftoff.archive.location import configured_store
+from liftoff.archive.restore import restore_day
 from liftoff.archive.store import StoreError
 from liftoff.config import (
     ConfigError,
@@ -47,6 +48,7 @@ from liftoff.validate.files import UnreadableFile, validate_file
 from liftoff.validate.quarantine import UnknownBatch, list_quarantine, replay_batch
 from liftoff.warehouse.bootstrap import bootstrap, bootstrap_for_pipeline
 from liftoff.warehouse.location import Warehouse
+from liftoff.warehouse.roles import READER_ROLE, connect_as_helper
 from liftoff_contracts import CONTRACTS, contract_version
 from liftoff_contracts.export import CONTRACTS_DOCS_DIR, export_json_schemas
 
@@ -82,12 +84,33 @@ def one_line_errors(command):
 
 
 @contextmanager
-def owner_session() -> Iterator[psycopg.Connection]:
-    """An owner's connection to the warehouse (started if embedded), bootstrapped."""
+def owner_connection() -> Iterator[tuple[Warehouse, psycopg.Connection]]:
+    """The owner's login and a connection to the warehouse (started if embedded), bootstrapped.
+
+    An owner's session never reads or writes a table the pipeline owns (its code could run
+    with the owner's rights): such work goes through a helper role (``reader_session``,
+    the restore's restorer).
+    """
     settings = get_settings()
     with running_warehouse(settings) as target, target.connect() as conn:
         bootstrap(conn, settings=settings)
         conn.commit()
+        yield target, conn
+
+
+@contextmanager
+def owner_session() -> Iterator[psycopg.Connection]:
+    """An owner's connection to the warehouse (started if embedded), bootstrapped."""
+    with owner_connection() as (_, conn):
+        yield conn
+
+
+@contextmanager
+def reader_session(target: Warehouse) -> Iterator[psycopg.Connection]:
+    """A session of the read-only ``liftoff_reader`` role, in read-only transactions
+    (``target``: the owner's login, which lets the reader log in for this command)."""
+    with target.connect() as owner, connect_as_helper(owner, target, READER_ROLE) as conn:
+        conn.read_only = True
         yield conn
 
 
@@ -144,7 +167,7 @@ def print_streams(target: Warehouse, days: list[date]) -> None:
     streamed = streamed_sources()
     if not streamed:
         return
-    with target.connect() as conn:
+    with reader_session(target) as conn:
         for name, source in streamed.items():
             for stream in source.streams:
                 accepted, rejected, batches = conn.execute(
@@ -174,7 +197,7 @@ def run_days(
 
 
 def gold_counts(target: Warehouse) -> dict[str, int]:
-    with target.connect() as conn:
+    with reader_session(target) as conn:
         return {
             name: int(conn.execute(f"select count(*) from gold.{name}").fetchone()[0]) for name in GOLD_TABLES
         }
@@ -195,7 +218,7 @@ def print_gold(target: Warehouse, as_of: date) -> None:
             "gold.gold_sales_daily where sale_date <= %s order by sale_date"
         ),
     }
-    with target.connect() as conn:
+    with reader_session(target) as conn:
         for name, query in queries.items():
             cur = conn.execute(query, (as_of,))
             table = Table(title=f"{name} (as of {as_of})", title_justify="left")
@@ -328,6 +351,9 @@ def run(
     partial_day: Annotated[
         bool, typer.Option(help="Run a day that has not ended yet (UTC): its gold covers part of it.")
     ] = False,
+    replace_smaller_archive: Annotated[
+        bool, typer.Option(help="The source really lost rows: let fewer rows replace the day's archive.")
+    ] = False,
 ) -> None:
     """Run sales_elt for one day of data (rerunning a day replaces it).
 
@@ -336,7 +362,11 @@ def run(
     """
     run_for = _parse_day(day)  # a bad date is refused before any service starts
     refuse_unended([run_for], partial_day)
-    flags = {"accept_low_volume": accept_low_volume, "partial_day": partial_day}
+    flags = {
+        "accept_low_volume": accept_low_volume,
+        "partial_day": partial_day,
+        "replace_smaller_archive": replace_smaller_archive,
+    }
     if not run_or_route(
         [run_for], skip_ingest=skip_ingest, conf={key: True for key, on in flags.items() if on}
     ):
@@ -524,10 +554,16 @@ def archive_restore(
 ) -> None:
     """Load an archived day back into landing (raw_<source>.<stream>), replacing that day's rows."""
     store = configured_store()
-    with owner_session() as conn:
+    with owner_connection() as (target, conn):
         try:
-            rows = restore_batch(
-                conn, store, source, stream, _parse_day(day), landing_owner=get_settings().pipeline_role
+            rows = restore_day(
+                conn,
+                target,
+                store,
+                source,
+                stream,
+                _parse_day(day),
+                landing_owner=get_settings().pipeline_role,
             )
         except (ArchiveError, StoreError) as exc:
             raise ConfigError(str(exc)) from None
@@ -725,12 +761,17 @@ def sql(
     query: Annotated[str, typer.Argument(help="One SQL statement, read only (e.g. select … from gold.…).")],
     limit: Annotated[int, typer.Option(min=1, help="Rows shown at most.")] = 200,
 ) -> None:
-    """Query the warehouse (the embedded one, or LIFTOFF_WAREHOUSE_URL) in a read-only transaction."""
-    with owner_session() as conn:
-        conn.execute("set transaction read only")
+    """Query the warehouse (the embedded one, or LIFTOFF_WAREHOUSE_URL): one statement, in a
+    read-only transaction, as the liftoff_reader role (it reads every platform schema)."""
+    with owner_connection() as (target, _), reader_session(target) as conn:
+        cursor = conn.cursor()
         try:
-            cursor = conn.execute(query)
+            # A prepared statement (the extended protocol) holds one statement: no
+            # `; commit; …` can follow it. Without parameters, a '%' stays a '%'.
+            cursor.execute(query, prepare=True)
         except psycopg.Error as exc:
+            if "multiple commands" in str(exc):
+                raise ConfigError("liftoff sql runs one statement: remove the ';' and what follows") from None
             raise ConfigError(f"the query failed: {first_line(exc)}") from None
         if cursor.description is None:
             console.print("done (no rows to show)")

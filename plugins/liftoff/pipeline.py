@@ -84,12 +84,14 @@ def archive(
     target: Warehouse,
     store: ObjectStore,
     run_id: str | None = None,
+    replace_smaller: bool = False,
 ) -> dict[str, str]:
-    """Archive every batch of ``source`` in ``store``; returns the object key per stream."""
+    """Archive every batch of ``source`` in ``store``; returns the object key per stream.
+    A batch smaller than its day's archived part fails unless ``replace_smaller``."""
     keys = {}
     with target.connect() as conn:
         for batch in Batch.all_of(name, source, interval):
-            archived = archive_batch(conn, batch, store, run_id=run_id)
+            archived = archive_batch(conn, batch, store, run_id=run_id, replace_smaller=replace_smaller)
             log.info("archived %s rows of %s to %s in %s", archived.rows, batch.batch_id, archived.key, store)
             keys[batch.stream] = archived.key
     return keys

@@ -115,7 +115,11 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
             from liftoff.archive.location import airflow_archive_store
             from liftoff.pipeline import archive
 
-            return run_step(archive, with_run_id=True, store=airflow_archive_store())
+            conf = get_current_context()["dag_run"].conf or {}
+            replace_smaller = bool(conf.get("replace_smaller_archive"))
+            return run_step(
+                archive, with_run_id=True, store=airflow_archive_store(), replace_smaller=replace_smaller
+            )
 
         validated = validate_task()
         if ingest_task is not None:

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from liftoff.archive.archiver import ArchiveError, archive_batch, restore_batch
+from liftoff.archive.archiver import ArchiveError, SmallerThanArchived, archive_batch
 from liftoff.archive.formats import JSONL_GZIP, JSONL_ZSTD, format_of_key, read_lines
+from liftoff.archive.restore import restore_day
 from liftoff.archive.store import MinioStore, ObjectStore, StoreError
 from liftoff.batch import Batch, Interval
+from liftoff.config import get_settings
 from liftoff.validate.gate import validate_batch
 from liftoff.warehouse.location import Warehouse
 from liftoff_contracts import Sale
@@ -24,6 +26,16 @@ BATCH = Batch("crm", "sales", "updated_at", Interval.for_day(DAY))
 
 def landed_rows(conn) -> list[tuple]:
     return conn.execute("select * from raw_crm.sales order by _airbyte_raw_id").fetchall()
+
+
+def restore_batch(conn, warehouse: Warehouse, store: ObjectStore, day: date) -> int:
+    """``liftoff archive restore``'s restore, into a landing table that is the pipeline's (the
+    connector's, as in a deployment)."""
+    pipeline = get_settings().pipeline_role
+    if conn.execute("select to_regclass('raw_crm.sales')").fetchone()[0] is not None:
+        conn.execute(f'alter table raw_crm.sales owner to "{pipeline}"')
+        conn.commit()
+    return restore_day(conn, warehouse, store, "crm", "sales", day, landing_owner=pipeline)
 
 
 def archived_rows(store: ObjectStore, key: str, tmp_path: Path) -> list[dict]:
@@ -68,6 +80,25 @@ def test_rerun_replaces_the_object_and_drops_a_part_in_another_format(
     assert sorted(store.list("raw/crm/sales/dt=2026-11-20/")) == sorted([zstd.key, zstd.manifest_key])
 
 
+def test_a_rerun_with_fewer_rows_keeps_the_archive_unless_told(
+    warehouse: Warehouse, store: ObjectStore
+) -> None:
+    """A day whose source lost rows (or whose stream is past retention) never shrinks the
+    system of record silently: refused in one line, replaced only with the explicit flag."""
+    with warehouse.connect() as conn:
+        land_sales(conn, sales_for_day(DAY).sales)
+        validate_batch(conn, BATCH, Sale, max_reject_ratio=0.0)
+        whole = archive_batch(conn, BATCH, store)
+        conn.execute("delete from raw_crm.sales where sale_id in (select sale_id from raw_crm.sales limit 3)")
+        validate_batch(conn, BATCH, Sale, max_reject_ratio=0.0)
+        with pytest.raises(SmallerThanArchived) as refused:
+            archive_batch(conn, BATCH, store)
+        assert "\n" not in str(refused.value) and "--replace-smaller-archive" in str(refused.value)
+        assert json.loads(store.get_bytes(whole.manifest_key))["rows"] == whole.rows, "the archive kept"
+        smaller = archive_batch(conn, BATCH, store, replace_smaller=True)
+        assert smaller.rows == whole.rows - 3
+
+
 def test_restore_brings_back_exactly_the_landed_rows(warehouse: Warehouse, store: ObjectStore) -> None:
     other_day = sales_for_day(date(2026, 11, 21)).sales
     with warehouse.connect() as conn:
@@ -77,9 +108,9 @@ def test_restore_brings_back_exactly_the_landed_rows(warehouse: Warehouse, store
         before = landed_rows(conn)
         BATCH.delete_landed(conn)
         conn.commit()
-        assert restore_batch(conn, store, "crm", "sales", DAY) == len(before) - len(other_day)
+        assert restore_batch(conn, warehouse, store, DAY) == len(before) - len(other_day)
         assert landed_rows(conn) == before, "restored rows equal the landed ones, Airbyte columns included"
-        restore_batch(conn, store, "crm", "sales", DAY)
+        restore_batch(conn, warehouse, store, DAY)
         assert landed_rows(conn) == before, "restoring twice changes nothing"
 
 
@@ -91,7 +122,7 @@ def test_restore_into_a_lost_warehouse_recreates_landing(warehouse: Warehouse, s
         count = len(landed_rows(conn))
         conn.execute("drop schema raw_crm cascade")
         conn.commit()
-        assert restore_batch(conn, store, "crm", "sales", DAY) == count
+        assert restore_batch(conn, warehouse, store, DAY) == count
         assert BATCH.count(conn) == count
 
 
@@ -102,10 +133,10 @@ def test_restore_refuses_a_corrupted_object(warehouse: Warehouse, store: ObjectS
         archived = archive_batch(conn, BATCH, store)
         store.put_bytes(archived.key, b"not what was archived")
         with pytest.raises(ArchiveError, match="does not match its manifest"):
-            restore_batch(conn, store, "crm", "sales", DAY)
+            restore_batch(conn, warehouse, store, DAY)
         assert BATCH.count(conn) == len(sales_for_day(DAY).sales), "landing untouched"
         with pytest.raises(ArchiveError, match=r"no archive for crm\.sales on 2026-11-19"):
-            restore_batch(conn, store, "crm", "sales", date(2026, 11, 19))
+            restore_batch(conn, warehouse, store, date(2026, 11, 19))
 
 
 def test_minio_stopped_mid_archive_fails_cleanly_then_recovers(

@@ -1,4 +1,5 @@
-"""Archive a landed batch, and restore one: the archive is the system of record.
+"""Archive a landed batch (``liftoff.archive.restore`` brings one back): the archive is the
+system of record.
 
 A batch is written as compressed JSONL (whole landed rows, Airbyte's columns included)
 at ``raw/<source>/<stream>/dt=<day>/part-0000.<ext>`` with a ``_manifest.json`` beside
@@ -17,18 +18,21 @@ from datetime import date
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
-from liftoff.archive.formats import DEFAULT_FORMAT, ArchiveFormat, format_of_key, read_lines
+from liftoff.archive.formats import DEFAULT_FORMAT, ArchiveFormat
 from liftoff.archive.store import ObjectStore, batch_prefix
-from liftoff.batch import Batch, Interval
+from liftoff.batch import Batch
+from liftoff.config import ConfigError
 
 MANIFEST = "_manifest.json"
-RESTORE_CHUNK = 5000
 
 
 class ArchiveError(RuntimeError):
     """The archive does not hold what it should; the message says what differs."""
+
+
+class SmallerThanArchived(ConfigError):
+    """A rerun's batch has fewer rows than the day's archived part: the archive is kept."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class ArchivedBatch:
     sha256: str
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
@@ -55,8 +59,13 @@ def archive_batch(
     *,
     run_id: str | None = None,
     fmt: ArchiveFormat = DEFAULT_FORMAT,
+    replace_smaller: bool = False,
 ) -> ArchivedBatch:
-    """Write the batch's landed rows to ``store``, check them back, mark the batch archived."""
+    """Write the batch's landed rows to ``store``, check them back, mark the batch archived.
+
+    The archive is the system of record: a part is never replaced by one with fewer rows
+    (a source that lost data, a stream past its retention) unless ``replace_smaller``.
+    """
     prefix = batch_prefix(batch.source, batch.stream, batch.interval.day)
     key = f"{prefix}part-0000.{fmt.extension}"
     audit = conn.execute(
@@ -70,11 +79,13 @@ def archive_batch(
             for chunk in batch.iter_json_chunks(conn, data_only=False):
                 out.write("".join(row + "\n" for _, row in chunk).encode())
                 rows += len(chunk)
-        size, sha = path.stat().st_size, _sha256(path)
+        if not replace_smaller:
+            refuse_shrinking(store, batch, rows)
+        size, sha = path.stat().st_size, sha256_of(path)
         store.put_file(key, path)
         check = Path(tmp) / "check"
         store.get_file(key, check)
-        if check.stat().st_size != size or _sha256(check) != sha:
+        if check.stat().st_size != size or sha256_of(check) != sha:
             raise ArchiveError(f"archived object {key} in {store} does not match what was written")
     for stale in store.list(prefix):  # a part in another format from an earlier run
         if stale != key and stale.rsplit("/", 1)[-1].startswith("part-"):
@@ -106,80 +117,22 @@ def archive_batch(
     return ArchivedBatch(key, prefix + MANIFEST, rows, size, sha)
 
 
+def refuse_shrinking(store: ObjectStore, batch: Batch, rows: int) -> None:
+    """Raise :class:`SmallerThanArchived` if the day's archived part holds more than ``rows``."""
+    key = batch_prefix(batch.source, batch.stream, batch.interval.day) + MANIFEST
+    if not store.exists(key):
+        return
+    archived = json.loads(store.get_bytes(key)).get("rows", 0)
+    if archived > rows:
+        raise SmallerThanArchived(
+            f"{batch.batch_id}: the archive holds {archived} rows of {batch.interval.day}, this run landed"
+            f" {rows}: the archive is kept (if the source really lost them: liftoff run --date"
+            f" {batch.interval.day} --replace-smaller-archive; to rebuild from the archive: docs/runbook.md)"
+        )
+
+
 def read_manifest(store: ObjectStore, source: str, stream: str, day: date) -> dict:
     key = batch_prefix(source, stream, day) + MANIFEST
     if not store.exists(key):
         raise ArchiveError(f"no archive for {source}.{stream} on {day} in {store} ({key} is missing)")
     return json.loads(store.get_bytes(key))
-
-
-def restore_batch(
-    conn: psycopg.Connection,
-    store: ObjectStore,
-    source: str,
-    stream: str,
-    day: date,
-    *,
-    landing_owner: str | None = None,
-) -> int:
-    """Load an archived day back into ``raw_<source>.<stream>``, replacing that day's landed rows.
-
-    The object must match its manifest's sha256 and row count, or nothing is changed.
-    Creates the landing table if the warehouse lost it, owned by ``landing_owner`` (the
-    pipeline role, which lands into it). Returns the rows restored.
-    """
-    manifest = read_manifest(store, source, stream, day)
-    batch = Batch(source, stream, manifest["cursor_field"], Interval.for_day(day))
-    fmt = format_of_key(manifest["key"])
-    with tempfile.TemporaryDirectory(prefix="liftoff-restore-") as tmp:
-        path = Path(tmp) / "part"
-        store.get_file(manifest["key"], path)
-        if _sha256(path) != manifest["sha256"]:
-            raise ArchiveError(f"{manifest['key']} does not match its manifest's sha256: not restored")
-        restored = 0
-        with conn.transaction():
-            columns = [sql.Identifier(c) for c in manifest["columns"]]
-            conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(f"raw_{source}")))
-            lost = not batch.landing_exists(conn)
-            conn.execute(
-                sql.SQL("create table if not exists {} ({})").format(
-                    batch.table,
-                    sql.SQL(", ").join(
-                        sql.SQL("{} {}").format(column, sql.SQL(_column_type(name)))
-                        for column, name in zip(columns, manifest["columns"], strict=True)
-                    ),
-                )
-            )
-            if lost and landing_owner:
-                conn.execute(
-                    sql.SQL("alter table {} owner to {}").format(batch.table, sql.Identifier(landing_owner))
-                )
-            batch.delete_landed(conn)
-            insert = sql.SQL("insert into {} select * from json_populate_recordset(null::{}, %s)").format(
-                batch.table, batch.table
-            )
-            chunk: list[str] = []
-            for line in read_lines(fmt, path):
-                chunk.append(line)
-                if len(chunk) >= RESTORE_CHUNK:
-                    conn.execute(insert, ("[" + ",".join(chunk) + "]",))
-                    restored, chunk = restored + len(chunk), []
-            if chunk:
-                conn.execute(insert, ("[" + ",".join(chunk) + "]",))
-                restored += len(chunk)
-            if restored != manifest["rows"]:
-                raise ArchiveError(
-                    f"{manifest['key']} holds {restored} rows, its manifest says {manifest['rows']}"
-                )
-    return restored
-
-
-def _column_type(name: str) -> str:
-    """Column types of a landing table re-created from the archive (values stay as landed)."""
-    return {
-        "_airbyte_extracted_at": "timestamptz",
-        "_airbyte_meta": "json",
-        "_kafka_partition": "integer",
-        "_kafka_offset": "bigint",
-        "_kafka_timestamp": "timestamptz",
-    }.get(name, "varchar")

@@ -16,7 +16,7 @@ import psycopg
 from psycopg import sql
 from pydantic import SecretStr
 
-from liftoff.config import Settings, get_settings, landing_schema, load_sources
+from liftoff.config import ConfigError, Settings, get_settings, landing_schema, load_sources
 from liftoff.ingest.push import landing_table_ddl
 from liftoff.stream import landing as stream_landing
 from liftoff.warehouse.location import Warehouse
@@ -104,14 +104,14 @@ create table if not exists audit.refreshes (
 CURSOR_TIME_16 = """
 create or replace function audit.cursor_time(value text) returns timestamptz
 language sql stable parallel safe as $fn$
-    select case when pg_input_is_valid(value, 'timestamptz') then value::timestamptz end
+    select case when pg_catalog.pg_input_is_valid(value, 'timestamptz') then value::pg_catalog.timestamptz end
 $fn$
 """
 CURSOR_TIME_15 = """
 create or replace function audit.cursor_time(value text) returns timestamptz
 language plpgsql stable parallel safe as $fn$
 begin
-    return value::timestamptz;
+    return value::pg_catalog.timestamptz;
 exception when others then
     return null;
 end
@@ -167,7 +167,25 @@ def bootstrap(
         # parallel and two `create schema if not exists` at once can collide in the catalog.
         for schema in LAYER_SCHEMAS:
             conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+        check_schema_owners(conn, ["audit", "catalog", *LAYER_SCHEMAS, *map(landing_schema, names)])
         grant_roles(conn, settings, synced, pushed, streamed)
+
+
+def check_schema_owners(conn: psycopg.Connection, schemas: list[str]) -> None:
+    """Every schema the bootstrap makes is the owner's: one another role made first (the
+    pipeline may create schemas, for its staging) could hold its code under our names."""
+    foreign = conn.execute(
+        "select n.nspname, r.rolname from pg_catalog.pg_namespace n"
+        " join pg_catalog.pg_roles r on r.oid = n.nspowner"
+        " where n.nspname = any(%s) and r.rolname <> current_user order by 1",
+        (schemas,),
+    ).fetchall()
+    if foreign:
+        listed = ", ".join(f"{schema} (owned by {owner})" for schema, owner in foreign)
+        raise ConfigError(
+            f"schemas the bootstrap makes were made by another role: {listed}; the owner must own"
+            " them: check what they hold, drop them, and run `liftoff bootstrap` again"
+        )
 
 
 def bootstrap_for_pipeline(owner: Warehouse, settings: Settings | None = None) -> Warehouse:

@@ -14,6 +14,10 @@ from liftoff.config import ConfigError, Unavailable, get_settings, redacted_url
 # What the server answers to a wrong password, role or database: configuration, not an
 # outage. libpq reports a refused connection without its SQLSTATE, so its words are read too.
 REFUSED_LOGIN = {"28P01", "28000", "3D000"}
+# Every session liftoff opens resolves names in the system catalog only: an object another
+# role created (a schema named after the login, a function shadowing a built-in) is never
+# picked by an unqualified name. Our SQL names its schemas (audit.batches, raw_crm.sales).
+SESSION_OPTIONS = "-c search_path=pg_catalog,pg_temp"
 REFUSED_LOGIN_WORDS = (
     "password authentication failed",
     "no pg_hba.conf entry",
@@ -81,10 +85,14 @@ class Warehouse:
         """Open a psycopg connection, as ``application_name`` liftoff (or ``PGAPPNAME``: the
         embedded Airflow's tasks are ``liftoff-pipeline``), so that on-call sees who is who.
 
+        The session's ``search_path`` is fixed (``pg_catalog, pg_temp``): whatever another
+        role creates is never run by an unqualified name (an owner's session above all).
+
         A server that refuses or does not answer is :class:`Unavailable` (retried); a wrong
         login or database is a :class:`ConfigError` (not retried). Both are one line.
         """
         kwargs.setdefault("application_name", os.environ.get("PGAPPNAME") or "liftoff")
+        kwargs["options"] = " ".join(filter(None, (kwargs.get("options"), SESSION_OPTIONS)))
         try:
             return psycopg.connect(
                 host=self.host,

@@ -11,6 +11,15 @@
   audit and quarantine hold emails and rejected rows.
 - entry writer: inserts into the landing tables of pushed sources (``raw_entry.sales``);
   cannot read anything, not even what it wrote.
+- liftoff_reader: what ``liftoff sql`` logs in as: reads every platform schema (landing,
+  audit, catalog, the layers), writes nothing. No password of its own: the owner's command
+  gives it a fresh one for a minute (``temporary_login``).
+- liftoff_restorer: what ``liftoff archive restore`` writes landing as: it may only become
+  the pipeline (``set role``), so whatever the pipeline made (a trigger, a policy, a type
+  on its landing table) runs as the pipeline, never as the owner. Temporary logins too.
+
+The owner never reads or writes a table the pipeline owns in its own session: the pipeline
+could have put code on it that would run with the owner's rights.
 
 Passwords travel as SCRAM verifiers computed here (libpq's ``PQencryptPasswordConn``): the
 secret itself is never in SQL text, so never in the server's log. Roles are cluster-wide in
@@ -19,11 +28,14 @@ PostgreSQL; the grants are per database. Idempotent.
 
 from __future__ import annotations
 
+import secrets
+
 import psycopg
 from psycopg import sql
 from pydantic import SecretStr
 
 from liftoff.config import ConfigError, Settings, landing_schema
+from liftoff.warehouse.location import Warehouse
 
 LAYER_SCHEMAS = ("bronze", "silver", "gold")
 GOLD_SCHEMA = "gold"
@@ -31,6 +43,13 @@ GOLD_SCHEMA = "gold"
 APP_LIMITS = {"statement_timeout": "60s", "idle_in_transaction_session_timeout": "60s"}
 APP_CONNECTION_LIMIT = 20
 PIPELINE_CONNECTION_LIMIT = 50
+# The owner's commands' helpers: no password until a command gives one, valid a minute.
+READER_ROLE = "liftoff_reader"
+RESTORER_ROLE = "liftoff_restorer"
+HELPER_CONNECTION_LIMIT = 5
+TEMPORARY_LOGIN_SECONDS = 60
+# Never granted to a role of ours, and refused when found (only a superuser can set them).
+FORBIDDEN_ATTRIBUTES = ("rolsuper", "rolreplication", "rolbypassrls")
 
 
 def password_verifier(conn: psycopg.Connection, role: str, password: SecretStr) -> str:
@@ -44,29 +63,97 @@ def ensure_role(
 ) -> None:
     """Create ``role`` if missing; with a password it can log in (and gets that password).
 
-    Never superuser, CREATEDB, CREATEROLE or a member of another role.
+    Never superuser, CREATEDB, CREATEROLE or a member of another role. An existing role that
+    is a superuser (or may replicate or bypass row security) is refused in one line, never
+    quietly reset: on-call must learn how it became one (docs/runbook.md). Only the
+    attributes that differ are altered: an owner that is not a superuser may not even name
+    the superuser attribute.
     """
-    options = sql.SQL("nosuperuser nocreatedb nocreaterole noinherit connection limit {}").format(
-        sql.Literal(connection_limit)
-    )
     login = (
         sql.SQL("login password {}").format(sql.Literal(password_verifier(conn, role, password)))
         if password
-        else sql.SQL("nologin")
+        else None
     )
-    exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
-    if not exists:
+    found = conn.execute(
+        "select rolsuper, rolreplication, rolbypassrls, rolcreatedb, rolcreaterole, rolinherit,"
+        " rolconnlimit from pg_catalog.pg_roles where rolname = %s",
+        (role,),
+    ).fetchone()
+    if found is None:
+        options = sql.SQL("nosuperuser nocreatedb nocreaterole noinherit connection limit {}").format(
+            sql.Literal(connection_limit)
+        )
         try:
             with conn.transaction():  # another database's bootstrap may create it at the same moment
-                conn.execute(sql.SQL("create role {} {} {}").format(sql.Identifier(role), options, login))
+                conn.execute(
+                    sql.SQL("create role {} {} {}").format(
+                        sql.Identifier(role), options, login or sql.SQL("nologin")
+                    )
+                )
             return
         except psycopg.errors.DuplicateObject:
-            pass
-    conn.execute(
-        sql.SQL("alter role {} {} {}").format(
-            sql.Identifier(role), options, login if password else sql.SQL("")
+            found = conn.execute(
+                "select rolsuper, rolreplication, rolbypassrls, rolcreatedb, rolcreaterole, rolinherit,"
+                " rolconnlimit from pg_catalog.pg_roles where rolname = %s",
+                (role,),
+            ).fetchone()
+    superuser, replication, bypassrls, createdb, createrole, inherit, limit = found
+    if superuser or replication or bypassrls:
+        granted = [
+            name
+            for name, on in (("SUPERUSER", superuser), ("REPLICATION", replication), ("BYPASSRLS", bypassrls))
+            if on
+        ]
+        raise ConfigError(
+            f"role {role} has {', '.join(granted)}, which liftoff never grants: find out how it got it"
+            f" (docs/runbook.md, 'A role has more than it should'), then as a superuser:"
+            f" alter role {role} nosuperuser noreplication nobypassrls"
         )
-    )
+    changes = [
+        clause
+        for clause, differs in (
+            (sql.SQL("nocreatedb"), createdb),
+            (sql.SQL("nocreaterole"), createrole),
+            (sql.SQL("noinherit"), inherit),
+            (sql.SQL("connection limit {}").format(sql.Literal(connection_limit)), limit != connection_limit),
+            (login, login is not None),
+        )
+        if differs
+    ]
+    if changes:
+        conn.execute(sql.SQL("alter role {} {}").format(sql.Identifier(role), sql.SQL(" ").join(changes)))
+
+
+def connect_as_helper(conn: psycopg.Connection, owner: Warehouse, role: str) -> psycopg.Connection:
+    """A session of ``role`` (a helper: reader, restorer), opened by the owner's command.
+
+    ``conn``, the owner's session, gives the role a fresh password valid for a minute (it
+    lives only in this process, and as a SCRAM verifier in the server), then the role logs
+    in with it. Commands at once take turns (an advisory lock) so none changes the password
+    another is about to use. Commits ``conn``.
+    """
+    conn.commit()
+    conn.execute("select pg_catalog.pg_advisory_lock(pg_catalog.hashtext(%s))", (f"liftoff.login.{role}",))
+    try:
+        password = SecretStr(secrets.token_urlsafe(24))
+        valid_until = conn.execute(
+            "select (pg_catalog.now() + pg_catalog.make_interval(secs => %s))::pg_catalog.text",
+            (TEMPORARY_LOGIN_SECONDS,),
+        ).fetchone()[0]
+        conn.execute(
+            sql.SQL("alter role {} login password {} valid until {}").format(
+                sql.Identifier(role),
+                sql.Literal(password_verifier(conn, role, password)),
+                sql.Literal(valid_until),
+            )
+        )
+        conn.commit()
+        return owner.as_role(role, password).connect()
+    finally:
+        conn.execute(
+            "select pg_catalog.pg_advisory_unlock(pg_catalog.hashtext(%s))", (f"liftoff.login.{role}",)
+        )
+        conn.commit()
 
 
 def grant_roles(
@@ -81,10 +168,16 @@ def grant_roles(
     ``synced``: the sources a connector lands; ``pushed``: an app's sources -> their streams;
     ``streamed``: the stream sources -> their streams (the pipeline replaces a day's slice).
     """
-    roles = (settings.pipeline_role, settings.analyst_role, settings.entry_writer_role)
+    roles = (
+        settings.pipeline_role,
+        settings.analyst_role,
+        settings.entry_writer_role,
+        READER_ROLE,
+        RESTORER_ROLE,
+    )
     if conn.info.user in roles or len(set(roles)) < len(roles):
         raise ConfigError(
-            f"the pipeline, analyst and entry writer roles ({', '.join(roles)}) must be three roles,"
+            f"the pipeline, analyst, entry writer and helper roles ({', '.join(roles)}) must be five roles,"
             f" none of them the bootstrap's own login ({conn.info.user})"
         )
     pipeline = sql.Identifier(settings.pipeline_role)
@@ -104,15 +197,44 @@ def grant_roles(
                     sql.Identifier(role), sql.Identifier(name), sql.Literal(value)
                 )
             )
+    reader, restorer = sql.Identifier(READER_ROLE), sql.Identifier(RESTORER_ROLE)
+    for role in (READER_ROLE, RESTORER_ROLE):
+        ensure_role(conn, role, None, connection_limit=HELPER_CONNECTION_LIMIT)
+    # The owner may act as the pipeline (default privileges for its tables; a non-superuser
+    # owner needs the membership for that), never the other way round.
+    superuser = conn.execute(
+        "select rolsuper from pg_catalog.pg_roles where rolname = current_user"
+    ).fetchone()[0]
+    if not superuser:
+        conn.execute(
+            sql.SQL("grant {} to current_user {}").format(
+                pipeline,
+                sql.SQL("with inherit true, set true" if conn.info.server_version >= 160000 else ""),
+            )
+        )
     database = sql.Identifier(conn.info.dbname)
+    landing = [sql.Identifier(landing_schema(source)) for source in [*synced, *pushed, *(streamed or {})]]
+    owner_made = [sql.Identifier("audit"), sql.Identifier("catalog"), *landing]
+    pipeline_made = [
+        *map(sql.Identifier, LAYER_SCHEMAS),
+        *(sql.Identifier(landing_schema(s)) for s in synced),
+    ]
     statements = [
         # nobody creates tables in public but its owner (PostgreSQL 15's default, made explicit)
         sql.SQL("revoke create on schema public from public"),
         # temporary tables only for dbt (its incremental models stage in them)
         sql.SQL("revoke temporary on database {} from public").format(database),
         sql.SQL("grant temporary on database {} to {}").format(database, pipeline),
-        # the connector runner stages each sync in a schema of its own, then drops it
+        # The connector runner stages each sync in a schema of its own, then drops it
+        # (liftoff.ingest.local): the one reason the pipeline may create a schema. What it
+        # makes never runs as the owner: owner sessions resolve names in pg_catalog only
+        # (liftoff.warehouse.location), the bootstrap refuses a schema of its own that another
+        # role made (check_schema_owners), and the owner never reads or writes a pipeline's
+        # table in its own session (the restorer and reader roles do).
         sql.SQL("grant create on database {} to {}").format(database, pipeline),
+        # the restorer becomes the pipeline to write landing; the reader reads, nothing else
+        sql.SQL("grant {} to {}").format(pipeline, restorer),
+        sql.SQL("grant connect on database {} to {}, {}").format(database, reader, restorer),
         sql.SQL("grant usage on schema audit, catalog to {}").format(pipeline),
         sql.SQL("grant select, insert, update, delete on all tables in schema audit, catalog to {}").format(
             pipeline
@@ -125,6 +247,17 @@ def grant_roles(
         # the tables dbt creates later, as the pipeline (a full refresh recreates them), too
         sql.SQL("alter default privileges for role {} in schema {} grant select on tables to {}").format(
             pipeline, sql.Identifier(GOLD_SCHEMA), analyst
+        ),
+    ]
+    schemas = sql.SQL(", ").join([*owner_made, *map(sql.Identifier, LAYER_SCHEMAS)])
+    statements += [
+        sql.SQL("grant usage on schema {} to {}").format(schemas, reader),
+        sql.SQL("grant select on all tables in schema {} to {}").format(schemas, reader),
+        sql.SQL("alter default privileges in schema {} grant select on tables to {}").format(
+            sql.SQL(", ").join(owner_made), reader
+        ),
+        sql.SQL("alter default privileges for role {} in schema {} grant select on tables to {}").format(
+            pipeline, sql.SQL(", ").join(pipeline_made), reader
         ),
     ]
     for source in synced:
