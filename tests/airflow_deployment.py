@@ -89,7 +89,8 @@ def start_deployment(home: Path, **settings: str) -> Deployment:
         wait_until(lambda: api_answers(url, timeout=10), process, deadline=120)
     except BaseException as exc:  # whatever failed after the start: nothing it started is left
         interrupt(process)
-        raise RuntimeError(f"liftoff airflow did not come up ({exc}):\n{log.read_text(errors='replace')[-3000:]}")
+        printed = log.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"liftoff airflow did not come up ({exc}):\n{printed}") from exc
     return Deployment(home, env, Login(url, "admin", password), process, log)
 
 
