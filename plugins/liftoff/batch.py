@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -132,6 +133,25 @@ class Batch:
                 sql.SQL("select _airbyte_raw_id from {} where {}").format(self.table, self._uncursored())
             )
         return {raw_id for (raw_id,) in rows}
+
+    def nulled_fields(self, conn: psycopg.Connection) -> dict[str, list[dict]]:
+        """The batch's rows a field of which landing had to null (a value PostgreSQL cannot
+        store, a message that is not an event: ``NULLED`` changes in ``_airbyte_meta``), with
+        those changes; the gate rejects them with the reasons."""
+        if not self.landing_exists(conn) or "_airbyte_meta" not in self._columns(conn):
+            return {}
+        rows = conn.execute(
+            sql.SQL(
+                "select _airbyte_raw_id, _airbyte_meta::text from {} where {}"
+                " and strpos(_airbyte_meta::text, 'NULLED') > 0"  # clean rows: no JSON parsed
+            ).format(self.table, self.where())
+        )
+        nulled = {}
+        for raw_id, meta in rows:
+            changes = json.loads(meta).get("changes") or []
+            if found := [c for c in changes if isinstance(c, dict) and c.get("change") == "NULLED"]:
+                nulled[raw_id] = found
+        return nulled
 
     def landing_exists(self, conn: psycopg.Connection) -> bool:
         found = conn.execute(

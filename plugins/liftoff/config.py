@@ -122,6 +122,8 @@ class Settings(BaseSettings):
     # where there is no broker. The embedded default adds `pos` itself when it cannot start one.
     skip_sources: str = ""
     airflow_admin_password: SecretStr | None = None
+    # the MinIO user of the pipeline's tasks, made by `liftoff archive init --pipeline-user`
+    archive_pipeline_secret: SecretStr | None = None
     # Alerts (liftoff.alerts): e-mail to these addresses (comma-separated) through the SMTP
     # connection `smtp_default`, and/or a Slack-style webhook; a run still unfinished this
     # long after it was queued alerts too; messages link the runbook at this address.
@@ -145,6 +147,9 @@ class Settings(BaseSettings):
         return self
 
 
+DEFAULT_MAX_RECORDS = 2_000_000  # a stream's records in one sync, unless its entry says otherwise
+
+
 class StreamConfig(BaseModel):
     """One stream of a source: how it syncs, its contract, cursor and reject threshold.
 
@@ -162,6 +167,10 @@ class StreamConfig(BaseModel):
     # A day that lands fewer rows than this share of the median of its recent days stops
     # before transform (a broken upstream looks like a quiet day); unset: not checked.
     min_volume_ratio: float | None = Field(None, gt=0.0, le=1.0)
+    # The most records one sync of the stream may read (the local connector runner): an API
+    # that pages without end fails the sync in one line, not retried, instead of streaming
+    # for the whole timeout. Raise it for a stream whose day really holds more.
+    max_records: int = Field(DEFAULT_MAX_RECORDS, ge=1)
 
     @model_validator(mode="after")
     def _incremental_needs_a_cursor(self) -> StreamConfig:
@@ -306,13 +315,16 @@ def redacted_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{auth}@{host}"))
 
 
-_CREDENTIALS = re.compile(r"(\b[a-zA-Z][\w+.-]*://)[^\s/@]+@")
+# A URL scheme is short (RFC 3986 allows any length; none in use is over 32): bounded, the
+# search is linear in the text (unbounded, `a.a.a.…` took seconds: quadratic).
+_CREDENTIALS = re.compile(r"(\b[a-zA-Z][\w+.-]{0,31}://)[^\s/@]+@")
 
 
 def first_line(error: object) -> str:
     """An error as one line: its first, cut to 300 characters, any URL's credentials as ***."""
-    text = _CREDENTIALS.sub(r"\1***@", str(error).strip())  # before the cut: a cut URL hides nothing
-    return text.splitlines()[0][:300] if text else type(error).__name__
+    lines = str(error).strip().splitlines()
+    text = _CREDENTIALS.sub(r"\1***@", lines[0]) if lines else ""  # before the cut: a cut URL hides nothing
+    return text[:300] if text else type(error).__name__
 
 
 def landing_schema(source: str) -> str:

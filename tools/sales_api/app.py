@@ -6,7 +6,9 @@ inclusive), optionally dirty, optional ``X-API-Key``.
 The shop (``/shop/orders``): another shape and auth: nested order lines, cursor
 pagination (``cursor``/``limit``, ``next_cursor``), a ``modified_from`` (inclusive) to
 ``modified_to`` (exclusive) window, and a required ``X-Shop-Token`` header.
-Both are deterministic for a given day, with injectable HTTP 429/5xx responses.
+Both are deterministic for a given day, with injectable HTTP 429/5xx responses, hostile
+records (``poison_records``: values no database text holds) and hostile pagination
+(``/_pagination``: pages without end, a repeated next cursor).
 
 What the docs tell people to copy, so it is safe to copy: keys are compared in constant
 time; with a key configured, every route but ``/health`` wants it (the test routes
@@ -20,7 +22,7 @@ import base64
 import hmac
 import threading
 from datetime import date, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
@@ -56,6 +58,34 @@ class SalesApiSettings(BaseSettings):
     late_corrections: int = Field(0, ge=0)  # sales of two days before, corrected each day
     shop_token: str = DEMO_SHOP_TOKEN  # the shop always wants its X-Shop-Token header
     orders_per_day: int | None = Field(None, ge=0)  # a fixed daily shop volume, for benchmarks
+    # the first N sales of every answered window carry values no database text can hold (POISON_KINDS)
+    poison_records: int = Field(0, ge=0)
+
+
+# What a poisoned sale carries, in turn: a NUL in a declared field, a NUL in a key of a
+# field the connector does not declare (it reaches landing in _record), nesting 100 deep.
+POISON_KINDS = ("nul_in_value", "nul_in_key", "too_deep")
+
+
+def poisoned(sale: dict, kind: str) -> dict:
+    """A copy of ``sale`` carrying the hostile value ``kind`` (one of POISON_KINDS)."""
+    if kind == "nul_in_value":
+        return {**sale, "product": sale["product"] + "\x00"}
+    if kind == "nul_in_key":
+        return {**sale, "notes": {"gift\x00wrap": True}}
+    deep: list = []
+    for _ in range(100):
+        deep = [deep]
+    return {**sale, "notes": deep}
+
+
+class PaginationFault(BaseModel):
+    """How the data routes page. ``endless``: every page is full and points to a next one
+    (rows repeat to fill it; the shop's cursors keep moving). ``repeat_cursor``: the shop
+    answers every page with the next cursor of its first page; the CRM ignores ``page`` (its
+    client counts the pages) and answers page 1 each time. ``none``: as a real API."""
+
+    mode: Literal["none", "endless", "repeat_cursor"] = "none"
 
 
 class FaultPlan(BaseModel):
@@ -142,6 +172,7 @@ def create_app(settings: SalesApiSettings | None = None) -> FastAPI:
     """Build the API; each app has its own settings and fault plan."""
     settings = settings or SalesApiSettings()
     faults = _Faults()
+    pagination = {"fault": PaginationFault()}
     app = FastAPI(title="LiftOff demo CRM", version="1.0.0")
     app.state.settings = settings
     app.state.faults = faults
@@ -192,7 +223,20 @@ def create_app(settings: SalesApiSettings | None = None) -> FastAPI:
             rows_per_day=settings.rows_per_day,
             late_corrections=settings.late_corrections,
         )
+        if settings.poison_records:
+            n = settings.poison_records
+            rows = [
+                poisoned(row, POISON_KINDS[i % len(POISON_KINDS)]) if i < n else row
+                for i, row in enumerate(rows)
+            ]
         app.state.sales_requests += 1
+        mode = pagination["fault"].mode
+        if mode == "endless" and rows:
+            first = (page - 1) * page_size
+            full = [rows[i % len(rows)] for i in range(first, first + page_size)]
+            return {"data": full, "page": page, "page_size": page_size, "total": page * page_size + 1}
+        if mode == "repeat_cursor":
+            page = 1
         return _page(rows, page, page_size)
 
     @app.get("/sellers", dependencies=[Depends(check_access)])
@@ -220,6 +264,11 @@ def create_app(settings: SalesApiSettings | None = None) -> FastAPI:
         faults.refuse_window(start, end)
         orders = orders_between(start, end, seed=settings.seed, orders_per_day=settings.orders_per_day)
         offset = _shop_offset(cursor)
+        mode = pagination["fault"].mode
+        if mode != "none" and orders:
+            full = [orders[i % len(orders)] for i in range(offset, offset + limit)]
+            following = offset + limit if mode == "endless" else limit  # repeat: the first page's next
+            return {"orders": full, "next_cursor": _shop_cursor(following)}
         page = orders[offset : offset + limit]
         more = offset + limit < len(orders)
         return {"orders": page, "next_cursor": _shop_cursor(offset + limit) if more else None}
@@ -239,6 +288,11 @@ def create_app(settings: SalesApiSettings | None = None) -> FastAPI:
     def set_outage(plan: OutagePlan) -> dict:
         faults.outage = plan
         return plan.model_dump(mode="json")
+
+    @app.post("/_pagination", dependencies=[Depends(check_key)])
+    def set_pagination(fault: PaginationFault) -> dict:
+        pagination["fault"] = fault
+        return fault.model_dump()
 
     @app.get("/_faults", dependencies=[Depends(check_key)])
     def get_faults() -> dict:

@@ -49,6 +49,10 @@ class BackgroundApi:
             f"{self.url}/_faults", json={"status": status, "count": count}, headers=self.headers
         ).raise_for_status()
 
+    def paginate(self, mode: str) -> None:
+        """Page the data routes as ``mode``: ``endless``, ``repeat_cursor`` or ``none`` (a real API)."""
+        httpx.post(f"{self.url}/_pagination", json={"mode": mode}, headers=self.headers).raise_for_status()
+
     def refuse_days(self, days: list, status: int = 503) -> None:
         """Data requests touching ``days`` fail with ``status`` until called with no days."""
         httpx.post(

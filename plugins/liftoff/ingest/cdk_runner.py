@@ -5,9 +5,10 @@ with Airflow's, so it imports nothing from ``liftoff``: only the standard librar
 Airbyte CDK, PyYAML and psycopg. It reads one JSON request on stdin and prints one JSON
 result line:
 
-    request: {"name", "manifest", "config", "streams": [...],
+    request: {"name", "manifest", "config", "streams": [...], "max_records": {stream: N},
               "postgres": {host, port, database, username, password, schema}}
-    result:  {"ok": true, "records": {stream: N}}  or  {"ok": false, "error": "..."}
+    result:  {"ok": true, "records": {stream: N}, "nulled": {stream: N}}
+             or  {"ok": false, "error": "...", "permanent": bool}
 
 The manifest runs as the Airbyte server runs it (``ConcurrentDeclarativeSource``: its
 pagination, retries, error handlers and transformations); the request's config carries the
@@ -16,6 +17,18 @@ straight to PostgreSQL with COPY, in Airbyte's raw layout (each declared propert
 objects and arrays as JSON, then ``_airbyte_raw_id``, ``_airbyte_extracted_at`` in UTC and
 ``_airbyte_meta``), into the request's schema: a staging schema of this run's own, from
 which the caller promotes the rows once the whole read succeeded.
+
+A value PostgreSQL cannot store or the contract gate cannot read (a NUL character, in a
+string, a nested value or a key; a lone UTF-16 surrogate; NaN or Infinity; nesting deeper
+than ``MAX_DEPTH``; over ``MAX_VALUE_CHARS``) never fails the COPY: the record lands with
+that field null and the reason in ``_airbyte_meta`` (``changes``, as the Kafka landing
+records a malformed message), so the gate quarantines the row and the rest of the day lands.
+The clean path costs a substring test per value; only a hit looks deeper.
+
+Pagination is bounded: a stream reads at most its ``max_records`` in one sync, and a
+paginator that hands out a next-page token it already gave in the same read (an API
+repeating its cursor) stops the sync; both fail in one line marked ``permanent`` (a retry
+would only loop again).
 """
 
 from __future__ import annotations
@@ -40,10 +53,105 @@ AIRBYTE_COLUMNS = {
     "_airbyte_meta": "json",
 }
 NO_META = "{}"
+MAX_VALUE_CHARS = 16 * 1024 * 1024  # one value's text; a bigger one lands null, with its reason
+MAX_DEPTH = 64  # nesting levels of a JSON value; the gate's JSON parser stops at 200 for the row
 
 
 class SyncFailed(RuntimeError):
     """The connector reported an error (a TRACE error or an ERROR log): the first one, in one line."""
+
+    permanent = False
+
+
+class SyncBounded(SyncFailed):
+    """The API pages without end (a stream over its ``max_records``, a repeated cursor):
+    retrying reads the same loop again, so the caller fails at once."""
+
+    permanent = True
+
+
+PERMANENT_ERRORS: list[str] = []  # raised in the CDK's threads, reported through its TRACE messages
+
+
+def nulled_meta(changes: list[dict]) -> str:
+    """``_airbyte_meta`` of a row whose fields were nulled: the shape the Kafka landing writes
+    for a malformed message (``liftoff.stream.landing._malformed_meta``), one change a field."""
+    return json.dumps({"changes": changes, "sync_id": None})
+
+
+def nulled(field: str, detail: str, reason: str = "DESTINATION_SERIALIZATION_ERROR") -> dict:
+    return {"field": field, "change": "NULLED", "reason": reason, "detail": detail}
+
+
+_ENCODE = json.JSONEncoder(allow_nan=False).encode  # json.dumps' text, but NaN is an error
+
+
+def _unencodable(text: str) -> bool:
+    """A lone surrogate (JSON's ``"\\ud800"`` parses to one): no UTF-8 for it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _string_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "holds a NUL character (\\u0000), which PostgreSQL text cannot store"
+    if not text.isascii() and _unencodable(text):
+        return "holds a lone UTF-16 surrogate, which is no UTF-8 character"
+    return None
+
+
+def _json_problem(value) -> str | None:
+    """Why a JSON value cannot land, looked at in depth (only after a cheap test hit)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            if depth > MAX_DEPTH:
+                return f"nested deeper than {MAX_DEPTH} levels"
+            for key, inner in item.items():
+                problem = _string_problem(key) if isinstance(key, str) else None
+                if problem:
+                    return f"a key {problem}"
+                stack.append((inner, depth + 1))
+        elif isinstance(item, list):
+            if depth > MAX_DEPTH:
+                return f"nested deeper than {MAX_DEPTH} levels"
+            stack.extend((inner, depth + 1) for inner in item)
+        elif isinstance(item, str) and (problem := _string_problem(item)):
+            return problem
+    return None
+
+
+def cell(value, json_column: bool) -> tuple[str | None, str | None]:
+    """A record's value as COPY text for its column, or None and why it cannot land.
+
+    The clean path is one encode (JSON columns, non-string values) and substring tests.
+    """
+    if value is None:
+        return None, None
+    if isinstance(value, str) and not json_column:
+        if "\x00" in value or len(value) > MAX_VALUE_CHARS or (not value.isascii() and _unencodable(value)):
+            if len(value) > MAX_VALUE_CHARS:
+                return None, f"longer than {MAX_VALUE_CHARS} characters"
+            return None, _string_problem(value)
+        return value, None
+    try:
+        text = _ENCODE(value)
+    except RecursionError:
+        return None, "nested too deep to encode"
+    except (ValueError, TypeError) as exc:  # NaN, Infinity; a value no JSON can hold
+        return None, f"not JSON: {exc}"
+    if len(text) > MAX_VALUE_CHARS:
+        return None, f"longer than {MAX_VALUE_CHARS} characters as JSON"
+    # \u0000 and \udXXX escapes, or more containers than MAX_DEPTH: look deeper
+    if "\\u0000" in text or "\\ud" in text or text.count("[") + text.count("{") > MAX_DEPTH:
+        problem = _json_problem(value)
+        if problem:
+            return None, problem
+    return text, None
 
 
 def column_name(name: str) -> str:
@@ -81,7 +189,9 @@ def text_of(value, json_column: bool) -> str | None:
 class StreamWriter:
     """One stream's staging table, filled by COPY in batches."""
 
-    def __init__(self, conn, schema: str, stream: str, json_schema: dict) -> None:
+    def __init__(
+        self, conn, schema: str, stream: str, json_schema: dict, max_records: int | None = None
+    ) -> None:
         from psycopg import sql
 
         properties = json_schema.get("properties") or {}
@@ -104,6 +214,9 @@ class StreamWriter:
         )
         self.rows: list[tuple] = []
         self.count = 0
+        self.stream = stream
+        self.max_records = max_records
+        self.nulled = 0  # records landed with a field nulled (the reason in _airbyte_meta)
         # Ids unique across runs without a random draw per record (os.urandom is slow on VMs):
         # this run's random 80 bits, then the record's number.
         self.id_prefix = uuid.uuid4().hex[:20]
@@ -117,8 +230,23 @@ class StreamWriter:
         if self.extracted[0] != emitted_at_ms:  # records of one page share their time
             at = datetime.fromtimestamp(emitted_at_ms / 1000, UTC).replace(tzinfo=None).isoformat()
             self.extracted = (emitted_at_ms, at)
-        values = [text_of(data.get(f), j) for f, j in zip(self.fields, self.json_fields, strict=True)]
-        self.rows.append((*values, self.raw_id(), self.extracted[1], NO_META))
+        if self.max_records is not None and self.count + len(self.rows) >= self.max_records:
+            raise SyncBounded(
+                f"stream {self.stream} read more than its max_records ({self.max_records}) in one sync:"
+                " an API paging without end? If the window really holds more, raise max_records of"
+                f" the stream in include/sources.yaml"
+            )
+        values, changes = [], None
+        for field, json_column in zip(self.fields, self.json_fields, strict=True):
+            text, problem = cell(data.get(field), json_column)
+            values.append(text)
+            if problem is not None:
+                changes = [*(changes or ()), nulled(field, problem)]
+        if changes:
+            self.nulled += 1
+        self.rows.append(
+            (*values, self.raw_id(), self.extracted[1], nulled_meta(changes) if changes else NO_META)
+        )
         if len(self.rows) >= FLUSH_ROWS:
             self.flush()
 
@@ -173,6 +301,68 @@ def read(request: dict, logger) -> tuple[dict[str, dict], Iterator]:
     return schemas, source.read(logger, config, catalog, None)
 
 
+def guard_pagination() -> None:
+    """Make the CDK's retrievers stop when a stream's paginator hands out a next-page token it
+    already gave in the same read (the API repeats its cursor): without it the CDK pages for ever.
+
+    One read of a slice is one loop in one thread (``SimpleRetriever._read_pages``), which
+    passes back the token it used last: a token that is not the one this guard saw issued
+    last for that retriever and thread starts a new read (a new slice, a pagination reset).
+    """
+    import threading
+
+    from airbyte_cdk.models import FailureType
+    from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
+    from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+    original = SimpleRetriever._next_page_token
+    if getattr(original, "_liftoff_guard", False):
+        return
+    reads: dict[tuple[int, int], tuple[str, set[str]]] = {}
+
+    def key_of(token) -> str:
+        return json.dumps(token, sort_keys=True, default=str)
+
+    def _next_page_token(
+        self,
+        response,
+        last_page_size,
+        last_record,
+        last_page_token_value,
+        page_size_override=None,
+        stream_slice=None,
+    ):
+        kwargs = {} if page_size_override is None else {"page_size_override": page_size_override}
+        if stream_slice is not None:
+            kwargs["stream_slice"] = stream_slice
+        token = original(self, response, last_page_size, last_record, last_page_token_value, **kwargs)
+        where = (id(self), threading.get_ident())
+        last = key_of(last_page_token_value)
+        read = reads.get(where)
+        if read is None or read[0] != last:  # a new read: the tokens seen are its first one's
+            read = (last, set() if last_page_token_value is None else {last})
+        if token:
+            value = token.get("next_page_token")
+            issued = key_of(value)
+            if issued in read[1]:
+                message = (
+                    f"stream {self.name}: the API gave the next-page token {issued[:80]} again after"
+                    f" {len(read[1])} page(s) of this read (it repeats its cursor): the sync stops rather"
+                    " than page for ever; nothing was landed"
+                )
+                PERMANENT_ERRORS.append(message)
+                raise AirbyteTracedException(
+                    internal_message=message, message=message, failure_type=FailureType.config_error
+                )
+            read[1].add(issued)
+            read = (issued, read[1])
+        reads[where] = read
+        return token
+
+    _next_page_token._liftoff_guard = True
+    SimpleRetriever._next_page_token = _next_page_token
+
+
 def run(request: dict) -> dict:
     import psycopg
     from airbyte_cdk.models import Level, TraceType, Type
@@ -180,6 +370,8 @@ def run(request: dict) -> dict:
 
     logger = logging.getLogger(f"airbyte.{request['name']}")
     streams = list(request["streams"])
+    bounds = request.get("max_records") or {}
+    guard_pagination()
     schemas, messages = read(request, logger)
     pg = request["postgres"]
     with psycopg.connect(
@@ -190,7 +382,9 @@ def run(request: dict) -> dict:
         password=pg.get("password") or None,
     ) as conn:
         conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(pg["schema"])))
-        writers = {name: StreamWriter(conn, pg["schema"], name, schemas[name]) for name in streams}
+        writers = {
+            name: StreamWriter(conn, pg["schema"], name, schemas[name], bounds.get(name)) for name in streams
+        }
         errors: list[str] = []
         try:
             for message in messages:
@@ -200,16 +394,26 @@ def run(request: dict) -> dict:
                     errors.append(trace_line(message.trace.error))
                 elif message.type == Type.LOG and message.log.level in (Level.ERROR, Level.FATAL):
                     errors.append(message.log.message)
+        except SyncFailed:
+            raise
         except Exception as exc:  # the CDK raises at the end what its messages said first
+            if PERMANENT_ERRORS:
+                raise SyncBounded(PERMANENT_ERRORS[0]) from exc
             if errors:
                 raise SyncFailed(errors[0]) from exc
             raise
+        if PERMANENT_ERRORS:
+            raise SyncBounded(PERMANENT_ERRORS[0])
         if errors:
             raise SyncFailed(errors[0])
         for writer in writers.values():
             writer.flush()
         conn.commit()
-    return {"ok": True, "records": {name: writer.count for name, writer in writers.items()}}
+    return {
+        "ok": True,
+        "records": {name: writer.count for name, writer in writers.items()},
+        "nulled": {name: writer.nulled for name, writer in writers.items() if writer.nulled},
+    }
 
 
 def trace_line(error) -> str:
@@ -235,9 +439,15 @@ def main() -> int:
         import traceback
 
         traceback.print_exc(file=sys.stderr)
-        print(json.dumps({"ok": False, "error": one_line(exc)}))
+        permanent = isinstance(exc, SyncFailed) and exc.permanent
+        print(json.dumps({"ok": False, "error": one_line(exc), "permanent": permanent}))
         return 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # A sync stopped early (a bound, an error) leaves the CDK's reader threads blocked on its
+    # queue: exiting normally would wait for them for ever. The answer is printed; just go.
+    os._exit(code)

@@ -1,12 +1,16 @@
 """Embedded ingestion: the source's declarative manifest run by the Airbyte CDK, for one interval.
 
 The CDK lives in its own virtualenv; this module starts ``cdk_runner.py`` there, which
-COPYs the records into a staging schema of the run's own
-(``raw_<source>__<interval>``); only when the whole sync succeeded are the rows promoted to
-``raw_<source>.<stream>`` in one transaction: the window's landed rows (a snapshot's: all
-of them) replaced by the new ones. A failed or killed sync leaves landing as it was.
-The stream's cursor (``liftoff.ingest.state``) moves forward; a gap before the window is
-reported.
+COPYs the records into a staging schema of this run's own
+(``raw_<source>__<interval>__<run>``: two runs of one interval, a retry beside a stalled
+attempt, never share one); only when the whole sync succeeded are the rows promoted to
+``raw_<source>.<stream>`` in one transaction, holding each landing table's advisory lock
+(the one the Kafka landing takes): the window's landed rows (a snapshot's: all of them)
+replaced by the new ones, one promote of a table at a time. A failed or killed sync leaves
+landing as it was; a staging table that is missing at promote is an error, never an empty
+window. A run holds a session lock on its staging schema while it lives, so the next run of
+the source drops the schemas of killed runs only. The stream's cursor
+(``liftoff.ingest.state``) moves forward; a gap before the window is reported.
 """
 
 from __future__ import annotations
@@ -14,7 +18,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -30,8 +37,19 @@ log = logging.getLogger(__name__)
 AIRBYTE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
+@dataclass(frozen=True)
+class RunnerOutcome:
+    records: dict[str, int]  # records read per stream
+    nulled: dict[str, int]  # records that landed with fields nulled, per stream (reasons in _airbyte_meta)
+
+
 class IngestError(RuntimeError):
     """The connector run failed; the message says why in one line."""
+
+
+class PaginationLoop(IngestError, ConfigError):
+    """The API pages without end (a stream over its ``max_records``, a repeated next-page
+    cursor): retrying would loop again, so it fails at once (a ConfigError), in one line."""
 
 
 def connector_config(source: SourceConfig, interval: Interval, env: dict[str, str] | None = None) -> dict:
@@ -55,9 +73,48 @@ def connector_config(source: SourceConfig, interval: Interval, env: dict[str, st
     return config
 
 
-def staging_schema(name: str, interval: Interval) -> str:
-    """Where one run's connector writes: its own schema, so parallel days never meet."""
-    return f"{landing_schema(name)}__{interval.start:%Y%m%d%H%M}"
+def staging_schema(name: str, interval: Interval, run: str | None = None) -> str:
+    """Where one run's connector writes: its own schema, so parallel days and two runs of
+    one day never meet. ``run``: 8 hex digits, a new one per call if not given."""
+    run = run or uuid.uuid4().hex[:8]
+    base = f"{landing_schema(name)}__{interval.start:%Y%m%d%H%M}"
+    return f"{base[: 63 - len(run) - 2]}__{run}"  # PostgreSQL cuts names at 63 bytes: keep the run's part
+
+
+def _staging_pattern(name: str) -> re.Pattern[str]:
+    """The staging schemas of ``name``'s runs (and the run-less ones of before)."""
+    return re.compile(rf"{re.escape(landing_schema(name))}__\d{{12}}(__[0-9a-f]{{8}})?")
+
+
+def _try_lock(conn: psycopg.Connection, key: str) -> bool:
+    """The session's advisory lock on ``key`` (a staging schema's name), if no one holds it."""
+    return bool(conn.execute("select pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()[0])
+
+
+def drop_abandoned_staging(conn: psycopg.Connection, name: str) -> list[str]:
+    """Drop the staging schemas of ``name`` that no live run holds (killed runs'); return them."""
+    pattern = _staging_pattern(name)
+    found = conn.execute(
+        "select nspname from pg_namespace where starts_with(nspname, %s) order by 1",
+        (landing_schema(name) + "__",),
+    ).fetchall()
+    dropped = []
+    for (schema,) in found:
+        if not pattern.fullmatch(schema) or not _try_lock(conn, schema):
+            continue
+        try:
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
+            dropped.append(schema)
+        finally:
+            conn.execute("select pg_advisory_unlock(hashtext(%s))", (schema,))
+    if dropped:
+        log.info(
+            "dropped the staging schemas of %d run(s) of %s that did not finish: %s",
+            len(dropped),
+            name,
+            dropped,
+        )
+    return dropped
 
 
 def sync_interval(
@@ -76,24 +133,45 @@ def sync_interval(
     batches = Batch.all_of(name, source, interval)
     config = connector_config(source, interval)
     staging = staging_schema(name, interval)
-    with target.connect() as conn:
-        require_bootstrapped(conn, name)
+    # held while the run lives (autocommit: no transaction stays open): the schema is this run's
+    with target.connect(autocommit=True) as guard:
+        require_bootstrapped(guard, name)
+        guard.execute("select pg_advisory_lock(hashtext(%s))", (staging,))
         for batch in batches:
             if batch.cursor_field is not None:
-                check_continuity(conn, batch)
-        conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(staging)))
-        conn.commit()
-    try:
-        run_connector(name, source, interval, config, target, settings, staging, timeout_seconds)
-        with target.connect() as conn, conn.transaction():
-            landed = {batch.stream: promote(conn, batch, staging) for batch in batches}
-            for batch in batches:
-                if batch.cursor_field is not None:
-                    record_sync(conn, batch, landed[batch.stream])
-    finally:
-        with target.connect() as conn:
-            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(staging)))
+                check_continuity(guard, batch)
+        drop_abandoned_staging(guard, name)
+        try:
+            outcome = run_connector(
+                name, source, interval, config, target, settings, staging, timeout_seconds
+            )
+            with target.connect() as conn, conn.transaction():
+                lock_landing(conn, batches)
+                landed = {batch.stream: promote(conn, batch, staging) for batch in batches}
+                for batch in batches:
+                    if batch.cursor_field is not None:
+                        record_sync(conn, batch, landed[batch.stream])
+        finally:
+            guard.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(staging)))
+            guard.execute("select pg_advisory_unlock(hashtext(%s))", (staging,))
+    for stream, count in outcome.nulled.items():
+        log.warning(
+            "%s.%s: %d record(s) held values PostgreSQL cannot store (a NUL, a lone surrogate, NaN,"
+            " too deep or too big): landed with those fields null and the reason in _airbyte_meta;"
+            " the gate quarantines them",
+            name,
+            stream,
+            count,
+        )
     return landed
+
+
+def lock_landing(conn: psycopg.Connection, batches: list[Batch]) -> None:
+    """Take each batch's landing table's advisory lock for the transaction, in one order:
+    the key the Kafka landing takes (``pg_advisory_xact_lock(hashtext('raw_<source>.<stream>'))``),
+    so two promotes of one table (two runs of a day, two days' snapshots) never interleave."""
+    for table in sorted({f"{landing_schema(batch.source)}.{batch.stream}" for batch in batches}):
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (table,))
 
 
 def require_bootstrapped(conn: psycopg.Connection, name: str) -> None:
@@ -118,16 +196,18 @@ def run_connector(
     settings: Settings,
     schema: str,
     timeout_seconds: int,
-) -> dict[str, int]:
-    """Run the manifest with the Airbyte CDK into ``schema``; return the records read per stream.
+) -> RunnerOutcome:
+    """Run the manifest with the Airbyte CDK into ``schema``; return the records read per
+    stream and those that landed with fields nulled (values PostgreSQL cannot store).
 
-    Failures raise IngestError in one line.
+    Failures raise IngestError in one line; an API paging without end, PaginationLoop.
     """
     request = {
         "name": f"source-liftoff-{name}",
         "manifest": str(source.manifest_path),
         "config": config,
         "streams": list(source.streams),
+        "max_records": {stream: config_.max_records for stream, config_ in source.streams.items()},
         "postgres": {
             "host": target.host,
             "port": target.port,
@@ -158,8 +238,13 @@ def run_connector(
         said = done.stderr.strip().splitlines()
         log.warning("the connector's last lines for %s:\n%s", name, "\n".join(said[-20:]))
         reason = outcome.get("error") or (said or ["no output"])[-1]
+        if outcome.get("permanent"):
+            raise PaginationLoop(f"sync of {name} for {interval.day} failed: {reason}")
         raise IngestError(f"sync of {name} for {interval.day} failed: {reason}")
-    return {stream: int(n) for stream, n in outcome.get("records", {}).items()}
+    return RunnerOutcome(
+        {stream: int(n) for stream, n in outcome.get("records", {}).items()},
+        {stream: int(n) for stream, n in outcome.get("nulled", {}).items()},
+    )
 
 
 def _columns(conn: psycopg.Connection, schema: str, table: str) -> dict[str, str]:
@@ -176,13 +261,19 @@ def _columns(conn: psycopg.Connection, schema: str, table: str) -> dict[str, str
 def promote(conn: psycopg.Connection, batch: Batch, staging: str) -> int:
     """Replace the batch's landed rows with the staged ones; return the batch's row count.
 
-    Landing gains any column the staged table has and it lacks (a new upstream field).
+    Landing gains any column the staged table has and it lacks (a new upstream field). Holds
+    the landing table's advisory lock until the transaction ends: under READ COMMITTED two
+    promotes of one table (two runs of a day; two days' snapshots in a backfill) would each
+    delete what it sees and both insert, keeping both; one after the other, the second
+    replaces the first.
     """
+    lock_landing(conn, [batch])
     staged = _columns(conn, staging, batch.stream)
-    if not staged:  # the connector wrote nothing for the stream: an empty window
-        batch.delete_landed(conn)
-        _forget_uncursored(conn, batch)
-        return batch.count(conn)
+    if not staged:  # the runner makes every stream's table, an empty window's too: someone dropped it
+        raise IngestError(
+            f"the staging table {staging}.{batch.stream} is gone (dropped by another run?):"
+            f" nothing of {batch.source}.{batch.stream} for {batch.interval.day} was promoted; rerun the day"
+        )
     schema = landing_schema(batch.source)
     landed = _columns(conn, schema, batch.stream)
     if not landed:

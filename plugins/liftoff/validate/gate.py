@@ -74,6 +74,16 @@ def cursor_error(cursor_field: str) -> dict:
     }
 
 
+def nulled_error(change: dict) -> dict:
+    """A landing's ``NULLED`` change as a quarantine error: the field and why it was nulled."""
+    reason = change.get("detail") or change.get("reason") or "a value landing could not store"
+    return {
+        "field": str(change.get("field") or "__row__"),
+        "type": "nulled_while_landing",
+        "message": f"nulled while landing: {reason}",
+    }
+
+
 def validate_rows(
     adapter: TypeAdapter, rows: list[dict], context: dict | None = None
 ) -> dict[int, list[dict]]:
@@ -177,16 +187,19 @@ def validate_batch(
         )
         checksum = ContentChecksum()
         uncursored = batch.uncursored_ids(conn)  # the cursor is the contract's too: it places the row
+        nulled = batch.nulled_fields(conn)
         # PostgreSQL renders the next chunk while this thread validates the current one
         with prefetch(batch.iter_json_chunks(conn, chunk_size)) as chunks:
             for rows in chunks:
                 texts = [data for _, data in rows]
                 rejected = validate_json_rows(adapter, texts, context)
-                for index, (raw_id, _) in enumerate(rows) if uncursored else ():
+                for index, (raw_id, _) in enumerate(rows) if uncursored or nulled else ():
                     if raw_id in uncursored:
                         errors = rejected.setdefault(index, [])
                         if not any(error["field"] == batch.cursor_field for error in errors):
                             errors.insert(0, cursor_error(batch.cursor_field))
+                    if raw_id in nulled:  # what landing changed is never accepted as the source's
+                        rejected.setdefault(index, [])[:0] = map(nulled_error, nulled[raw_id])
                 checksum.add(texts)
                 result.landed += len(rows)
                 result.rejected += len(rejected)
