@@ -71,10 +71,10 @@ def test_unit_tests_pass_and_can_fail(warehouse: Warehouse, tmp_path: Path) -> N
         }
     assert {
         ("silver_sales", ("sale_id", "source")),
-        ("silver_sellers", ("seller_id",)),
-        ("silver_sellers", ("email",)),
-        ("silver_products", ("product_id",)),
-        ("silver_products", ("name",)),
+        ("silver_sellers", ("source", "seller_id")),  # the same id in two sources: two records
+        ("silver_sellers", ("source", "email")),
+        ("silver_products", ("source", "product_id")),
+        ("silver_products", ("source", "name")),
     } <= unique
 
     done = dbt(warehouse, tmp_path, "test", "--select", "test_type:unit")

@@ -18,7 +18,7 @@ LIFTOFF = str(Path(sys.executable).with_name("liftoff"))
 # One entry, as a data engineer adds it: an existing manifest and contract under a new name.
 SECOND_CRM = """
   crm2:
-    description: A second CRM (the demo CRM again).
+    description: A second CRM (the demo CRM again, its three streams).
     manifest: airbyte/source_liftoff_crm.yaml
     config:
       base_url_env: LIFTOFF_API_URL
@@ -29,6 +29,16 @@ SECOND_CRM = """
         cursor_field: updated_at
         primary_key: sale_id
         max_reject_ratio: 0.10
+      sellers:
+        sync: full_refresh
+        contract: seller
+        primary_key: seller_id
+        max_reject_ratio: 0.0
+      products:
+        sync: full_refresh
+        contract: product
+        primary_key: product_id
+        max_reject_ratio: 0.0
 """
 
 

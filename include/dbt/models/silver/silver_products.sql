@@ -1,17 +1,19 @@
 {{
     config(
-        unique_key='product_id',
+        unique_key=['source', 'product_id'],
         incremental_strategy='delete+insert',
         indexes=[
-            {'columns': ['product_id'], 'unique': true},
-            {'columns': ['name'], 'unique': true},
+            {'columns': ['source', 'product_id'], 'unique': true},
+            {'columns': ['source', 'name'], 'unique': true},
         ],
     )
 }}
 
--- The product catalogue: every product the CRM has listed, as its latest snapshot has it.
--- A product dropped from the catalogue stays, so past sales keep their product.
+-- The product catalogues: every product each source has listed, as its latest snapshot has
+-- it. A record is its source's: the same product id in two catalogues is two rows.
+-- A product dropped from a catalogue stays, so past sales keep their product.
 select
+    source,
     product_id,
     name,
     category,

@@ -59,9 +59,22 @@ orders as (
 
 ),
 
-products as (
+products_by_name as (
 
-    select product_id, name from {{ ref('silver_products') }}
+    -- A sale names its product; each name resolves to one catalogue id, the latest listing
+    -- of that name in any source's catalogue (ties: the first source by name).
+    select distinct on (name) product_id, name
+    from {{ ref('silver_products') }}
+    order by name, updated_at desc nulls last, source
+
+),
+
+products_by_id as (
+
+    -- An order line gives the SKU; each id resolves to one name likewise.
+    select distinct on (product_id) product_id, name
+    from {{ ref('silver_products') }}
+    order by product_id, updated_at desc nulls last, source
 
 ),
 
@@ -82,8 +95,8 @@ batch_rows as (
         unioned.airbyte_raw_id,
         unioned.extracted_at
     from (select * from sales union all select * from orders) as unioned
-    left join products as by_name on by_name.name = unioned.product_name
-    left join products as by_sku on by_sku.product_id = unioned.sku
+    left join products_by_name as by_name on by_name.name = unioned.product_name
+    left join products_by_id as by_sku on by_sku.product_id = unioned.sku
     -- Rule: a sale cannot be sold after its last update; such a version is dropped.
     where unioned.sold_at <= unioned.updated_at
 

@@ -1,17 +1,19 @@
 {{
     config(
-        unique_key='seller_id',
+        unique_key=['source', 'seller_id'],
         incremental_strategy='delete+insert',
         indexes=[
-            {'columns': ['seller_id'], 'unique': true},
-            {'columns': ['email'], 'unique': true},
+            {'columns': ['source', 'seller_id'], 'unique': true},
+            {'columns': ['source', 'email'], 'unique': true},
         ],
     )
 }}
 
--- The sales team: every seller the CRM has listed, emails normalised, as the latest snapshot has them.
+-- The sales teams: every seller each source has listed, emails normalised, as its latest
+-- snapshot has them. A record is its source's: the same seller id in two sources is two rows.
 -- A seller who left stays, so past sales keep their seller.
 select
+    source,
     seller_id,
     name,
     lower(email) as email,
