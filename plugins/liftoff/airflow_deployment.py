@@ -23,11 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 import psycopg
 from psycopg import sql
 from pydantic import SecretStr
 
 from liftoff.config import ConfigError, Settings, Unavailable
+from liftoff.local.children import terminate_with_parent
 from liftoff.warehouse.embedded import free_port, write_private
 from liftoff.warehouse.location import Warehouse
 from liftoff.warehouse.roles import ensure_role
@@ -198,6 +200,7 @@ class AirflowProcesses:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,  # its own process group: stopped with its children
+                    preexec_fn=terminate_with_parent,  # a SIGKILLed `liftoff airflow` leaves none
                 )
         try:
             self.wait(self.api_is_up, timeout, "the Airflow API server did not start")
@@ -250,10 +253,23 @@ def airflow_binary() -> str:
 
 
 def write_state(folder: Path, login_url: str, state: str) -> Path:
-    """``deployment.json``: where the deployment answers, its process, and ``starting`` or ``up``."""
+    """``deployment.json``: where the deployment answers, its process (its pid and when it
+    started: a pid alone may be another process's by now), and ``starting`` or ``up``."""
     path = folder / "deployment.json"
-    write_private(path, json.dumps({"url": login_url, "pid": os.getpid(), "state": state}))
+    started = psutil.Process().create_time()
+    write_private(
+        path, json.dumps({"url": login_url, "pid": os.getpid(), "started": started, "state": state})
+    )
     return path
+
+
+def _still_running(state: dict) -> bool:
+    """Whether the process ``deployment.json`` names is the one that wrote it."""
+    try:
+        process = psutil.Process(int(state["pid"]))
+        return abs(process.create_time() - float(state["started"])) < 0.01
+    except (psutil.Error, KeyError, TypeError, ValueError):
+        return False
 
 
 def running_deployment(settings: Settings) -> Login | None:
@@ -265,8 +281,10 @@ def running_deployment(settings: Settings) -> Login | None:
     path = deployment_dir(settings) / "deployment.json"
     try:
         state = json.loads(path.read_text())
-        os.kill(int(state["pid"]), 0)
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict) or not _still_running(state):
+        path.unlink(missing_ok=True)  # left by a deployment that was killed: its pid may be reused
         return None
     if not api_answers(state["url"], timeout=10):
         what = "is starting" if state.get("state") == "starting" else "does not answer"

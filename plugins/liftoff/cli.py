@@ -159,7 +159,8 @@ def replay_point_of_sale(settings, kafka_servers: str | None, days: list[date]) 
     with console.status("point-of-sale simulator: publishing"):
         sent = publish_days(kafka_servers, days)
     if sent:
-        console.print(f"point-of-sale simulator: {sum(sent.values())} events of {len(sent)} days to {TOPIC}")
+        span = f"{len(sent)} day" + ("s" if len(sent) != 1 else "")
+        console.print(f"point-of-sale simulator: {sum(sent.values())} events of {span} to {TOPIC}")
 
 
 def print_streams(target: Warehouse, days: list[date]) -> None:
@@ -573,16 +574,35 @@ def archive_restore(
 
 @archive_app.command("init")
 @one_line_errors
-def archive_init() -> None:
-    """Make the archive's bucket with versioning on (MinIO/S3; nothing to do for a folder)."""
+def archive_init(
+    pipeline_user: Annotated[
+        str | None,
+        typer.Option(
+            help="Also make this MinIO user for the pipeline's tasks (read, write; never delete a version"
+            " or switch versioning off); its secret: LIFTOFF_ARCHIVE_PIPELINE_SECRET."
+        ),
+    ] = None,
+) -> None:
+    """Make the archive's bucket with versioning on (MinIO/S3; nothing to do for a folder),
+    as the archive's admin (LIFTOFF_ARCHIVE_URL with MinIO's root credentials)."""
     store = configured_store()
     ensure = getattr(store, "ensure_bucket", None)
+    if pipeline_user and ensure is None:
+        raise ConfigError("--pipeline-user is for a MinIO archive; the archive here is a folder")
+    given = get_settings().archive_pipeline_secret
+    secret = given.get_secret_value() if given else ""
+    if pipeline_user and len(secret) < 8:
+        raise ConfigError("set LIFTOFF_ARCHIVE_PIPELINE_SECRET (8 characters at least) for --pipeline-user")
     try:
         if ensure is not None:
             ensure()
+        if pipeline_user:
+            store.ensure_user(pipeline_user, secret)
     except StoreError as exc:
         raise Unavailable(str(exc)) from None
     console.print(f"archive ready: {store}" + (" (versioning on)" if ensure is not None else ""))
+    if pipeline_user:
+        console.print(f"the pipeline's user {pipeline_user}: read and write, no version deleted")
 
 
 def first_stream_of(contract_name: str) -> StreamConfig | None:

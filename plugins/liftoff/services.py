@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from liftoff.config import ConfigError, Settings, Unavailable, redacted_url, streamed_sources
+from liftoff.local.children import terminate_with_parent
 from liftoff.warehouse.embedded import EmbeddedPostgres, port_is_free
 from liftoff.warehouse.location import Warehouse, configured_warehouse_url
 
@@ -144,7 +145,11 @@ def demo_api(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "LIFTOFF_API_SHOP_TOKEN": token}
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "LIFTOFF_API_SHOP_TOKEN": token},
+            preexec_fn=terminate_with_parent,  # never outlives the command that started it
         )
     try:
         deadline = time.monotonic() + 30

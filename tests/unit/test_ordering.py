@@ -244,3 +244,26 @@ def test_a_day_waits_twelve_hours_from_its_first_look_not_from_its_last() -> Non
     ti.start_date = datetime.now(UTC) - timedelta(hours=WAIT_HOURS, seconds=1)
     with pytest.raises(AirflowSensorTimeout, match="waited 12 hours for the previous day's transform"):
         _sensor_deferral(ti)
+
+
+def test_a_partial_days_run_is_never_the_eve(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Day D's partial run (logical date D 15:00) sits between D's run and D + 1's: D + 1
+    waits for D's own run, not for the partial one that already transformed."""
+    from liftoff.transform import ordering
+
+    day = PreviousRun("scheduled__2026-11-19", datetime(2026, 11, 19, tzinfo=UTC))
+    partials = [
+        PreviousRun("manual__2026-11-19T15", datetime(2026, 11, 19, 15, tzinfo=UTC)),
+        PreviousRun("manual__2026-11-19T09", datetime(2026, 11, 19, 9, 30, tzinfo=UTC)),
+    ]
+    history = {partials[0].logical_date: partials[1], partials[1].logical_date: day}
+    monkeypatch.setattr(ordering, "_previous_before", lambda dag_id, before: history[before])
+    states = {
+        partials[0].run_id: {TRANSFORMED_TASK_ID: "success"},
+        partials[1].run_id: {TRANSFORMED_TASK_ID: "success"},
+        day.run_id: {TRANSFORMED_TASK_ID: "running"},
+    }
+    ti = FakeTaskInstance(partials[0], states)
+    assert previous_day_ready(ti) is False, "the day's own run is still transforming"
+    states[day.run_id] = {TRANSFORMED_TASK_ID: "success"}
+    assert previous_day_ready(ti) is True

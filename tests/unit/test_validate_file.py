@@ -131,3 +131,14 @@ def test_unknown_contract_exits_2(tmp_path: Path) -> None:
     result = run("invoice", str(jsonl(tmp_path / "s.jsonl", [json.dumps(GOOD)])))
     assert result.exit_code == 2
     assert "unknown contract 'invoice'" in result.output
+
+
+def test_deeply_nested_json_is_a_rejected_row_not_a_crash(tmp_path: Path) -> None:
+    lines = [json.dumps(GOOD), "[" * 100_000, '{"sale_id": ' + "[" * 5000 + "]" * 5000 + "}"]
+    rejects = tmp_path / "rejects.jsonl"
+    result = run("sale", str(jsonl(tmp_path / "deep.jsonl", lines)), "--json", "--rejects", str(rejects))
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert (report["rows"], report["accepted"], report["rejected"]) == (3, 1, 2)
+    written = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert [w["errors"][0]["message"] for w in written] == ["not JSON: nested too deeply"] * 2

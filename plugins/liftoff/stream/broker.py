@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from liftoff.config import PROJECT_ROOT, ConfigError
+from liftoff.local.children import terminate_with_parent
 from liftoff.warehouse.embedded import port_is_free
 
 POM = PROJECT_ROOT / "tools" / "kafka" / "pom.xml"  # the broker's version: one place
@@ -165,6 +166,7 @@ class EmbeddedKafka:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=terminate_with_parent,  # never outlives the command that started it
             )
         deadline = time.monotonic() + timeout
         while not broker_answers(self.bootstrap_servers):

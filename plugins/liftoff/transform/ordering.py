@@ -45,9 +45,38 @@ class Eve(NamedTuple):
     logical_date: datetime | None
 
 
-def previous_transform(ti) -> Eve:
-    """The run before this one, and how far its transform is."""
+MAX_SKIPPED_RUNS = 100  # runs of part of a day looked past, at most, to find the eve
+
+
+def whole_day(logical_date: datetime) -> bool:
+    """Whether a run of this logical date is a whole day's (00:00 UTC: scheduled, backfilled,
+    ``liftoff run --date``), not a partial day's or a trigger at another time of a day."""
+    return logical_date.astimezone(UTC).time() == datetime.min.time()
+
+
+def _previous_before(dag_id: str, logical_date: datetime):
+    """The run of ``dag_id`` before ``logical_date`` (the Task SDK's own request)."""
+    from airflow.sdk.execution_time.comms import GetPreviousDagRun
+    from airflow.sdk.execution_time.task_runner import SUPERVISOR_COMMS
+
+    return SUPERVISOR_COMMS.send(msg=GetPreviousDagRun(dag_id=dag_id, logical_date=logical_date)).dag_run
+
+
+def previous_whole_day_run(ti):
+    """The run before this one by logical date that covers a whole day: a partial day's run
+    (``--partial-day``, logical date now) or a trigger at another time of a day sits between
+    day D's run and day D + 1's, and is not D + 1's eve (D's is)."""
     previous = ti.get_previous_dagrun()
+    for _ in range(MAX_SKIPPED_RUNS):
+        if previous is None or previous.logical_date is None or whole_day(previous.logical_date):
+            break
+        previous = _previous_before(ti.dag_id, previous.logical_date)
+    return previous
+
+
+def previous_transform(ti) -> Eve:
+    """The run before this one (of a whole day), and how far its transform is."""
+    previous = previous_whole_day_run(ti)
     if previous is None:
         return Eve(None, None, None)
     states = ti.get_task_states(dag_id=ti.dag_id, task_ids=[TRANSFORMED_TASK_ID], run_ids=[previous.run_id])

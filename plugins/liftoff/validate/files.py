@@ -112,6 +112,11 @@ def read_jsonl(handle: IO[bytes]) -> Iterator[Record]:
         except ValueError as exc:
             yield Record(number, raw=line, error=row_error("json_invalid", f"not JSON: {exc}"))
             continue
+        except RecursionError:
+            yield Record(
+                number, raw=line[:200], error=row_error("json_invalid", "not JSON: nested too deeply")
+            )
+            continue
         if not isinstance(data, dict):
             yield Record(number, raw=line, error=row_error("json_not_object", "a row must be a JSON object"))
             continue
