@@ -25,7 +25,7 @@ from minio.error import S3Error
 from minio.helpers import check_bucket_name
 from minio.versioningconfig import ENABLED, VersioningConfig
 
-from liftoff.config import redacted_url
+from liftoff.config import first_line, redacted_url
 
 PART_SIZE = 16 * 1024 * 1024  # multipart above this; S3's minimum part is 5 MiB
 
@@ -177,6 +177,7 @@ class MinioStore:
         )
         self.endpoint = endpoint
         self.bucket = bucket
+        self._admin_login = (access_key, secret_key, secure)  # for ensure_user: never printed
         self._bucket_ready = False
 
     @classmethod
@@ -218,6 +219,8 @@ class MinioStore:
             raise StoreError(f"{self} is unreachable ({action}): {reason}") from exc
 
     def ensure_bucket(self) -> None:
+        """The bucket, with versioning on: made so if it is not (by ``liftoff archive init``,
+        as the archive's admin; the pipeline's user may only check it)."""
         if self._bucket_ready:
             return
         if not self._call("check bucket", self.client.bucket_exists, self.bucket):
@@ -226,10 +229,64 @@ class MinioStore:
             except StoreError as exc:
                 if "BucketAlreadyOwnedByYou" not in str(exc):
                     raise
-        self._call(
-            "enable versioning", self.client.set_bucket_versioning, self.bucket, VersioningConfig(ENABLED)
-        )
+        versioning = self._call("read versioning", self.client.get_bucket_versioning, self.bucket)
+        if versioning.status != ENABLED:
+            self._call(
+                "enable versioning", self.client.set_bucket_versioning, self.bucket, VersioningConfig(ENABLED)
+            )
         self._bucket_ready = True
+
+    def pipeline_policy(self) -> dict:
+        """What the pipeline's tasks may do in the bucket: read, list, write objects and put
+        delete markers; never delete a version, nor switch versioning off (the archive's
+        history is the system of record's)."""
+        bucket = f"arn:aws:s3:::{self.bucket}"
+        return {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:GetBucketLocation", "s3:ListBucket", "s3:GetBucketVersioning"],
+                    "Resource": [bucket],
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": [
+                        "s3:GetObject",
+                        "s3:PutObject",
+                        "s3:DeleteObject",
+                        "s3:AbortMultipartUpload",
+                        "s3:ListMultipartUploadParts",
+                    ],
+                    "Resource": [f"{bucket}/*"],
+                },
+                {  # MinIO lets s3:DeleteObject remove a version unless this is denied outright
+                    "Effect": "Deny",
+                    "Action": ["s3:DeleteObjectVersion", "s3:PutBucketVersioning"],
+                    "Resource": [bucket, f"{bucket}/*"],
+                },
+            ],
+        }
+
+    def ensure_user(self, user: str, secret: str) -> None:
+        """A MinIO user with :meth:`pipeline_policy` (this store's credentials: the admin's)."""
+        from minio.credentials import StaticProvider
+        from minio.error import MinioAdminException
+        from minio.minioadmin import MinioAdmin
+
+        access_key, secret_key, secure = self._admin_login
+        admin = MinioAdmin(
+            endpoint=self.endpoint, credentials=StaticProvider(access_key, secret_key), secure=secure
+        )
+        policy = f"{self.bucket}-pipeline"
+        try:
+            admin.user_add(user, secret)
+            admin.policy_add(policy, policy=self.pipeline_policy())
+            admin.policy_set(policy, user=user)
+        except MinioAdminException as exc:
+            raise StoreError(f"{self}: making the user {user} failed: {first_line(exc)}") from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise StoreError(f"{self} is unreachable (make the user {user}): {exc}") from None
 
     def put_file(self, key: str, path: Path) -> None:
         self.ensure_bucket()
