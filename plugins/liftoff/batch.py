@@ -60,18 +60,37 @@ class Batch:
     cursor_field: str | None
     interval: Interval
     pushed: bool = False
+    # Landing may change while the run goes on (an app's pushes, the stream's preview of
+    # today): the gate records the ids it judged and bronze takes only those.
+    records_gated: bool = False
 
     @classmethod
-    def of(cls, source: str, stream: str, config, interval: Interval, *, pushed: bool = False) -> Batch:
+    def of(
+        cls,
+        source: str,
+        stream: str,
+        config,
+        interval: Interval,
+        *,
+        pushed: bool = False,
+        records_gated: bool = False,
+    ) -> Batch:
         """The batch of a configured stream (a ``liftoff.config.StreamConfig``)."""
         cursor = config.cursor_field if config.sync == "incremental" else None
-        return cls(source, stream, cursor, interval, pushed)
+        return cls(source, stream, cursor, interval, pushed, records_gated or pushed)
 
     @classmethod
     def all_of(cls, name: str, source, interval: Interval) -> list[Batch]:
         """The batches of every stream of a configured source (a ``liftoff.config.SourceConfig``)."""
         return [
-            cls.of(name, stream, config, interval, pushed=source.is_pushed)
+            cls.of(
+                name,
+                stream,
+                config,
+                interval,
+                pushed=source.is_pushed,
+                records_gated=source.is_pushed or source.is_streamed,
+            )
             for stream, config in source.streams.items()
         ]
 

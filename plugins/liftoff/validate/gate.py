@@ -151,6 +151,13 @@ def _quarantine(
             )
 
 
+def _record_gated(conn: psycopg.Connection, batch: Batch, rows: list[tuple[str, str]]) -> None:
+    """The ids of the rows the gate judged (what bronze may take of a changing landing)."""
+    with conn.cursor().copy("copy audit.gated (batch_id, airbyte_raw_id) from stdin") as copy:
+        for raw_id, _ in rows:
+            copy.write_row((batch.batch_id, raw_id))
+
+
 def validate_batch(
     conn: psycopg.Connection,
     batch: Batch,
@@ -173,7 +180,8 @@ def validate_batch(
         conn.execute("delete from audit.batches where batch_id = %s", (batch.batch_id,))
         conn.execute(
             """insert into audit.batches (batch_id, source, stream, interval_start, interval_end, contract,
-                   contract_version, status, run_id) values (%s, %s, %s, %s, %s, %s, %s, 'landed', %s)""",
+                   contract_version, status, run_id, gated_ids)
+               values (%s, %s, %s, %s, %s, %s, %s, 'landed', %s, %s)""",
             (
                 batch.batch_id,
                 batch.source,
@@ -183,6 +191,7 @@ def validate_batch(
                 contract.__name__,
                 contract_version(contract),
                 run_id,
+                batch.records_gated,
             ),
         )
         checksum = ContentChecksum()
@@ -201,6 +210,8 @@ def validate_batch(
                     if raw_id in nulled:  # what landing changed is never accepted as the source's
                         rejected.setdefault(index, [])[:0] = map(nulled_error, nulled[raw_id])
                 checksum.add(texts)
+                if batch.records_gated:
+                    _record_gated(conn, batch, rows)
                 result.landed += len(rows)
                 result.rejected += len(rejected)
                 if rejected:

@@ -46,6 +46,15 @@ create table if not exists audit.batches (
     validate_seconds  double precision,
     constraint batches_conservation check (status = 'landed' or landed = accepted + rejected)
 );
+-- A batch whose landing can change while its run goes on (an app pushes rows, the stream's
+-- preview lands today's slice): the gate records the rows it judged, and bronze takes only
+-- those (a row committed after the gate waits for the next run of its day).
+alter table audit.batches add column if not exists gated_ids boolean not null default false;
+create table if not exists audit.gated (
+    batch_id          text not null references audit.batches (batch_id) on delete cascade,
+    airbyte_raw_id    text not null,
+    primary key (batch_id, airbyte_raw_id)
+);
 
 create table if not exists audit.quarantine (
     batch_id          text not null references audit.batches (batch_id) on delete cascade,

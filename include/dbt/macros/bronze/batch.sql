@@ -45,7 +45,7 @@ cross join batch
 
 {#- The run's batch of source.stream, once the contract validation has passed it. -#}
 {% macro validated_batch(source_name, stream) -%}
-    select batch_id, interval_start
+    select batch_id, interval_start, gated_ids
     from {{ source('audit', 'batches') }}
     where source = '{{ source_name }}'
       and stream = '{{ stream }}'
@@ -63,6 +63,17 @@ cross join batch
         select 1
         from (select * from {{ source('audit', 'quarantine') }}) as quarantine
         where quarantine.airbyte_raw_id = landed._airbyte_raw_id
+    )
+    -- a landing that changes under the run (pushed rows, the stream's preview): only the rows
+    -- the gate judged; one committed after it waits for the next run of its day
+    and (
+        not coalesce((select bool_or(gated_ids) from batch), false)
+        or exists (
+            select 1
+            from (select * from {{ source('audit', 'gated') }}) as gated
+            where gated.batch_id in (select batch_id from batch)
+              and gated.airbyte_raw_id = landed._airbyte_raw_id
+        )
     )
     {%- if cursor_field %}
       and {{ in_interval('landed.' ~ adapter.quote(cursor_field)) }}

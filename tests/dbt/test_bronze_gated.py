@@ -1,0 +1,82 @@
+"""Bronze takes of a changing landing only what the gate judged: a sale the entry app commits
+after its day's gate (a partial day's run, while it transforms) waits for the next run of the
+day, so every bronze row was gated and counted in its batch."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from liftoff.batch import Batch, Interval
+from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF, load_sources
+from liftoff.ingest.push import push_records
+from liftoff.transform.task_groups import interval_env
+from liftoff.validate.gate import validate_batch
+from liftoff.warehouse.bootstrap import bootstrap
+from liftoff.warehouse.location import Warehouse
+from liftoff_contracts import Sale
+
+pytestmark = pytest.mark.integration
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+def build_bronze(target: Warehouse, tmp_path: Path, interval: Interval) -> None:
+    env = {**os.environ, **TELEMETRY_OFF, **target.dbt_env, **interval_env(interval)}
+    done = subprocess.run(
+        [DBT, "run", "--select", "bronze_entry_sales", "--profiles-dir", ".", "--target-path",
+         str(tmp_path / "target"), "--log-path", str(tmp_path)],
+        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
+def sale(key: str, at: datetime) -> Sale:
+    return Sale(
+        sale_id=key,
+        seller_email="ana@liftoff.example",
+        sold_at=at,
+        amount=Decimal("49.00"),
+        quantity=1,
+        product="Starter Plan",
+        updated_at=at,
+    )
+
+
+def test_a_sale_pushed_after_the_gate_waits_for_the_next_run_of_its_day(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    day = datetime.now(UTC).date() - timedelta(days=1)
+    interval = Interval.for_day(day)
+    at = interval.start + timedelta(hours=10)
+    entry = load_sources()["entry"]
+    [batch] = Batch.all_of("entry", entry, interval)
+    assert batch.records_gated
+    with warehouse.connect() as conn:
+        bootstrap(conn, list(load_sources()))
+        conn.commit()
+        push_records(conn, "entry", "sales", [sale("entry-1", at), sale("entry-2", at)])
+        result = validate_batch(conn, batch, Sale, max_reject_ratio=0.0)
+        conn.commit()
+        assert result.accepted == 2
+        push_records(
+            conn, "entry", "sales", [sale("entry-late", at + timedelta(minutes=5))]
+        )  # after the gate
+
+    build_bronze(warehouse, tmp_path, interval)
+    with warehouse.connect() as conn:
+        ids = [r[0] for r in conn.execute("select sale_id from bronze.bronze_entry_sales order by 1")]
+    assert ids == ["entry-1", "entry-2"], "the sale committed after the gate was never gated"
+
+    with warehouse.connect() as conn:  # the day's next run gates it
+        assert validate_batch(conn, batch, Sale, max_reject_ratio=0.0).accepted == 3
+        conn.commit()
+    build_bronze(warehouse, tmp_path, interval)
+    with warehouse.connect() as conn:
+        ids = [r[0] for r in conn.execute("select sale_id from bronze.bronze_entry_sales order by 1")]
+    assert ids == ["entry-1", "entry-2", "entry-late"]
