@@ -317,7 +317,7 @@ def redacted_url(url: str) -> str:
 
 # A URL scheme is short (RFC 3986 allows any length; none in use is over 32): bounded, the
 # search is linear in the text (unbounded, `a.a.a.…` took seconds: quadratic).
-_CREDENTIALS = re.compile(r"(\b[a-zA-Z][\w+.-]{0,31}://)[^\s/@]+@")
+_CREDENTIALS = re.compile(r"([a-zA-Z][\w+.-]{0,31}://)[^\s/@]+@")  # no \b: `x_postgresql://` too
 
 
 def first_line(error: object) -> str:

@@ -28,12 +28,16 @@ def landed_rows(conn) -> list[tuple]:
     return conn.execute("select * from raw_crm.sales order by _airbyte_raw_id").fetchall()
 
 
-def restore_batch(conn, warehouse: Warehouse, store: ObjectStore, day: date) -> int:
-    """``liftoff archive restore``'s restore, into a landing table that is the pipeline's (the
-    connector's, as in a deployment)."""
+def restore_batch(
+    conn, warehouse: Warehouse, store: ObjectStore, day: date, *, owner: str = "pipeline"
+) -> int:
+    """``liftoff archive restore``'s restore into a landing table that is the pipeline's (a
+    local sync's) or, with ``owner="owner"``, the owner's (a pushed source's, an Airbyte
+    server destination's)."""
     pipeline = get_settings().pipeline_role
     if conn.execute("select to_regclass('raw_crm.sales')").fetchone()[0] is not None:
-        conn.execute(f'alter table raw_crm.sales owner to "{pipeline}"')
+        new_owner = f'"{pipeline}"' if owner == "pipeline" else "current_user"
+        conn.execute(f"alter table raw_crm.sales owner to {new_owner}")
         conn.commit()
     return restore_day(conn, warehouse, store, "crm", "sales", day, landing_owner=pipeline)
 
@@ -83,20 +87,26 @@ def test_rerun_replaces_the_object_and_drops_a_part_in_another_format(
 def test_a_rerun_with_fewer_rows_keeps_the_archive_unless_told(
     warehouse: Warehouse, store: ObjectStore
 ) -> None:
-    """A day whose source lost rows (or whose stream is past retention) never shrinks the
-    system of record silently: refused in one line, replaced only with the explicit flag."""
+    """A batch whose records never leave their day (a stream's, an app's) that lost rows (a
+    stream past its retention) never shrinks the system of record silently: refused in one
+    line, replaced only with the explicit flag. A synced day may shrink by right."""
+    kept = Batch("crm", "sales", "updated_at", Interval.for_day(DAY), records_gated=True)
     with warehouse.connect() as conn:
         land_sales(conn, sales_for_day(DAY).sales)
-        validate_batch(conn, BATCH, Sale, max_reject_ratio=0.0)
-        whole = archive_batch(conn, BATCH, store)
+        validate_batch(conn, kept, Sale, max_reject_ratio=0.0)
+        whole = archive_batch(conn, kept, store)
         conn.execute("delete from raw_crm.sales where sale_id in (select sale_id from raw_crm.sales limit 3)")
-        validate_batch(conn, BATCH, Sale, max_reject_ratio=0.0)
+        validate_batch(conn, kept, Sale, max_reject_ratio=0.0)
         with pytest.raises(SmallerThanArchived) as refused:
-            archive_batch(conn, BATCH, store)
+            archive_batch(conn, kept, store)
         assert "\n" not in str(refused.value) and "--replace-smaller-archive" in str(refused.value)
         assert json.loads(store.get_bytes(whole.manifest_key))["rows"] == whole.rows, "the archive kept"
-        smaller = archive_batch(conn, BATCH, store, replace_smaller=True)
+        smaller = archive_batch(conn, kept, store, replace_smaller=True)
         assert smaller.rows == whole.rows - 3
+
+        conn.execute("delete from raw_crm.sales where sale_id in (select sale_id from raw_crm.sales limit 2)")
+        validate_batch(conn, BATCH, Sale, max_reject_ratio=0.0)
+        assert archive_batch(conn, BATCH, store).rows == whole.rows - 5, "a synced day's records may move"
 
 
 def test_restore_brings_back_exactly_the_landed_rows(warehouse: Warehouse, store: ObjectStore) -> None:
@@ -112,6 +122,8 @@ def test_restore_brings_back_exactly_the_landed_rows(warehouse: Warehouse, store
         assert landed_rows(conn) == before, "restored rows equal the landed ones, Airbyte columns included"
         restore_batch(conn, warehouse, store, DAY)
         assert landed_rows(conn) == before, "restoring twice changes nothing"
+        restore_batch(conn, warehouse, store, DAY, owner="owner")  # a server destination's table
+        assert landed_rows(conn) == before, "the owner's own table is restored in its session"
 
 
 def test_restore_into_a_lost_warehouse_recreates_landing(warehouse: Warehouse, store: ObjectStore) -> None:

@@ -244,6 +244,21 @@ def test_a_rerun_of_a_day_the_broker_has_deleted_fails_and_keeps_its_rows(
     assert rows_of(landing, DAYS[0]) == before, "nothing deleted"
 
 
+def test_a_day_deleted_whole_after_the_next_day_landed_fails_and_keeps_its_rows(
+    kafka_broker: EmbeddedKafka, landing: Warehouse, two_days: str
+) -> None:
+    """The offset below the first retained one is the next day's (landed): not an earlier
+    day's, so the day itself may be gone."""
+    servers = kafka_broker.bootstrap_servers
+    for day in DAYS:
+        land(landing, servers, day, two_days)
+    before = rows_of(landing, DAYS[0])
+    delete_below(servers, two_days, [o + 2 for o in first_offsets_of(servers, two_days, DAYS[1])])
+    with pytest.raises(PastRetention):
+        land(landing, servers, DAYS[0], two_days)
+    assert rows_of(landing, DAYS[0]) == before, "nothing deleted"
+
+
 def test_a_first_landing_of_a_deleted_day_fails_but_a_day_whose_eve_was_landed_goes_on(
     kafka_broker: EmbeddedKafka, landing: Warehouse, two_days: str
 ) -> None:
@@ -324,6 +339,7 @@ def test_a_message_stamped_in_a_day_appended_after_later_days_lands_with_its_day
     assert first_day.rows == 1 and [r[1] for r in rows_of(landing, DAYS[0])] == [straggler.event["sale_id"]]
     second_day = land(landing, servers, DAYS[1], topic)
     assert second_day.rows == len(later)
+    assert second_day.stamped_earlier == {DAYS[0]: 1}, "the next day's landing says which day to rerun"
 
 
 def test_a_day_just_ended_is_read_after_the_brokers_clock_grace() -> None:

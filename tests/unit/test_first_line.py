@@ -10,6 +10,8 @@ def test_credentials_in_a_url_are_hidden_before_the_cut() -> None:
     assert first_line(error) == "sync failed: postgresql://***@db:5432/wh refused"
     long_scheme = RuntimeError("at " + "x" * 290 + " https://user:pw@host/")
     assert "pw" not in first_line(long_scheme) and len(first_line(long_scheme)) == 300
+    glued = RuntimeError("connect_to_the_warehouse_failed_postgresql://u:secret@h/db")
+    assert "secret" not in first_line(glued), "a scheme glued to a long word is a URL still"
 
 
 def test_a_text_that_looks_like_a_scheme_everywhere_is_read_once() -> None:

@@ -4,6 +4,7 @@ credentials, and Airflow's components never get the warehouse owner's login."""
 from __future__ import annotations
 
 import logging
+import os
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -78,3 +79,14 @@ def test_airflow_components_never_get_the_owners_login(monkeypatch, tmp_path) ->
     assert "LIFTOFF_WAREHOUSE_URL" not in env and "DB_USER_PROD" not in env
     assert env["AIRFLOW_CONN_WAREHOUSE"] == pipeline.airflow_conn_uri
     assert env["LIFTOFF_SOME_SETTING"] == "kept"
+
+
+def test_the_connector_process_gets_none_of_the_tasks_secrets(monkeypatch) -> None:
+    from liftoff.ingest.local import connector_env
+
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", "smtp://u:secret@mail")
+    monkeypatch.setenv("LIFTOFF_ALERT_WEBHOOK_URL", "https://hooks.example/T/secret")
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", "postgresql://pipeline:secret@db/wh")
+    env = connector_env()
+    assert "secret" not in "".join(env.values()) and env["AIRBYTE_OFFLINE_MODE"] == "1"
+    assert env["PATH"] == os.environ["PATH"]

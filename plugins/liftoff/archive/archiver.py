@@ -63,8 +63,11 @@ def archive_batch(
 ) -> ArchivedBatch:
     """Write the batch's landed rows to ``store``, check them back, mark the batch archived.
 
-    The archive is the system of record: a part is never replaced by one with fewer rows
-    (a source that lost data, a stream past its retention) unless ``replace_smaller``.
+    The archive is the system of record: the part of a batch whose records never leave
+    their day (a stream's messages, an app's pushed rows) is never replaced by one with
+    fewer rows (a stream past its retention, rows lost) unless ``replace_smaller``. A
+    synced source's day may shrink by right (a record updated since moves to its new day,
+    a snapshot drops a delisted product): versioning keeps its old part.
     """
     prefix = batch_prefix(batch.source, batch.stream, batch.interval.day)
     key = f"{prefix}part-0000.{fmt.extension}"
@@ -79,7 +82,7 @@ def archive_batch(
             for chunk in batch.iter_json_chunks(conn, data_only=False):
                 out.write("".join(row + "\n" for _, row in chunk).encode())
                 rows += len(chunk)
-        if not replace_smaller:
+        if batch.records_gated and not replace_smaller:
             refuse_shrinking(store, batch, rows)
         size, sha = path.stat().st_size, sha256_of(path)
         store.put_file(key, path)

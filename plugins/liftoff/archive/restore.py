@@ -54,16 +54,40 @@ def restore_day(
         if sha256_of(path) != manifest["sha256"]:
             raise ArchiveError(f"{manifest['key']} does not match its manifest's sha256: not restored")
         recreate_landing(owner, batch, manifest["columns"], landing_owner)
-        with connect_as_helper(owner, target, RESTORER_ROLE) as conn:
-            conn.execute(sql.SQL("set role {}").format(sql.Identifier(landing_owner)))
-            restored = load_rows(conn, batch, read_lines(fmt, path))
-            if restored != manifest["rows"]:
-                conn.rollback()
-                raise ArchiveError(
-                    f"{manifest['key']}: the warehouse took {restored} rows, the manifest says"
-                    f" {manifest['rows']}: not restored (landing unchanged)"
-                )
-            conn.commit()
+        table_owner = owner.execute(
+            "select pg_catalog.pg_get_userbyid(relowner) from pg_catalog.pg_class"
+            " where oid = pg_catalog.to_regclass(%s)",
+            (f'"{landing_schema(source)}"."{stream}"',),
+        ).fetchone()[0]
+        owner.commit()
+        if table_owner == owner.info.user:
+            # The owner's own table (a pushed or streamed source's, a server destination's):
+            # only its owner can hang code on it, so the owner's session writes it.
+            restored = _load_checked(owner, batch, read_lines(fmt, path), manifest)
+        elif table_owner == landing_owner:
+            # The pipeline's (a local sync's): written as the pipeline, in a session whose
+            # login (the restorer) has nothing else, whatever the table runs.
+            with connect_as_helper(owner, target, RESTORER_ROLE) as conn:
+                conn.execute(sql.SQL("set role {}").format(sql.Identifier(landing_owner)))
+                restored = _load_checked(conn, batch, read_lines(fmt, path), manifest)
+        else:
+            raise ArchiveError(
+                f"{landing_schema(source)}.{stream} is owned by {table_owner}, neither the owner nor"
+                f" {landing_owner}: not restored (landing unchanged)"
+            )
+    return restored
+
+
+def _load_checked(conn: psycopg.Connection, batch: Batch, lines, manifest: dict) -> int:
+    """:func:`load_rows` in one transaction, committed only if the database took every row."""
+    restored = load_rows(conn, batch, lines)
+    if restored != manifest["rows"]:
+        conn.rollback()
+        raise ArchiveError(
+            f"{manifest['key']}: the warehouse took {restored} rows, the manifest says"
+            f" {manifest['rows']}: not restored (landing unchanged)"
+        )
+    conn.commit()
     return restored
 
 

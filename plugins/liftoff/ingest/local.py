@@ -217,7 +217,6 @@ def run_connector(
             "schema": schema,
         },
     }
-    env = {**os.environ, **TELEMETRY_OFF}
     try:
         done = subprocess.run(
             [str(settings.airbyte_python), str(RUNNER)],
@@ -225,7 +224,7 @@ def run_connector(
             capture_output=True,
             text=True,
             timeout=timeout_seconds,
-            env=env,
+            env=connector_env(),
         )
     except subprocess.TimeoutExpired as exc:
         raise IngestError(f"sync of {name} for {interval.day} timed out after {timeout_seconds}s") from exc
@@ -245,6 +244,23 @@ def run_connector(
         {stream: int(n) for stream, n in outcome.get("records", {}).items()},
         {stream: int(n) for stream, n in outcome.get("nulled", {}).items()},
     )
+
+
+# What the connector process gets of the task's environment: the machine's, never the
+# task's secrets (connections, webhook, passwords); its own config comes on its stdin.
+CONNECTOR_ENV = (
+    "PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "PGAPPNAME",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE",
+    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+)  # fmt: skip
+
+
+def connector_env() -> dict[str, str]:
+    """The connector process's environment: :data:`CONNECTOR_ENV` of this one, telemetry off."""
+    return {
+        **{name: os.environ[name] for name in CONNECTOR_ENV if name in os.environ},
+        **TELEMETRY_OFF,
+    }
 
 
 def _columns(conn: psycopg.Connection, schema: str, table: str) -> dict[str, str]:

@@ -64,4 +64,13 @@ def land_stream(name: str, source: SourceConfig, interval: Interval, target: War
         landed.malformed,
         offsets or "none",
     )
+    for day, count in sorted(landed.stamped_earlier.items()):
+        log.warning(
+            "%s messages among the offsets of %s are stamped %s (a producer's clock: the topic's"
+            " CreateTime): they land with that day when it runs again: liftoff run --date %s",
+            count,
+            interval.day,
+            day,
+            day,
+        )
     return {stream: landed.rows}

@@ -25,9 +25,10 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 from psycopg import sql
@@ -43,6 +44,9 @@ LOOKUP_SECONDS = 30  # a lookup of offsets retried this long (a leader elected, 
 # A broker whose clock is behind ours still stamps messages with the day just ended: a run
 # that starts at midnight waits this long after its interval's end before it reads.
 CLOCK_GRACE = timedelta(minutes=2)
+# A topic whose producers stamp the messages (CreateTime): a message of the interval appended
+# later is looked for up to the offsets stamped this long after the interval's end.
+LATE_WINDOW = timedelta(days=7)
 
 
 class PastRetention(ConfigError):
@@ -56,6 +60,7 @@ class PartitionRange:
     end: int  # the first offset after it
     low: int = 0  # the first offset the partition still holds (the rest: deleted)
     high: int = 0  # the offset after the last one the partition held at the lookup
+    late_end: int = 0  # CreateTime: the first offset stamped LATE_WINDOW past the interval's end
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,8 @@ class StreamLanding:
     rows: int
     malformed: int
     ranges: tuple[PartitionRange, ...]
-    stamped_earlier: int = 0  # messages among the interval's offsets stamped before it (CreateTime)
+    # per day, the messages among the interval's offsets stamped on an earlier day (CreateTime)
+    stamped_earlier: dict[date, int] = field(default_factory=dict)
 
 
 def landing_table_ddl(schema: str, table: str, fields: list[str]) -> sql.Composed:
@@ -145,11 +151,11 @@ def _interval_ranges(consumer, topic: str, interval: Interval, timeout: float) -
     for partition in sorted(found.partitions):
         low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout)
         # one call per bound: a list naming one partition twice keeps only one of them
-        first, end = (
+        first, end, late_end = (
             _offset_at(consumer, TopicPartition(topic, partition, _ms(moment)), high, timeout)
-            for moment in (interval.start, interval.end)
+            for moment in (interval.start, interval.end, interval.end + LATE_WINDOW)
         )
-        ranges.append(PartitionRange(partition, first, end, low, high))
+        ranges.append(PartitionRange(partition, first, end, low, high, late_end))
     return ranges
 
 
@@ -178,17 +184,17 @@ def check_retention(
 
     A partition whose interval starts at its first retained offset (``low``) may have lost
     the interval's start, or all of it: it is whole only if the landing table holds the
-    offset just below ``low`` (or the one below that, a transaction's marker) from outside
-    the interval, i.e. every deleted message was landed by an earlier day.
+    offset just below ``low`` (or the one below that, a transaction's marker) stamped before
+    the interval, i.e. every deleted message was landed by an earlier day (a later day's
+    message there means the interval itself was deleted whole).
     """
     for suspect in (r for r in ranges if r.low > 0 and r.first == r.low):
         ids = [f"{topic}:{suspect.partition}:{offset}" for offset in (suspect.low - 1, suspect.low - 2)]
         landed_before = conn.execute(
             sql.SQL(
-                "select 1 from {} where _airbyte_raw_id = any(%s)"
-                " and not (_kafka_timestamp >= %s and _kafka_timestamp < %s) limit 1"
+                "select 1 from {} where _airbyte_raw_id = any(%s) and _kafka_timestamp < %s limit 1"
             ).format(table),
-            (ids, interval.start, interval.end),
+            (ids, interval.start),
         ).fetchone()
         if landed_before is None:
             raise past_retention(topic, suspect.partition, interval)
@@ -200,15 +206,15 @@ def read_ranges(
     ranges: list[PartitionRange],
     interval: Interval,
     stall_seconds: float = STALL_SECONDS,
-    stamped_earlier: list[int] | None = None,
+    stamped_earlier: Counter | None = None,
 ):
     """The messages of ``ranges`` whose timestamps fall in ``interval``: (partition, offset, ms, value).
 
     A partition is read until the offset after its range; on a topic whose producers stamp
-    the messages (``CreateTime``) until the offset after what it held at the lookup, since a
-    message stamped in the interval may have been appended after later ones. The messages
-    among the interval's offsets stamped before it (such a message of an earlier day) are
-    counted in ``stamped_earlier[0]``. An offset that never comes (a transaction's marker, a
+    the messages (``CreateTime``) further, to the offsets stamped :data:`LATE_WINDOW` after
+    the interval, since a message stamped in it may have been appended after later ones. The messages
+    among the interval's offsets stamped before it (an earlier day's, appended late) are
+    counted by their day in ``stamped_earlier``. An offset that never comes (a transaction's marker, a
     compacted message) ends its partition once the consumer's position passes it.
     """
     from confluent_kafka import TIMESTAMP_CREATE_TIME, KafkaError, TopicPartition
@@ -218,7 +224,7 @@ def read_ranges(
     due = {r.partition: max(r.end, r.first + 1) for r in ranges if r.first < r.high}
     if not due:
         return
-    held = {r.partition: r.high for r in ranges}
+    held = {r.partition: max(r.late_end, r.end) for r in ranges}
     ends = {r.partition: r.end for r in ranges}  # the interval's own offsets end here
     consumer.assign([TopicPartition(topic, r.partition, r.first) for r in ranges if r.partition in due])
     start, end = _ms(interval.start), _ms(interval.end)
@@ -251,7 +257,7 @@ def read_ranges(
             if start <= stamp < end:
                 yield partition, offset, stamp, message.value()
             elif stamp < start and offset < ends[partition] and stamped_earlier is not None:
-                stamped_earlier[0] += 1
+                stamped_earlier[datetime.fromtimestamp(stamp / 1000, UTC).date()] += 1
             if offset + 1 >= due[partition]:
                 del due[partition]
 
@@ -340,7 +346,7 @@ def land_interval(
         *KAFKA_COLUMNS,
     ]
     rows = malformed = 0
-    earlier = [0]
+    earlier: Counter = Counter()
     with conn.transaction():
         # one landing of a table at a time: today's preview and a day's run never interleave
         conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (".".join(table),))
@@ -358,7 +364,7 @@ def land_interval(
                 row, clean = landing_row(topic, message, data_fields, extracted_at)
                 write(row)
                 rows, malformed = rows + 1, malformed + (not clean)
-    return StreamLanding(rows, malformed, tuple(ranges), earlier[0])
+    return StreamLanding(rows, malformed, tuple(ranges), dict(earlier))
 
 
 def wait_for_the_brokers_clock(interval: Interval, now: datetime | None = None, sleep=time.sleep) -> None:

@@ -196,7 +196,15 @@ def validate_batch(
         )
         checksum = ContentChecksum()
         uncursored = batch.uncursored_ids(conn)  # the cursor is the contract's too: it places the row
-        nulled = batch.nulled_fields(conn)
+        # Changes landing made to a field the contract judges (or to the whole message: a
+        # stream's `_value`) reject the row; one to a field it does not (an undeclared field
+        # kept in `_record`, a server destination's extra column) stays a note in the row's meta.
+        judged = {*contract.model_fields, "_value"}
+        nulled = {
+            raw_id: found
+            for raw_id, changes in batch.nulled_fields(conn).items()
+            if (found := [c for c in changes if c.get("field") in judged])
+        }
         # PostgreSQL renders the next chunk while this thread validates the current one
         with prefetch(batch.iter_json_chunks(conn, chunk_size)) as chunks:
             for rows in chunks:
@@ -207,7 +215,7 @@ def validate_batch(
                         errors = rejected.setdefault(index, [])
                         if not any(error["field"] == batch.cursor_field for error in errors):
                             errors.insert(0, cursor_error(batch.cursor_field))
-                    if raw_id in nulled:  # what landing changed is never accepted as the source's
+                    if raw_id in nulled:  # a field the contract judges that landing changed
                         rejected.setdefault(index, [])[:0] = map(nulled_error, nulled[raw_id])
                 checksum.add(texts)
                 if batch.records_gated:

@@ -156,8 +156,14 @@ def bootstrap(
     pushed = {name: list(configured[name].streams) for name in names if configured[name].is_pushed}
     streamed = {name: list(configured[name].streams) for name in names if configured[name].is_streamed}
     synced = [name for name in names if name not in pushed and name not in streamed]
+    owned = ["audit", "catalog", *LAYER_SCHEMAS, *map(landing_schema, names), conn.info.user]
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext('liftoff.bootstrap'))")  # parallel starts
+        check_schema_owners(conn, owned)  # before any DDL runs in one of them
+        # A schema named after the owner, the owner's: the first place `"$user", public` looks
+        # (psql, an Airbyte server's destination logged in as the owner), so no other role can
+        # put a function or an operator there that the owner's session would call.
+        conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(conn.info.user)))
         for name in names:
             conn.execute(
                 sql.SQL("create schema if not exists {}").format(sql.Identifier(landing_schema(name)))
@@ -176,7 +182,7 @@ def bootstrap(
         # parallel and two `create schema if not exists` at once can collide in the catalog.
         for schema in LAYER_SCHEMAS:
             conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
-        check_schema_owners(conn, ["audit", "catalog", *LAYER_SCHEMAS, *map(landing_schema, names)])
+        check_schema_owners(conn, owned)
         grant_roles(conn, settings, synced, pushed, streamed)
 
 

@@ -2,6 +2,7 @@
     config(
         unique_key=['source', 'product_id'],
         incremental_strategy='delete+insert',
+        pre_hook="{{ key_by_source('product_id', 'name') }}",
         indexes=[
             {'columns': ['source', 'product_id'], 'unique': true},
             {'columns': ['source', 'name'], 'unique': true},

@@ -2,6 +2,7 @@
     config(
         unique_key=['source', 'seller_id'],
         incremental_strategy='delete+insert',
+        pre_hook="{{ key_by_source('seller_id', 'email') }}",
         indexes=[
             {'columns': ['source', 'seller_id'], 'unique': true},
             {'columns': ['source', 'email'], 'unique': true},
