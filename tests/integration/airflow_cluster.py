@@ -76,7 +76,7 @@ class AirflowCluster(AirflowProcesses):
 
         def parsed() -> bool:
             with self.metadata.connect() as conn:
-                found = conn.execute("select 1 from dag where dag_id = %s", (dag_id,)).fetchone()
+                found = conn.execute("select 1 from public.dag where dag_id = %s", (dag_id,)).fetchone()
             return found is not None
 
         self.wait(parsed, timeout, f"{dag_id} was not parsed; see {self.home / 'dag-processor.log'}")
@@ -87,7 +87,7 @@ class AirflowCluster(AirflowProcesses):
             rows = conn.execute(
                 "select run_id, run_type, state, logical_date, data_interval_start, data_interval_end,"
                 " start_date, end_date"
-                " from dag_run where dag_id = %s order by data_interval_start",
+                " from public.dag_run where dag_id = %s order by data_interval_start",
                 (dag_id,),
             ).fetchall()
         keys = (
@@ -106,7 +106,8 @@ class AirflowCluster(AirflowProcesses):
         """Every task instance of the DAG: run, task, state, start and end."""
         with self.metadata.connect() as conn:
             rows = conn.execute(
-                "select run_id, task_id, state, start_date, end_date from task_instance where dag_id = %s",
+                "select run_id, task_id, state, start_date, end_date from public.task_instance"
+                " where dag_id = %s",
                 (dag_id,),
             ).fetchall()
         keys = ("run_id", "task_id", "state", "start_date", "end_date")
@@ -140,7 +141,7 @@ class AirflowCluster(AirflowProcesses):
     def task_state(self, run_id: str, task_id: str) -> str | None:
         with self.metadata.connect() as conn:
             row = conn.execute(
-                "select state from task_instance where run_id = %s and task_id = %s", (run_id, task_id)
+                "select state from public.task_instance where run_id = %s and task_id = %s", (run_id, task_id)
             ).fetchone()
         return row[0] if row else None
 
