@@ -21,6 +21,17 @@ pytestmark = pytest.mark.integration
 LIFTOFF = str(Path(sys.executable).with_name("liftoff"))
 
 
+def archive_init(env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`liftoff archive init --pipeline-user liftoff-pipeline`, as compose's airflow-init runs it."""
+    return subprocess.run(
+        [LIFTOFF, "archive", "init", "--pipeline-user", "liftoff-pipeline"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_the_pipelines_user_writes_the_archive_but_never_erases_its_history(
     minio_server: MinioServer, tmp_path: Path
 ) -> None:
@@ -32,13 +43,7 @@ def test_the_pipelines_user_writes_the_archive_but_never_erases_its_history(
         "LIFTOFF_ARCHIVE_URL": minio_server.url(bucket),  # the root's, as airflow-init has it
         "LIFTOFF_ARCHIVE_PIPELINE_SECRET": secret,
     }
-    done = subprocess.run(
-        [LIFTOFF, "archive", "init", "--pipeline-user", "liftoff-pipeline"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = archive_init(env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert secret not in done.stdout + done.stderr
     again = subprocess.run(  # every `docker compose up` runs it: idempotent
@@ -70,11 +75,5 @@ def test_the_pipelines_user_writes_the_archive_but_never_erases_its_history(
 def test_a_pipeline_user_needs_a_secret(minio_server: MinioServer, tmp_path: Path) -> None:
     env = {**os.environ, "LIFTOFF_HOME": str(tmp_path), "LIFTOFF_ARCHIVE_URL": minio_server.url("archive-x")}
     env.pop("LIFTOFF_ARCHIVE_PIPELINE_SECRET", None)
-    done = subprocess.run(
-        [LIFTOFF, "archive", "init", "--pipeline-user", "liftoff-pipeline"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = archive_init(env)
     assert done.returncode != 0 and "LIFTOFF_ARCHIVE_PIPELINE_SECRET" in done.stderr + done.stdout

@@ -23,7 +23,6 @@ from liftoff.stream.landing import (
     CURSOR,
     PastRetention,
     interval_ranges,
-    land_interval,
     landing_consumer,
     landing_row,
     landing_table_ddl,
@@ -31,16 +30,13 @@ from liftoff.stream.landing import (
 )
 from liftoff.stream.topics import PARTITIONS, client_config, create_topic
 from liftoff.warehouse.location import Warehouse
-from liftoff_contracts import get_contract
 from sales_api.pos import PosFaults, messages_for_day, publish
 from sales_api.server import free_port
+from tests.integration.test_stream_landing import DAYS, FIELDS, TABLE, land
 
 pytestmark = pytest.mark.integration
 
-DAYS = [date(2026, 11, 20), date(2026, 11, 21)]
-FIELDS = list(get_contract("sale").model_fields)
 DATA_FIELDS = [name for name in FIELDS if name != CURSOR]
-TABLE = ("raw_pos", "sales")
 
 
 @pytest.fixture
@@ -50,15 +46,6 @@ def landing(warehouse: Warehouse) -> Warehouse:
         conn.execute(landing_table_ddl(*TABLE, FIELDS))
         conn.commit()
     return warehouse
-
-
-def land(warehouse: Warehouse, servers: str, day: date, topic: str):
-    consumer = landing_consumer(servers)
-    try:
-        with warehouse.connect() as conn:
-            return land_interval(conn, consumer, topic, TABLE, FIELDS, Interval.for_day(day))
-    finally:
-        consumer.close()
 
 
 def rows_of(warehouse: Warehouse, day: date) -> list[tuple]:
