@@ -16,6 +16,7 @@ RUN CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOBIN=/out go install github.com/minio
 
 FROM apache/airflow:${AIRFLOW_VERSION}-python${PYTHON_VERSION}
 ENV LIFTOFF_ROOT=/opt/liftoff \
+    LIFTOFF_CONNECTORS_DIR=/opt/liftoff/connectors \
     PIP_NO_CACHE_DIR=1 \
     AIRBYTE_OFFLINE_MODE=1
 WORKDIR /opt/liftoff
@@ -36,7 +37,11 @@ RUN python -m venv .venv-airbyte && .venv-airbyte/bin/pip install -r requirement
 # The project itself (editable: its include/ and dags/ stay beside the package), then the
 # dbt files derived from include/sources.yaml and the dbt manifest Cosmos renders from.
 COPY --chown=airflow:0 . .
+# The PyPI connectors sources.yaml names, each in its own virtualenv (uv, as `make connectors`):
+# workers never install at run time.
 RUN pip install --no-deps -e . \
+    && pip install uv==0.13.8 \
+    && liftoff sources install \
     && liftoff derive \
     && (cd include/dbt && dbt parse --profiles-dir . --quiet) \
     && python -m compileall -q plugins include tools dags

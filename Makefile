@@ -27,7 +27,7 @@ DBT_SOURCES := $(shell find $(DBT_DIR)/models $(DBT_DIR)/macros $(DBT_DIR)/tests
 include plugins/liftoff/telemetry.env
 export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' plugins/liftoff/telemetry.env)
 
-.PHONY: install demo test test-unit bench lint format lock manifest api airflow app minio compose kafka kafka-libs kafka-libs-if-java docs dbt-docs clean
+.PHONY: install connectors demo test test-unit bench lint format lock manifest api airflow app minio compose kafka kafka-libs kafka-libs-if-java docs dbt-docs clean
 
 install: $(VENV)/.installed $(AIRBYTE_VENV)/.installed $(MANIFEST)
 
@@ -44,6 +44,11 @@ $(AIRBYTE_VENV)/.installed: requirements-airbyte.lock $(VENV)/.installed
 	$(PYTHON) -m venv $(AIRBYTE_VENV)
 	$(UV) pip install --quiet --compile-bytecode --python $(AIRBYTE_VENV)/bin/python -r requirements-airbyte.lock
 	touch $@
+
+# The PyPI connectors include/sources.yaml names (`connector:`), each in its own virtualenv
+# made by uv under LIFTOFF_CONNECTORS_DIR (default ~/.cache/liftoff/connectors), once per version.
+connectors: $(VENV)/.installed
+	$(BIN)/liftoff sources install
 
 # Cosmos renders the DAG from this manifest (LoadMode.DBT_MANIFEST): no `dbt ls` at parse time.
 # First the dbt files derived from include/sources.yaml (the one list of sources) are brought

@@ -6,7 +6,7 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import yaml
@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     # file:///folder; see liftoff.archive.location (a team's tasks need it or `minio`).
     archive_url: SecretStr | None = None
     airbyte_python: Path = PROJECT_ROOT / ".venv-airbyte" / "bin" / "python"
+    # The PyPI connectors' virtualenvs, one per package and version (liftoff.ingest.connectors).
+    connectors_dir: Path = Path.home() / ".cache" / "liftoff" / "connectors"
     sources_file: Path = INCLUDE_DIR / "sources.yaml"
     # How Cosmos runs the dbt layers (chosen by benchmarks/bench_dbt_cosmos.py, see
     # docs/benchmarks.md): `layer`, one `dbt build` task per layer (each model's tests
@@ -197,6 +199,40 @@ class SourceRuntimeConfig(BaseModel):
         return self
 
 
+class ConnectorConfig(BaseModel):
+    """A connector from Airbyte's catalog, by its PyPI package, and its config without secrets.
+
+    ``secrets``: each field of the config the connector's spec marks ``airbyte_secret`` (a
+    dotted path) and the environment variable that holds its value. ``start_date_key``: the
+    config field a run sets to its interval's start (rerun and backfill read from their day).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    package: str
+    config: dict[str, Any] = Field(default_factory=dict)
+    secrets: dict[str, str] = Field(default_factory=dict)
+    start_date_key: str | None = None
+
+    @field_validator("package")
+    @classmethod
+    def _pinned(cls, value: str) -> str:
+        from liftoff.ingest.connectors import ConnectorPackage
+
+        try:
+            return str(ConnectorPackage.parse(value))
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("secrets")
+    @classmethod
+    def _variables(cls, value: dict[str, str]) -> dict[str, str]:
+        for path, variable in value.items():
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
+                raise ValueError(f"secrets.{path}: {variable!r} is no environment variable's name")
+        return value
+
+
 class AirbyteServerConfig(BaseModel):
     """Server mode: the Airflow connection to the Airbyte server and the Airbyte connection to sync."""
 
@@ -241,6 +277,7 @@ class SourceConfig(BaseModel):
     mode: IngestMode | None = None  # None: the deployment's LIFTOFF_INGEST_MODE
     manifest: str | None = None
     config: SourceRuntimeConfig | None = None
+    connector: ConnectorConfig | None = None  # a PyPI connector instead of a manifest
     airbyte: AirbyteServerConfig | None = None
     kafka: KafkaTopicConfig | None = None
     streams: dict[str, StreamConfig] = Field(min_length=1)
@@ -252,9 +289,23 @@ class SourceConfig(BaseModel):
                 raise ValueError("a stream source needs a `kafka:` block (its topic) and exactly one stream")
             if any(stream.sync != "incremental" for stream in self.streams.values()):
                 raise ValueError("a stream source's stream is incremental (a topic has no snapshot)")
-        elif self.mode != "push" and (self.manifest is None or self.config is None):
-            raise ValueError("a synced source needs `manifest` and `config` (or `mode: push` or `stream`)")
+        elif (
+            self.mode != "push" and self.connector is None and (self.manifest is None or self.config is None)
+        ):
+            raise ValueError(
+                "a synced source needs `connector` (a PyPI connector) or `manifest` and `config`"
+                " (or `mode: push` or `stream`)"
+            )
+        if self.connector is not None and (self.manifest is not None or self.config is not None):
+            raise ValueError("give `connector` or `manifest` and `config`, not both")
         return self
+
+    @property
+    def kind(self) -> str:
+        """How the source's rows arrive: connector, manifest, push or stream."""
+        if self.mode in ("push", "stream"):
+            return self.mode
+        return "connector" if self.connector is not None else "manifest"
 
     @property
     def is_pushed(self) -> bool:

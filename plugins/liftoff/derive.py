@@ -265,6 +265,8 @@ def derived_files(sources: dict[str, SourceConfig], dbt_dir: Path = DBT_PROJECT_
         files[BRONZE_DIR / f"{stream.model}.yml"] = bronze_docs(stream, dbt_dir)
         by_contract.setdefault(stream.config.contract, []).append(stream)
     for contract, members in sorted(by_contract.items()):
+        if [m.model for m in members] == [contract_model(contract)]:
+            continue  # a scaffolded contract (<source>_<stream>) of one stream: its model is the union
         files[BRONZE_DIR / f"{contract_model(contract)}.sql"] = contract_union(contract, members)
         files[BRONZE_DIR / f"{contract_model(contract)}.yml"] = contract_union_docs(contract, members)
     return files

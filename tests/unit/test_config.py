@@ -35,7 +35,7 @@ def test_the_shipped_sources_file_is_valid() -> None:
         ("sources: [unclosed", "cannot read"),
         (
             "sources:\n  crm:\n    streams: {sales: {contract: sale, cursor_field: u, primary_key: id}}",
-            "needs `manifest` and `config` \\(or `mode: push` or `stream`\\)",
+            "needs `connector` \\(a PyPI connector\\) or `manifest` and `config`",
         ),
         (
             "sources:\n  pos:\n    mode: stream\n"

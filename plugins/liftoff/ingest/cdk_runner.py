@@ -125,13 +125,54 @@ def _json_problem(value) -> str | None:
     return None
 
 
-def cell(value, json_column: bool) -> tuple[str | None, str | None]:
+# A value of the wrong kind for its typed column (an upstream field retyped: a number that
+# became text) would fail the COPY: it lands null, with the reason, instead.
+_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?( ?(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?"
+)
+_CLOCK = re.compile(r"\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?( ?(Z|[+-]\d{2}(:?\d{2})?))?")
+_INTEGER = re.compile(r"[+-]?\d{1,18}")
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_BOOLEAN = {"true", "false", "t", "f", "yes", "no", "1", "0"}
+
+
+def _kind_problem(value, kind: str) -> str | None:
+    """Why ``value`` is no value of a column of ``kind`` (a SQL type), or None."""
+    if kind == "bigint":
+        if type(value) is int:
+            return None if -(2**63) <= value < 2**63 else "an integer out of range"
+        if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+            return None
+    elif kind.startswith("numeric"):
+        if type(value) is int or (type(value) is float and value == value and abs(value) != float("inf")):
+            return None
+        if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+            return None
+    elif kind == "boolean":
+        if type(value) is bool or (isinstance(value, str) and value.strip().lower() in _BOOLEAN):
+            return None
+    elif kind in ("timestamptz", "timestamp", "date"):
+        if isinstance(value, str) and _TIME.fullmatch(value.strip()):
+            return None
+    elif kind == "time":
+        if isinstance(value, str) and _CLOCK.fullmatch(value.strip()):
+            return None
+    else:
+        return None
+    shown = json.dumps(value, default=str)[:40] if not isinstance(value, str) else repr(value[:40])
+    return f"{shown} is no {kind} value (the field's type changed upstream?)"
+
+
+def cell(value, json_column: bool, kind: str | None = None) -> tuple[str | None, str | None]:
     """A record's value as COPY text for its column, or None and why it cannot land.
 
-    The clean path is one encode (JSON columns, non-string values) and substring tests.
+    The clean path is one encode (JSON columns, non-string values) and substring tests;
+    ``kind``: a typed column's SQL type, whose values are checked (a retyped field).
     """
     if value is None:
         return None, None
+    if kind is not None and (problem := _kind_problem(value, kind)) is not None:
+        return None, problem
     if isinstance(value, str) and not json_column:
         if "\x00" in value or len(value) > MAX_VALUE_CHARS or (not value.isascii() and _unencodable(value)):
             if len(value) > MAX_VALUE_CHARS:
@@ -177,6 +218,18 @@ def column_type(definition: dict) -> str:
     }.get(kind, "json")
 
 
+def _checked_kind(sql_type: str) -> str | None:
+    """The SQL type whose values :func:`cell` checks, or None (text and JSON take anything)."""
+    if sql_type in ("bigint", "boolean", "timestamptz", "timestamp", "date", "time") or sql_type.startswith(
+        "numeric"
+    ):
+        return sql_type
+    if sql_type in ("integer", "smallint", "timestamp with time zone", "timestamp without time zone"):
+        return {"integer": "bigint", "smallint": "bigint", "timestamp with time zone": "timestamptz",
+                "timestamp without time zone": "timestamp"}[sql_type]  # fmt: skip
+    return None
+
+
 def text_of(value, json_column: bool) -> str | None:
     """A record's value as COPY text for its column."""
     if value is None:
@@ -190,14 +243,27 @@ class StreamWriter:
     """One stream's staging table, filled by COPY in batches."""
 
     def __init__(
-        self, conn, schema: str, stream: str, json_schema: dict, max_records: int | None = None
+        self,
+        conn,
+        schema: str,
+        stream: str,
+        json_schema: dict,
+        max_records: int | None = None,
+        landed_types: dict[str, str] | None = None,
     ) -> None:
+        """``landed_types``: the landing table's columns and types, which the staged columns
+        keep (a field retyped upstream lands null with its reason, never a failed promote)."""
         from psycopg import sql
 
         properties = json_schema.get("properties") or {}
         self.fields = list(properties)
-        types = {column_name(f): column_type(properties[f]) for f in self.fields}
+        landed_types = landed_types or {}
+        types = {
+            column_name(f): landed_types.get(column_name(f)) or column_type(properties[f])
+            for f in self.fields
+        }
         self.json_fields = [types[column_name(f)] == "json" for f in self.fields]
+        self.kinds = [_checked_kind(types[column_name(f)]) for f in self.fields]
         columns = {**types, **AIRBYTE_COLUMNS}
         self.conn = conn
         self.table = sql.Identifier(schema, stream)
@@ -237,8 +303,8 @@ class StreamWriter:
                 f" the stream in include/sources.yaml"
             )
         values, changes = [], None
-        for field, json_column in zip(self.fields, self.json_fields, strict=True):
-            text, problem = cell(data.get(field), json_column)
+        for field, json_column, kind in zip(self.fields, self.json_fields, self.kinds, strict=True):
+            text, problem = cell(data.get(field), json_column, kind)
             values.append(text)
             if problem is not None:
                 changes = [*(changes or ()), nulled(field, problem)]

@@ -28,7 +28,8 @@ import psycopg
 from psycopg import sql
 
 from liftoff.batch import Batch, Interval
-from liftoff.config import TELEMETRY_OFF, ConfigError, Settings, SourceConfig, landing_schema
+from liftoff.config import ConfigError, Settings, SourceConfig, landing_schema
+from liftoff.ingest.protocol import IngestError, connector_env
 from liftoff.ingest.state import check_continuity, record_sync
 from liftoff.warehouse.location import Warehouse
 
@@ -41,10 +42,6 @@ AIRBYTE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 class RunnerOutcome:
     records: dict[str, int]  # records read per stream
     nulled: dict[str, int]  # records that landed with fields nulled, per stream (reasons in _airbyte_meta)
-
-
-class IngestError(RuntimeError):
-    """The connector run failed; the message says why in one line."""
 
 
 class PaginationLoop(IngestError, ConfigError):
@@ -126,13 +123,24 @@ def sync_interval(
     *,
     timeout_seconds: int = 1800,
 ) -> dict[str, int]:
-    """Sync ``interval`` of every stream of ``source``; return the rows landed per stream."""
-    python = settings.airbyte_python
-    if not python.exists():
-        raise ConfigError(f"the connector virtualenv (Airbyte CDK) not found at {python}: run `make install`")
+    """Sync ``interval`` of every stream of ``source``; return the rows landed per stream.
+
+    A manifest runs in the Airbyte CDK's virtualenv; a PyPI connector in its own
+    (``liftoff.ingest.connector_sync``, which also keeps its STATE and reports schema changes).
+    """
     batches = Batch.all_of(name, source, interval)
-    config = connector_config(source, interval)
     staging = staging_schema(name, interval)
+    if source.connector is not None:
+        from liftoff.ingest.connector_sync import ConnectorRun
+
+        sync = ConnectorRun(name, source, interval, settings, timeout_seconds)
+    else:
+        python = settings.airbyte_python
+        if not python.exists():
+            raise ConfigError(
+                f"the connector virtualenv (Airbyte CDK) not found at {python}: run `make install`"
+            )
+        sync = ManifestRun(name, source, interval, settings, timeout_seconds)
     # held while the run lives (autocommit: no transaction stays open): the schema is this run's
     with target.connect(autocommit=True) as guard:
         require_bootstrapped(guard, name)
@@ -142,28 +150,61 @@ def sync_interval(
                 check_continuity(guard, batch)
         drop_abandoned_staging(guard, name)
         try:
-            outcome = run_connector(
-                name, source, interval, config, target, settings, staging, timeout_seconds
-            )
+            outcome = sync.run(target, staging, guard)
             with target.connect() as conn, conn.transaction():
                 lock_landing(conn, batches)
-                landed = {batch.stream: promote(conn, batch, staging) for batch in batches}
+                landed = {
+                    batch.stream: promote(conn, batch, staging, merge_key=sync.merge_key(batch.stream))
+                    for batch in batches
+                }
                 for batch in batches:
                     if batch.cursor_field is not None:
                         record_sync(conn, batch, landed[batch.stream])
+                sync.committing(conn)
         finally:
             guard.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(staging)))
             guard.execute("select pg_advisory_unlock(hashtext(%s))", (staging,))
     for stream, count in outcome.nulled.items():
         log.warning(
-            "%s.%s: %d record(s) held values PostgreSQL cannot store (a NUL, a lone surrogate, NaN,"
-            " too deep or too big): landed with those fields null and the reason in _airbyte_meta;"
-            " the gate quarantines them",
+            "%s.%s: %d record(s) held values the landing table cannot store (a NUL, a lone surrogate,"
+            " NaN, too deep or too big, a value of a retyped field): landed with those fields null and"
+            " the reason in _airbyte_meta; the gate quarantines them when their contract needs them",
             name,
             stream,
             count,
         )
     return landed
+
+
+@dataclass
+class ManifestRun:
+    """One sync of a declarative manifest: ``cdk_runner.py`` in the CDK's virtualenv, which
+    reads the run's window (the config's start and end dates) in full-refresh mode."""
+
+    name: str
+    source: SourceConfig
+    interval: Interval
+    settings: Settings
+    timeout_seconds: int
+
+    def run(self, target: Warehouse, staging: str, guard: psycopg.Connection) -> RunnerOutcome:
+        config = connector_config(self.source, self.interval)
+        return run_connector(
+            self.name,
+            self.source,
+            self.interval,
+            config,
+            target,
+            self.settings,
+            staging,
+            self.timeout_seconds,
+        )
+
+    def merge_key(self, stream: str) -> str | None:
+        return None  # the window's landed rows are replaced by the window read again
+
+    def committing(self, conn: psycopg.Connection) -> None:
+        pass  # a manifest keeps no state: the window is its config
 
 
 def lock_landing(conn: psycopg.Connection, batches: list[Batch]) -> None:
@@ -246,23 +287,6 @@ def run_connector(
     )
 
 
-# What the connector process gets of the task's environment: the machine's, never the
-# task's secrets (connections, webhook, passwords); its own config comes on its stdin.
-CONNECTOR_ENV = (
-    "PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "PGAPPNAME",
-    "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE",
-    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
-)  # fmt: skip
-
-
-def connector_env() -> dict[str, str]:
-    """The connector process's environment: :data:`CONNECTOR_ENV` of this one, telemetry off."""
-    return {
-        **{name: os.environ[name] for name in CONNECTOR_ENV if name in os.environ},
-        **TELEMETRY_OFF,
-    }
-
-
 def _columns(conn: psycopg.Connection, schema: str, table: str) -> dict[str, str]:
     """A table's columns and their types, in order; empty if the table does not exist."""
     rows = conn.execute(
@@ -274,8 +298,13 @@ def _columns(conn: psycopg.Connection, schema: str, table: str) -> dict[str, str
     return dict(rows)
 
 
-def promote(conn: psycopg.Connection, batch: Batch, staging: str) -> int:
+def promote(conn: psycopg.Connection, batch: Batch, staging: str, *, merge_key: str | None = None) -> int:
     """Replace the batch's landed rows with the staged ones; return the batch's row count.
+
+    ``merge_key`` (the primary key column of a connector's incremental stream, whose read may
+    reach past the window): the staged rows replace the landed rows of the same primary key
+    and cursor, wherever their cursor falls; nothing else is deleted, so rereading never
+    duplicates and never loses.
 
     Landing gains any column the staged table has and it lacks (a new upstream field). Holds
     the landing table's advisory lock until the transaction ends: under READ COMMITTED two
@@ -303,10 +332,19 @@ def promote(conn: psycopg.Connection, batch: Batch, staging: str) -> int:
                     batch.table, sql.Identifier(column), sql.SQL(type_)
                 )
             )
-    batch.delete_landed(conn)
-    _forget_uncursored(conn, batch)
     names = sql.SQL(", ").join(sql.Identifier(c) for c in staged)
     staged_table = sql.Identifier(staging, batch.stream)
+    if merge_key is not None and batch.cursor_field is not None:
+        key, cursor = sql.Identifier(merge_key), sql.Identifier(batch.cursor_field)
+        conn.execute(
+            sql.SQL(
+                "delete from {landed} l using {staged} s where l.{key}::text = s.{key}::text"
+                " and l.{cursor}::text is not distinct from s.{cursor}::text"
+            ).format(landed=batch.table, staged=staged_table, key=key, cursor=cursor)
+        )
+    else:
+        batch.delete_landed(conn)
+    _forget_uncursored(conn, batch)
     conn.execute(
         sql.SQL("insert into {} ({}) select {} from {}").format(batch.table, names, names, staged_table)
     )

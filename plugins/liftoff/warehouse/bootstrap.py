@@ -83,6 +83,32 @@ create table if not exists audit.sync_state (
     primary key (source, stream)
 );
 
+-- A PyPI connector's Airbyte STATE (its STATE messages, as `read --state` takes them) after
+-- each committed run: a run reads from the state of the latest earlier interval, so a rerun
+-- and a backfill read what the day's first run read (liftoff.ingest.connector_sync).
+create table if not exists audit.connector_state (
+    source          text not null,
+    interval_start  timestamptz not null,
+    state           jsonb not null,
+    saved_at        timestamptz not null default now(),
+    primary key (source, interval_start)
+);
+
+-- Schema changes a sync found (a field added, removed or retyped upstream), each once:
+-- `liftoff sources changes` lists them.
+create table if not exists audit.schema_changes (
+    source          text not null,
+    stream          text not null,
+    field           text not null,
+    change          text not null check (change in ('added', 'removed', 'retyped')),
+    old_type        text,
+    new_type        text,
+    interval_start  timestamptz not null,
+    detected_at     timestamptz not null default now()
+);
+create unique index if not exists schema_changes_once
+    on audit.schema_changes (source, stream, field, change, coalesce(new_type, ''));
+
 -- The rows a local sync landed with no readable cursor, and the run (interval) that landed
 -- them: they belong to its batch, where the gate quarantines them (liftoff.batch).
 create table if not exists audit.landed_uncursored (
