@@ -1,0 +1,220 @@
+"""The connector runner's pieces that need no connector: pins, secrets, state, schema changes."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from liftoff.batch import Interval
+from liftoff.config import ConfigError, Settings, SourceConfig
+from liftoff.ingest.cdk_runner import StreamWriter, cell
+from liftoff.ingest.connector_sync import SchemaChange, StateKeeper, runtime_config, schema_changes
+from liftoff.ingest.connectors import ConnectorPackage, require_installed
+from liftoff.ingest.protocol import Connector, ConnectorConfigError, ConnectorFailed, Masker, secret_paths
+
+SPEC = {
+    "connectionSpecification": {
+        "properties": {
+            "bucket": {"type": "string"},
+            "aws_secret_access_key": {"type": "string", "airbyte_secret": True},
+            "credentials": {
+                "oneOf": [
+                    {"properties": {"access_token": {"type": "string", "airbyte_secret": True}}},
+                    {"properties": {"client_secret": {"type": "string", "airbyte_secret": True}}},
+                ]
+            },
+        }
+    }
+}
+
+
+def test_a_connector_is_a_pinned_airbyte_source() -> None:
+    package = ConnectorPackage.parse("airbyte-source-stripe==5.14.1")
+    assert (package.name, package.version, package.command) == (
+        "airbyte-source-stripe",
+        "5.14.1",
+        "source-stripe",
+    )
+    for bad in (
+        "airbyte-source-stripe",
+        "airbyte-source-stripe>=5",
+        "requests==2.0",
+        "airbyte-source-x==1; rm",
+    ):
+        with pytest.raises(ConfigError, match="airbyte-source-NAME==VERSION"):
+            ConnectorPackage.parse(bad)
+
+
+def test_a_missing_connector_names_the_command_that_installs_it(tmp_path: Path) -> None:
+    package = ConnectorPackage.parse("airbyte-source-stripe==5.14.1")
+    with pytest.raises(ConfigError, match=r"not installed .*run `liftoff sources install shop`"):
+        require_installed(package, Settings(connectors_dir=tmp_path), "shop")
+
+
+def test_secret_paths_follow_nested_objects_and_each_branch() -> None:
+    assert secret_paths(SPEC) == [
+        "aws_secret_access_key",
+        "credentials.access_token",
+        "credentials.client_secret",
+    ]
+
+
+def test_the_masker_hides_every_secret_value() -> None:
+    config = {"aws_secret_access_key": "abc123secret", "credentials": {"access_token": "tok-xyz"}}
+    mask = Masker.of(config, secret_paths(SPEC))
+    assert mask("denied for abc123secret (token tok-xyz)") == "denied for *** (token ***)"
+
+
+def test_runtime_config_reads_secrets_from_their_variables_and_the_start_date() -> None:
+    source = SourceConfig.model_validate(
+        {
+            "connector": {
+                "package": "airbyte-source-hubspot==5.7.0",
+                "config": {"credentials": {"credentials_title": "Private App Credentials"}},
+                "secrets": {"credentials.access_token": "HUBSPOT_TOKEN"},
+                "start_date_key": "start_date",
+            },
+            "streams": {"deals": {"contract": "sale", "cursor_field": "updatedat", "primary_key": "id"}},
+        }
+    )
+    interval = Interval.for_day(date(2026, 11, 20))
+    config = runtime_config("hubspot", source, interval, env={"HUBSPOT_TOKEN": "pat-1"})
+    assert config == {
+        "credentials": {"credentials_title": "Private App Credentials", "access_token": "pat-1"},
+        "start_date": "2026-11-20T00:00:00Z",
+    }
+    assert "access_token" not in source.connector.config["credentials"], "the entry is never changed"
+    with pytest.raises(ConfigError, match="HUBSPOT_TOKEN is not set") as raised:
+        runtime_config("hubspot", source, interval, env={})
+    assert "pat-1" not in str(raised.value)
+
+
+def test_state_keeps_the_latest_message_of_each_stream_or_the_global_one() -> None:
+    keeper = StateKeeper()
+    assert keeper.messages() is None
+    for n in (1, 2):
+        for name in ("a", "b"):
+            keeper.add(
+                {
+                    "type": "STREAM",
+                    "stream": {"stream_descriptor": {"name": name}, "stream_state": {"n": n}},
+                    "sourceStats": {"recordCount": 1.0},
+                }
+            )
+    assert keeper.messages() == [
+        {"type": "STREAM", "stream": {"stream_descriptor": {"name": "a"}, "stream_state": {"n": 2}}},
+        {"type": "STREAM", "stream": {"stream_descriptor": {"name": "b"}, "stream_state": {"n": 2}}},
+    ]
+    keeper.add({"type": "GLOBAL", "global": {"shared_state": {"lsn": 9}}})
+    assert keeper.messages() == [{"type": "GLOBAL", "global": {"shared_state": {"lsn": 9}}}]
+
+
+def test_schema_changes_added_removed_retyped_and_a_rename_as_both() -> None:
+    landed = {"id": "bigint", "rep": "character varying", "note": "bigint", "at": "timestamp with time zone"}
+    discovered = {
+        "properties": {
+            "id": {"type": "integer"},
+            "seller": {"type": ["null", "string"]},  # rep renamed
+            "note": {"type": "string"},  # retyped
+            "at": {"type": "string", "format": "date-time"},  # unchanged
+        }
+    }
+    changes = schema_changes("orders", discovered, landed, {"id": True, "rep": True, "lines": True})
+    assert set(changes) == {
+        SchemaChange("orders", "seller", "added", new_type="varchar"),
+        SchemaChange("orders", "rep", "removed", old_type="character varying"),
+        SchemaChange("orders", "note", "retyped", "bigint", "varchar"),
+        SchemaChange("orders", "lines", "removed"),  # the contract needs it, the source never sent it
+    }
+    assert schema_changes("orders", discovered, {}, {"id": True}) == [], "the first sync changes nothing"
+
+
+def test_a_retyped_value_lands_null_with_its_reason_instead_of_failing_the_copy() -> None:
+    assert cell("call back", False, "bigint") == (
+        None,
+        "'call back' is no bigint value (the field's type changed upstream?)",
+    )
+    assert cell(12, False, "bigint") == ("12", None)
+    assert cell("12", False, "bigint") == ("12", None)
+    assert cell(1.5, False, "numeric(38,9)") == ("1.5", None)
+    assert cell(True, False, "numeric(38,9)")[0] is None
+    assert cell("2026-11-20T10:00:00+00:00", False, "timestamptz") == ("2026-11-20T10:00:00+00:00", None)
+    assert cell("yesterday", False, "timestamptz")[0] is None
+    assert cell({"a": 1}, True, None) == ('{"a": 1}', None)
+
+
+class _FakeConn:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def execute(self, statement, *args):
+        self.statements.append(statement.as_string(None) if hasattr(statement, "as_string") else statement)
+
+
+def test_staged_columns_keep_the_landed_types() -> None:
+    conn = _FakeConn()
+    writer = StreamWriter(
+        conn,
+        "staging",
+        "orders",
+        {"properties": {"note": {"type": "string"}}},
+        landed_types={"note": "bigint"},
+    )
+    assert '"note" bigint' in conn.statements[0]
+    writer.add({"note": "call back"}, 0)
+    assert writer.nulled == 1 and writer.rows[0][0] is None
+
+
+def _script(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "source-fake"
+    path.write_text(f"#!{sys.executable}\n{body}")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def test_a_config_error_fails_at_once_and_other_errors_are_transient_all_masked(tmp_path: Path) -> None:
+    body = (
+        "import json, sys\n"
+        "config = json.load(open(sys.argv[sys.argv.index('--config') + 1]))\n"
+        "kind = config['kind']\n"
+        "print(json.dumps({'type': 'LOG', 'log': {'level': 'ERROR', 'message': 'using ' + config['key']}}))\n"
+        "print(json.dumps({'type': 'TRACE', 'trace': {'type': 'ERROR', 'emitted_at': 0, 'error':"
+        " {'message': 'denied for ' + config['key'], 'failure_type': kind}}}))\n"
+    )
+    connector = Connector(_script(tmp_path, body), "fake")
+    for kind, error in (("config_error", ConnectorConfigError), ("system_error", ConnectorFailed)):
+        config = {"kind": kind, "key": "s3cr3t-value"}
+        connector.mask = Masker.of(config, ["key"])
+        with pytest.raises(error) as raised:
+            list(connector.read(config, {"streams": []}, None, timeout_seconds=60))
+        assert str(raised.value) == "fake: denied for ***"
+        assert isinstance(raised.value, ConfigError) == (kind == "config_error")
+
+
+def test_the_config_reaches_the_connector_in_a_private_file_never_on_argv(tmp_path: Path) -> None:
+    seen = tmp_path / "seen"
+    body = (
+        "import json, os, stat, sys\n"
+        "path = sys.argv[sys.argv.index('--config') + 1]\n"
+        "mode = oct(os.stat(path).st_mode & 0o777)\n"
+        "folder = oct(os.stat(os.path.dirname(path)).st_mode & 0o777)\n"
+        f"open({str(seen)!r}, 'w').write(json.dumps("
+        "{'argv': sys.argv, 'mode': mode, 'folder': folder, 'env': sorted(os.environ)}))\n"
+        "print(json.dumps({'type': 'CONNECTION_STATUS', 'connectionStatus': {'status': 'SUCCEEDED'}}))\n"
+    )
+    os.environ["LIFTOFF_PIPELINE_PASSWORD"] = "task-secret"
+    try:
+        Connector(_script(tmp_path, body), "fake").check({"key": "s3cr3t-value"})
+    finally:
+        del os.environ["LIFTOFF_PIPELINE_PASSWORD"]
+    said = json.loads(seen.read_text())
+    assert "s3cr3t-value" not in " ".join(said["argv"])
+    assert (said["mode"], said["folder"]) == ("0o600", "0o700")
+    assert "LIFTOFF_PIPELINE_PASSWORD" not in said["env"], "the task's secrets stay out of the connector"
+    assert not Path(said["argv"][-1]).exists(), "the config file is removed afterwards"
