@@ -8,6 +8,7 @@ import os
 from benchmarks import (
     bench_archive,
     bench_backfill,
+    bench_connector_overhead,
     bench_dag_parse,
     bench_daily_run,
     bench_dbt_cosmos,
@@ -29,6 +30,7 @@ BENCHMARKS = {
     "validation_1m": bench_validation.run,
     "archive_1m": bench_archive.run,
     "landing_1m": bench_landing.run,
+    "connector_overhead": bench_connector_overhead.run,
     "kafka_landing_1m": bench_kafka_landing.run,
     "stream_freshness": bench_stream_freshness.run,
 }
