@@ -218,16 +218,28 @@ def column_type(definition: dict) -> str:
     }.get(kind, "json")
 
 
+# format_type()'s longer names of the types column_type() gives (and the narrower integers)
+_PG_NAMES = {
+    "character varying": "varchar",
+    "timestamp with time zone": "timestamptz",
+    "timestamp without time zone": "timestamp",
+    "time without time zone": "time",
+    "integer": "bigint",
+    "smallint": "bigint",
+}
+_CHECKED = ("bigint", "boolean", "timestamptz", "timestamp", "date", "time")
+
+
+def type_name(sql_type: str) -> str:
+    """A column's type as :func:`column_type` spells it, whether it came from there or from
+    PostgreSQL's ``format_type`` (a landing table's): one spelling to compare and check."""
+    return _PG_NAMES.get(sql_type, sql_type).replace(", ", ",").replace(",", ", ")
+
+
 def _checked_kind(sql_type: str) -> str | None:
     """The SQL type whose values :func:`cell` checks, or None (text and JSON take anything)."""
-    if sql_type in ("bigint", "boolean", "timestamptz", "timestamp", "date", "time") or sql_type.startswith(
-        "numeric"
-    ):
-        return sql_type
-    if sql_type in ("integer", "smallint", "timestamp with time zone", "timestamp without time zone"):
-        return {"integer": "bigint", "smallint": "bigint", "timestamp with time zone": "timestamptz",
-                "timestamp without time zone": "timestamp"}[sql_type]  # fmt: skip
-    return None
+    name = type_name(sql_type)
+    return name if name in _CHECKED or name.startswith("numeric") else None
 
 
 def text_of(value, json_column: bool) -> str | None:

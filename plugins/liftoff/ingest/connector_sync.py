@@ -33,9 +33,9 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from liftoff.batch import Interval
+from liftoff.batch import BOOKKEEPING_COLUMNS, Interval
 from liftoff.config import ConfigError, Settings, SourceConfig, landing_schema
-from liftoff.ingest.cdk_runner import StreamWriter, column_name, column_type
+from liftoff.ingest.cdk_runner import StreamWriter, column_name, column_type, type_name
 from liftoff.ingest.connectors import ConnectorPackage, require_installed
 from liftoff.ingest.protocol import Connector, Masker, set_path
 from liftoff.warehouse.location import Warehouse
@@ -44,14 +44,6 @@ from liftoff_contracts import get_contract
 log = logging.getLogger(__name__)
 
 START_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-# format_type's words for the types a landing column gets from column_type()
-_SAME_TYPE = {
-    "character varying": "varchar",
-    "timestamp with time zone": "timestamptz",
-    "timestamp without time zone": "timestamp",
-    "time without time zone": "time",
-    "numeric(38,9)": "numeric(38, 9)",
-}
 
 
 @dataclass(frozen=True)
@@ -95,6 +87,19 @@ def connector_of(name: str, source: SourceConfig, settings: Settings, config: di
         f"{package} (source {name})",
         Masker.of(config, list(source.connector.secrets)),
     )
+
+
+def checked_catalog(
+    name: str, source: SourceConfig, settings: Settings, interval: Interval | None
+) -> tuple[Connector, dict, dict[str, dict], dict]:
+    """The connector with its config, after its ``check`` (as Airbyte does before a sync: bad
+    credentials fail at once, in one line), its discovered streams and the entry's catalog
+    (a stream gone, a sync mode or field it lacks: one line)."""
+    config = runtime_config(name, source, interval)
+    connector = connector_of(name, source, settings, config)
+    connector.check(config)
+    discovered = connector.discover(config)
+    return connector, config, discovered, configured_catalog(name, source, discovered)
 
 
 def _field_of(stream: dict, column: str) -> str:
@@ -153,7 +158,7 @@ def schema_changes(
             old = landed.get(column)
             if old is None:
                 changes.append(SchemaChange(stream, column, "added", new_type=new_type))
-            elif _SAME_TYPE.get(old, old) != new_type and old != new_type:
+            elif type_name(old) != new_type:
                 changes.append(SchemaChange(stream, column, "retyped", old, new_type))
     for column, old in landed.items():
         if column not in discovered:
@@ -252,13 +257,11 @@ class ConnectorRun:
     changes: list[SchemaChange] = field(default_factory=list)
 
     def run(self, target: Warehouse, staging: str, guard: psycopg.Connection):
-        from liftoff.ingest.local import RunnerOutcome, _columns
+        from liftoff.ingest.local import RunnerOutcome, column_types
 
-        config = runtime_config(self.name, self.source, self.interval)
-        connector = connector_of(self.name, self.source, self.settings, config)
-        connector.check(config)  # as Airbyte does before a sync: bad credentials fail at once, in one line
-        discovered = connector.discover(config)
-        catalog = configured_catalog(self.name, self.source, discovered)
+        connector, config, discovered, catalog = checked_catalog(
+            self.name, self.source, self.settings, self.interval
+        )
         incremental = any(s.sync == "incremental" for s in self.source.streams.values())
         state = (
             saved_state(guard, self.name, self.interval)
@@ -272,8 +275,8 @@ class ConnectorRun:
                 json_schema = discovered[stream_name].get("json_schema") or {}
                 landed = {
                     column: type_
-                    for column, type_ in _columns(conn, landing_schema(self.name), stream_name).items()
-                    if not column.startswith("_airbyte_")
+                    for column, type_ in column_types(conn, landing_schema(self.name), stream_name).items()
+                    if column not in BOOKKEEPING_COLUMNS
                 }
                 contract = get_contract(config_.contract)
                 required = {name: info.is_required() for name, info in contract.model_fields.items()}

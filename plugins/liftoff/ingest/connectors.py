@@ -128,13 +128,9 @@ def _inherit() -> dict[str, str]:
     return {name: os.environ[name] for name in keep if name in os.environ}
 
 
-def connectors_root(settings: Settings) -> Path:
-    return settings.connectors_dir
-
-
 def require_installed(package: ConnectorPackage, settings: Settings, source: str) -> Path:
     """The connector's executable, or a ConfigError naming the command that installs it."""
-    root = connectors_root(settings)
+    root = settings.connectors_dir
     if not package.installed(root):
         raise ConfigError(
             f"connector {package} of source {source} is not installed in {root}:"

@@ -287,7 +287,7 @@ def run_connector(
     )
 
 
-def _columns(conn: psycopg.Connection, schema: str, table: str) -> dict[str, str]:
+def column_types(conn: psycopg.Connection, schema: str, table: str) -> dict[str, str]:
     """A table's columns and their types, in order; empty if the table does not exist."""
     rows = conn.execute(
         "select attname, format_type(atttypid, atttypmod) from pg_attribute"
@@ -313,14 +313,14 @@ def promote(conn: psycopg.Connection, batch: Batch, staging: str, *, merge_key: 
     replaces the first.
     """
     lock_landing(conn, [batch])
-    staged = _columns(conn, staging, batch.stream)
+    staged = column_types(conn, staging, batch.stream)
     if not staged:  # the runner makes every stream's table, an empty window's too: someone dropped it
         raise IngestError(
             f"the staging table {staging}.{batch.stream} is gone (dropped by another run?):"
             f" nothing of {batch.source}.{batch.stream} for {batch.interval.day} was promoted; rerun the day"
         )
     schema = landing_schema(batch.source)
-    landed = _columns(conn, schema, batch.stream)
+    landed = column_types(conn, schema, batch.stream)
     if not landed:
         conn.execute(
             sql.SQL("create table {} (like {})").format(batch.table, sql.Identifier(staging, batch.stream))
