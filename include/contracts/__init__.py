@@ -4,6 +4,10 @@ The same contracts gate landed batches (plugins/liftoff/validate), the entry app
 and the ``liftoff validate`` command. A contract is a model (one record, a form) and,
 through :func:`row_schema`, a TypedDict with the very same field rules for validating
 many rows at once in pydantic-core.
+
+A field judges the landing column of its alias when it has one (:func:`field_column`): a
+column no Python name can bear (``class``, ``_ab_source_file_url``, ``2fa``) is a field
+``class_: ... = Field(alias="class")``. Rows, the dbt sources and the gate all go by column.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from functools import cache
 from typing import Annotated, NotRequired
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic.fields import FieldInfo
 from typing_extensions import TypedDict
 
 from liftoff_contracts.types import error_message
@@ -67,13 +72,39 @@ def contract_version(contract: type[BaseModel]) -> str:
     return str(contract.__version__)
 
 
+def field_column(name: str, info: FieldInfo) -> str:
+    """The column (a row's key) field ``name`` judges: its ``validation_alias`` when a plain
+    string, else its ``alias``, else its name. The one rule: rows, landing tables, dbt sources
+    and the gate's errors all name a field by it."""
+    if isinstance(info.validation_alias, str):
+        return info.validation_alias
+    return info.alias or name
+
+
+def contract_columns(contract: type[BaseModel]) -> dict[str, FieldInfo]:
+    """The contract's fields by the column each judges (:func:`field_column`), in field order;
+    a TypeError when two fields judge one column (a row has one value per key)."""
+    found: dict[str, FieldInfo] = {}
+    names: dict[str, str] = {}
+    for name, info in contract.model_fields.items():
+        column = field_column(name, info)
+        if column in found:
+            raise TypeError(
+                f"contract {contract.__name__}: fields {names[column]!r} and {name!r} both judge column"
+                f" {column!r}"
+            )
+        found[column], names[column] = info, name
+    return found
+
+
 @cache
 def row_schema(contract: type[BaseModel]) -> type:
-    """A TypedDict with the contract's fields and rules: validates rows without building models."""
+    """A TypedDict with the contract's fields and rules, keyed by column (:func:`field_column`):
+    validates rows without building models."""
     fields = {}
-    for name, info in contract.model_fields.items():
+    for column, info in contract_columns(contract).items():
         annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
-        fields[name] = annotation if info.is_required() else NotRequired[annotation]
+        fields[column] = annotation if info.is_required() else NotRequired[annotation]
     schema = TypedDict(f"{contract.__name__}Row", fields)
     schema.__pydantic_config__ = ConfigDict(extra="ignore")
     return schema
@@ -96,8 +127,10 @@ def json_schema(contract: type[BaseModel]) -> dict:
 __all__ = [
     "CONTRACTS",
     *(model.__name__ for model in CONTRACTS.values()),
+    "contract_columns",
     "contract_version",
     "error_message",
+    "field_column",
     "get_contract",
     "json_schema",
     "row_schema",

@@ -1,5 +1,6 @@
-"""Alerts: one message per task that failed after its retries, and per run still unfinished
-a set time after it was queued (Airflow's deadline alerts).
+"""Alerts: one message per task that failed after its retries, per run still unfinished
+a set time after it was queued (Airflow's deadline alerts), and per sync that found its
+source's schema changed (the changes it found first).
 
 Channels, each optional: e-mail (``LIFTOFF_ALERT_EMAIL_TO``, sent with the SMTP provider's
 ``smtp_default`` connection) and a webhook that takes Slack-style JSON ``{"text": ...}``
@@ -38,6 +39,7 @@ RUNBOOK_SECTIONS = {
     "previous_day_transformed": "a-day-failed-and-the-days-after-it",
 }
 LATE_SECTION = "a-day-failed-and-the-days-after-it"
+SCHEMA_SECTION = "a-source-changed-its-schema"
 
 
 _URL = re.compile(r"\b[a-zA-Z][\w+.-]*://[^\s'\"<>]+")
@@ -121,6 +123,18 @@ def run_late_alert(dag_run: dict, deadline_time: object) -> Alert:
             f"queued at {dag_run.get('queued_at')}, deadline {deadline_time}",
             f"run: {base}/dags/{dag_run['dag_id']}/runs/{dag_run['dag_run_id']}",
             f"runbook: {runbook_link(LATE_SECTION)}",
+        ],
+    )
+
+
+def schema_changed_alert(source: str, day: str, changes: list[str]) -> Alert:
+    """The alert of a sync that found its source's schema changed (each change once)."""
+    return Alert(
+        f"[liftoff] source {source} changed its schema (found syncing {day})",
+        [
+            *changes,
+            f"all changes: liftoff sources changes {source}",
+            f"runbook: {runbook_link(SCHEMA_SECTION)}",
         ],
     )
 

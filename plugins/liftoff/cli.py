@@ -49,7 +49,7 @@ from liftoff.validate.quarantine import UnknownBatch, list_quarantine, replay_ba
 from liftoff.warehouse.bootstrap import bootstrap, bootstrap_for_pipeline
 from liftoff.warehouse.location import Warehouse
 from liftoff.warehouse.roles import READER_ROLE, connect_as_helper
-from liftoff_contracts import CONTRACTS, contract_version
+from liftoff_contracts import CONTRACTS, contract_columns, contract_version
 from liftoff_contracts.export import CONTRACTS_DOCS_DIR, export_json_schemas
 
 app = typer.Typer(
@@ -732,7 +732,8 @@ def sources_add(
     secret: Annotated[
         list[str] | None,
         typer.Option(
-            help="PATH=ENV_VAR: the variable holding a secret field (default LIFTOFF_<NAME>_<PATH>)."
+            help="PATH=ENV_VAR or PATH=connection:CONN_ID[:FIELD]: where a secret field is kept,"
+            " an environment variable (default LIFTOFF_<NAME>_<PATH>) or an Airflow connection."
         ),
     ] = None,
     full_refresh: Annotated[
@@ -746,7 +747,9 @@ def sources_add(
     ] = None,
 ) -> None:
     """Add a source from Airbyte's catalog: install, check, discover, scaffold its contracts."""
+    from liftoff.config import ConnectorConfig
     from liftoff.ingest.adding import add_source, read_config
+    from liftoff.ingest.secrets import describe
 
     added = add_source(
         name,
@@ -766,8 +769,8 @@ def sources_add(
             f"  {stream}: {entry['sync']}, key {entry['primary_key']}{cursor_text},"
             f" contract {entry['contract']}"
         )
-    for variable in added.entry["connector"].get("secrets", {}).values():
-        console.print(f"  secret from ${variable}")
+    for path, reference in ConnectorConfig.model_validate(added.entry["connector"]).secrets.items():
+        console.print(f"  secret {path} from {describe(reference)}")
     console.print("wrote (review the contracts):" + "".join(f"\n  {path}" for path in added.files))
     console.print(f"next: `liftoff bootstrap`, then `liftoff run --date YYYY-MM-DD` (raw_{name} to bronze)")
 

@@ -199,20 +199,35 @@ class SourceRuntimeConfig(BaseModel):
         return self
 
 
+class ConnectionSecret(BaseModel):
+    """A secret kept in an Airflow connection (its metadata database, a secrets backend or an
+    ``AIRFLOW_CONN_<ID>`` variable): ``field`` is ``password`` (the default), ``login``,
+    ``host``, ``schema``, or a key of its extras."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    connection: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    field: str = Field(default="password", pattern=r"^[A-Za-z0-9_.-]+$")
+
+
 class ConnectorConfig(BaseModel):
     """A connector from Airbyte's catalog, by its PyPI package, and its config without secrets.
 
     ``secrets``: each field of the config the connector's spec marks ``airbyte_secret`` (a
-    dotted path) and the environment variable that holds its value. ``start_date_key``: the
-    config field a run sets to its interval's start (rerun and backfill read from their day).
+    dotted path) and where its value is kept: the name of an environment variable, or an
+    Airflow connection (:class:`ConnectionSecret`). ``start_date_key``: the config field a run
+    sets to its interval's start (rerun and backfill read from their day), written with
+    ``start_date_format`` (``strftime``'s; ``liftoff sources add`` picks the one the
+    connector's spec accepts: Shopify's is a date).
     """
 
     model_config = ConfigDict(extra="forbid")
 
     package: str
     config: dict[str, Any] = Field(default_factory=dict)
-    secrets: dict[str, str] = Field(default_factory=dict)
+    secrets: dict[str, str | ConnectionSecret] = Field(default_factory=dict)
     start_date_key: str | None = None
+    start_date_format: str = "%Y-%m-%dT%H:%M:%SZ"
 
     @field_validator("package")
     @classmethod
@@ -226,9 +241,9 @@ class ConnectorConfig(BaseModel):
 
     @field_validator("secrets")
     @classmethod
-    def _variables(cls, value: dict[str, str]) -> dict[str, str]:
+    def _variables(cls, value: dict[str, str | ConnectionSecret]) -> dict[str, str | ConnectionSecret]:
         for path, variable in value.items():
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
+            if isinstance(variable, str) and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
                 raise ValueError(f"secrets.{path}: {variable!r} is no environment variable's name")
         return value
 

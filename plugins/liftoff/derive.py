@@ -30,7 +30,7 @@ import jinja2
 import yaml
 
 from liftoff.config import DBT_PROJECT_DIR, ConfigError, SourceConfig, StreamConfig, landing_schema
-from liftoff_contracts import get_contract
+from liftoff_contracts import contract_columns, get_contract
 
 GENERATED = "Generated from include/sources.yaml by `make manifest` (liftoff derive): do not edit."
 BRONZE_DIR = Path("models") / "bronze"
@@ -125,9 +125,9 @@ def dbt_sources(sources: dict[str, SourceConfig]) -> str:
         tables = []
         for stream in streams({name: source}):
             contract = get_contract(stream.config.contract)
-            columns = [
-                {"name": field, "description": info.description or field}
-                for field, info in contract.model_fields.items()
+            columns = [  # by column, not field name: `class_ = Field(alias="class")` lands as `class`
+                {"name": column, "description": info.description or column}
+                for column, info in contract_columns(contract).items()
             ]
             bookkeeping = {**AIRBYTE_COLUMNS, **(KAFKA_COLUMNS if source.is_streamed else {})}
             columns += [{"name": column, "description": text} for column, text in bookkeeping.items()]

@@ -6,13 +6,14 @@ reads only the new file), the merge (a rerun never duplicates), and the schema c
 the second day's file: a field added, one renamed (a removal plus an addition, reported
 together), one retyped (its values land null with the reason, never a failed load), and the
 renamed field's rows quarantined by the contract with the reason, over the threshold: the
-run stops.
+run stops. The changes come in one alert (a webhook), once.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
 from datetime import date
 from pathlib import Path
 
@@ -20,12 +21,13 @@ import pytest
 from minio import Minio
 
 from liftoff.batch import Batch, Interval
-from liftoff.config import ConfigError, Settings, SourceConfig
+from liftoff.config import ConfigError, Settings, SourceConfig, get_settings
 from liftoff.ingest.connectors import ConnectorPackage, install
 from liftoff.ingest.local import sync_interval
 from liftoff.validate.gate import BatchRejected, validate_batch
 from liftoff.warehouse.location import Warehouse
 from liftoff_contracts import get_contract
+from tests.alert_sinks import WebhookSink
 from tests.minio_server import MinioServer
 
 S3 = ConnectorPackage.parse("airbyte-source-s3==4.14.2")
@@ -114,7 +116,12 @@ def gate(target: Warehouse, source: SourceConfig, day: date):
 
 
 def test_state_merge_and_schema_changes_across_two_syncs(
-    supplier, bootstrapped: Warehouse, s3_connector: Path, caplog: pytest.LogCaptureFixture, tmp_path: Path
+    supplier,
+    bootstrapped: Warehouse,
+    s3_connector: Path,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     client, source = supplier
     settings = Settings(home=tmp_path)
@@ -137,7 +144,28 @@ def test_state_merge_and_schema_changes_across_two_syncs(
     renamed[0]["note"] = "call back"
     put(client, "orders/day2.jsonl", renamed)
     caplog.set_level("WARNING")
-    assert sync_interval("supplier", source, Interval.for_day(DAY2), bootstrapped, settings) == {"orders": 2}
+    with WebhookSink() as webhook:
+        monkeypatch.setenv("LIFTOFF_ALERT_WEBHOOK_URL", webhook.url)
+        get_settings.cache_clear()
+        try:
+            landed = sync_interval("supplier", source, Interval.for_day(DAY2), bootstrapped, settings)
+        finally:
+            monkeypatch.delenv("LIFTOFF_ALERT_WEBHOOK_URL")
+            get_settings.cache_clear()
+    assert landed == {"orders": 2}
+    assert len(webhook.posts) == 1, "one alert for the sync's changes"
+    alert = webhook.posts[0]["text"]
+    assert alert.startswith("[liftoff] source supplier changed its schema (found syncing 2026-11-21)")
+    for line in (
+        "orders.channel added (varchar)",
+        "orders.seller_email added (varchar)",
+        "orders.sales_rep removed (was character varying)",
+        "orders.note retyped: bigint -> varchar",
+        "all changes: liftoff sources changes supplier",
+        "runbook.md#a-source-changed-its-schema",
+    ):
+        assert line in alert, f"{line!r} not in the alert:\n{alert}"
+    assert os.environ["SUPPLIER_SECRET"] not in alert, "no secret in the alert"
     with bootstrapped.connect() as conn:
         changes = set(
             conn.execute(
@@ -194,3 +222,41 @@ def test_bad_credentials_fail_in_one_line_without_the_secret(
         assert conn.execute("select to_regclass('raw_supplier.orders')").fetchone()[0] is None, (
             "nothing landed"
         )
+
+
+def test_a_unix_time_cursor_puts_its_row_in_the_day_it_names(bootstrapped: Warehouse) -> None:
+    """Stripe's cursors (``created``, ``updated``) are Unix seconds, some APIs' milliseconds:
+    the batch of a day holds the rows whose cursor, read as such, falls in it."""
+    config = SourceConfig.model_validate(
+        {
+            "connector": {"package": str(S3)},
+            "streams": {
+                "charges": {
+                    "sync": "incremental",
+                    "contract": "order",
+                    "cursor_field": "created",
+                    "primary_key": "id",
+                }
+            },
+        }
+    ).streams["charges"]
+    day1_noon = 1_795_176_000  # 2026-11-20T12:00:00Z
+    with bootstrapped.connect() as conn:
+        conn.execute("create schema if not exists raw_unixtime")
+        conn.execute("drop table if exists raw_unixtime.charges")
+        conn.execute("create table raw_unixtime.charges (_airbyte_raw_id text, id text, created text)")
+        conn.execute(
+            "insert into raw_unixtime.charges (id, created) values"
+            " ('a', %s), ('b', %s), ('c', %s), ('d', %s), ('e', 'soon')",
+            (
+                str(day1_noon),
+                f"{day1_noon + 86_400}.5",
+                str((day1_noon + 3600) * 1000),
+                str(day1_noon - 86_400),
+            ),
+        )
+        counts = [
+            Batch.of("unixtime", "charges", config, Interval.for_day(day)).count(conn) for day in (DAY1, DAY2)
+        ]
+        conn.rollback()
+    assert counts == [2, 1], "seconds and milliseconds read as times; 'soon' is no time and in neither day"

@@ -4,8 +4,8 @@ Two connectors nobody here wrote: airbyte-source-faker (offline by design) and a
 reading a supplier's CSV price list and JSON Lines deliveries from the tests' MinIO. Each goes
 through `sources add` (install, spec, check, discover, scaffolded contracts, the entry, derive
 and dbt parse), then one `liftoff run` of today lands, gates, archives and builds bronze for
-both, with no file edited by hand. The S3 secret comes from the environment and is nowhere in
-the project, the output or the archive.
+both, with no file edited by hand. The S3 key id comes from an environment variable, the secret
+key from an Airflow connection; neither is anywhere in the project, the output or the archive.
 """
 
 from __future__ import annotations
@@ -92,7 +92,8 @@ def test_two_real_connectors_added_with_one_command_each_reach_bronze(
         "LIFTOFF_SKIP_SOURCES": "pos",  # no broker needed: this test is about the new sources
         "LIFTOFF_AIRBYTE_PYTHON": str(PROJECT_ROOT / ".venv-airbyte" / "bin" / "python"),
         "LIFTOFF_SUPPLIER_AWS_ACCESS_KEY_ID": minio_server.access_key,
-        "LIFTOFF_SUPPLIER_AWS_SECRET_ACCESS_KEY": minio_server.secret_key,
+        # the secret key in an Airflow connection (here Airflow's environment-variable backend)
+        "AIRFLOW_CONN_SUPPLIER_S3": json.dumps({"conn_type": "aws", "password": minio_server.secret_key}),
     }
     env.pop("LIFTOFF_SOURCES_FILE", None)
     s3_config = json.dumps(
@@ -122,8 +123,10 @@ def test_two_real_connectors_added_with_one_command_each_reach_bronze(
     added = liftoff(
         project, env, "sources", "add", "supplier", "--connector", S3, "--config", s3_config,
         "--full-refresh", "prices", "--primary-key", "prices=sku",
+        "--secret", "aws_secret_access_key=connection:supplier_s3",
     )  # fmt: skip
     assert added.returncode == 0, added.stdout + added.stderr
+    assert "secret aws_secret_access_key from Airflow connection supplier_s3 (password)" in added.stdout
     added = liftoff(
         project, env, "sources", "add", "faker", "--connector", FAKER,
         "--config", '{"count": 25, "seed": 7, "always_updated": false}',
@@ -136,8 +139,8 @@ def test_two_real_connectors_added_with_one_command_each_reach_bronze(
     entries = yaml.safe_load((project / "include" / "sources.yaml").read_text())["sources"]
     assert entries["supplier"]["connector"]["secrets"] == {
         "aws_access_key_id": "LIFTOFF_SUPPLIER_AWS_ACCESS_KEY_ID",
-        "aws_secret_access_key": "LIFTOFF_SUPPLIER_AWS_SECRET_ACCESS_KEY",
-    }, "the entry names the variables, never the values"
+        "aws_secret_access_key": {"connection": "supplier_s3"},
+    }, "the entry names the variable and the connection, never the values"
     assert entries["supplier"]["streams"]["deliveries"]["sync"] == "incremental"
     assert entries["supplier"]["streams"]["prices"] == {
         "sync": "full_refresh", "contract": "supplier_prices", "primary_key": "sku", "max_reject_ratio": 0.05,

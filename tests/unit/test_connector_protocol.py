@@ -218,3 +218,79 @@ def test_the_config_reaches_the_connector_in_a_private_file_never_on_argv(tmp_pa
     assert (said["mode"], said["folder"]) == ("0o600", "0o700")
     assert "LIFTOFF_PIPELINE_PASSWORD" not in said["env"], "the task's secrets stay out of the connector"
     assert not Path(said["argv"][-1]).exists(), "the config file is removed afterwards"
+
+
+def test_a_secret_from_an_airflow_connection_its_password_or_another_field(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = SourceConfig.model_validate(
+        {
+            "connector": {
+                "package": "airbyte-source-hubspot==5.7.0",
+                "secrets": {
+                    "credentials.access_token": {"connection": "hubspot"},
+                    "credentials.client_id": {"connection": "hubspot", "field": "login"},
+                    "credentials.refresh_token": {"connection": "hubspot", "field": "refresh"},
+                },
+            },
+            "streams": {"deals": {"contract": "sale", "cursor_field": "updatedat", "primary_key": "id"}},
+        }
+    )
+    interval = Interval.for_day(date(2026, 11, 20))
+    monkeypatch.delenv("AIRFLOW_CONN_HUBSPOT", raising=False)
+    with pytest.raises(ConfigError, match="the Airflow connection hubspot is missing") as raised:
+        runtime_config("hubspot", source, interval, env={})
+    assert "AIRFLOW_CONN_HUBSPOT" in str(raised.value), "the message says how to give it"
+    connection = {"conn_type": "http", "login": "app-7", "password": "pat-2", "extra": {"refresh": "r-3"}}
+    monkeypatch.setenv("AIRFLOW_CONN_HUBSPOT", json.dumps(connection))
+    config = runtime_config("hubspot", source, interval, env={})
+    assert config == {"credentials": {"access_token": "pat-2", "client_id": "app-7", "refresh_token": "r-3"}}
+    del connection["extra"]
+    monkeypatch.setenv("AIRFLOW_CONN_HUBSPOT", json.dumps(connection))
+    with pytest.raises(ConfigError, match=r"has no refresh \(.*\): the credentials.refresh_token of source"):
+        runtime_config("hubspot", source, interval, env={})
+
+
+def test_secret_references_as_sources_add_takes_and_writes_them() -> None:
+    from liftoff.config import ConnectionSecret
+    from liftoff.ingest.secrets import as_entry, describe, parse_reference
+
+    assert parse_reference("HUBSPOT_TOKEN") == "HUBSPOT_TOKEN"
+    assert parse_reference("connection:hubspot") == ConnectionSecret(connection="hubspot")
+    assert as_entry(parse_reference("connection:hubspot")) == {"connection": "hubspot"}
+    assert as_entry(parse_reference("connection:hub:login")) == {"connection": "hub", "field": "login"}
+    assert describe(parse_reference("connection:hub:login")) == "Airflow connection hub (login)"
+    with pytest.raises(ConfigError, match="write connection:CONN_ID"):
+        parse_reference("connection:")
+    with pytest.raises(ValueError, match="no environment variable's name"):
+        SourceConfig.model_validate(
+            {
+                "connector": {"package": "airbyte-source-hubspot==5.7.0", "secrets": {"a": "not a var"}},
+                "streams": {"deals": {"contract": "sale", "cursor_field": "u", "primary_key": "id"}},
+            }
+        )
+
+
+def test_the_start_date_is_written_as_the_connector_spec_accepts_it() -> None:
+    from liftoff.ingest.adding import start_date_format
+
+    shopify = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+    stripe = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"}
+    millis = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"}
+    assert start_date_format(shopify) == "%Y-%m-%d"
+    assert start_date_format({"type": "string", "format": "date"}) == "%Y-%m-%d"
+    assert start_date_format(stripe) == start_date_format({"type": "string"}) == "%Y-%m-%dT%H:%M:%SZ"
+    assert start_date_format(millis) == "%Y-%m-%dT%H:%M:%S.000Z"
+    source = SourceConfig.model_validate(
+        {
+            "connector": {
+                "package": "airbyte-source-shopify==4.3.0",
+                "config": {"shop": "my-store"},
+                "start_date_key": "start_date",
+                "start_date_format": start_date_format(shopify),
+            },
+            "streams": {"orders": {"contract": "sale", "cursor_field": "updated_at", "primary_key": "id"}},
+        }
+    )
+    config = runtime_config("shopify", source, Interval.for_day(date(2026, 11, 20)), env={})
+    assert config == {"shop": "my-store", "start_date": "2026-11-20"}

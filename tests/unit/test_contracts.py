@@ -11,11 +11,21 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from liftoff.config import DBT_PROJECT_DIR, load_sources
-from liftoff.validate.gate import validate_json_rows, validate_rows
-from liftoff_contracts import CONTRACTS, Product, Sale, Seller, rows_adapter
+from liftoff.validate.files import required_columns
+from liftoff.validate.gate import judged_columns, validate_json_rows, validate_rows
+from liftoff_contracts import (
+    CONTRACTS,
+    Product,
+    Sale,
+    Seller,
+    contract_columns,
+    field_column,
+    row_schema,
+    rows_adapter,
+)
 from liftoff_contracts.export import CONTRACTS_DOCS_DIR, schema_text
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
@@ -118,16 +128,16 @@ def bronze_fields(contract) -> dict[str, bool]:
     the element's fields stand in for the list's.
     """
     fields = {}
-    for name, info in contract.model_fields.items():
+    for column, info in contract_columns(contract).items():
         element = (typing.get_args(info.annotation) or (None,))[0]
         if (
             typing.get_origin(info.annotation) is list
             and isinstance(element, type)
             and issubclass(element, BaseModel)
         ):
-            fields.update({f: i.is_required() for f, i in element.model_fields.items()})
+            fields.update({c: i.is_required() for c, i in contract_columns(element).items()})
         else:
-            fields[name] = info.is_required()
+            fields[column] = info.is_required()
     return fields
 
 
@@ -143,3 +153,60 @@ def test_bronze_models_match_their_contracts(source: str, stream: str) -> None:
     for name, required in fields.items():
         if required:
             assert "not_null" in columns[name], f"{name} is required by the contract: add a not_null test"
+
+
+class Aliased(BaseModel):
+    """Columns no Python name can bear, each judged under a field aliased to it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    record_id: str = Field(min_length=1, alias="_id")
+    class_: typing.Annotated[str | None, Field(alias="class", max_length=5)] = None
+    file_url: str | None = Field(None, validation_alias="_ab_source_file_url", alias="file")
+    f_2fa: bool | None = Field(None, alias="2fa")
+    either: int | None = Field(None, validation_alias=AliasChoices("a", "b"))
+    plain: int | None = None
+
+
+def test_a_field_judges_the_column_of_its_alias() -> None:
+    columns = contract_columns(Aliased)
+    assert list(columns) == ["_id", "class", "_ab_source_file_url", "2fa", "either", "plain"]
+    assert columns["class"] is Aliased.model_fields["class_"]
+    assert field_column("either", Aliased.model_fields["either"]) == "either", "not one column: the name"
+    row = {"_id": "r1", "class": "gold", "_ab_source_file_url": "s3://a.csv", "2fa": True, "plain": 1}
+    assert rows_adapter(Aliased).validate_python([row]) == [row]
+    assert rows_adapter(Aliased).validate_json(json.dumps([row])) == [row]
+    assert Aliased.model_validate(row).class_ == "gold", "the model reads the same columns"
+    assert set(typing.get_type_hints(row_schema(Aliased))) == set(columns)
+    rejected = validate_json_rows(
+        rows_adapter(Aliased),
+        [
+            json.dumps(row),
+            json.dumps({**row, "class": "platinum", "2fa": "maybe"}),
+            json.dumps({k: v for k, v in row.items() if k != "_id"}),
+            json.dumps({**row, "class_": "platinum", "record_id": ""}),  # field names are no columns
+        ],
+    )
+    assert {index: [e["field"] for e in errors] for index, errors in rejected.items()} == {
+        1: ["class", "2fa"],
+        2: ["_id"],
+    }
+    assert judged_columns(Aliased) == {*columns, "_value"}, "landing's changes name columns"
+    assert required_columns(Aliased, None) == ["_id"] and required_columns(Aliased, "_id") == []
+
+
+def test_two_fields_may_not_judge_one_column() -> None:
+    class Twice(BaseModel):
+        class_: str = Field(alias="class")
+        klass: str = Field(validation_alias="class")
+
+    with pytest.raises(TypeError, match="fields 'class_' and 'klass' both judge column 'class'"):
+        contract_columns(Twice)
+
+
+@pytest.mark.parametrize("name", sorted(CONTRACTS))
+def test_the_project_contracts_judge_their_field_names(name: str) -> None:
+    """No contract of the project aliases a field: its columns are its field names, as before."""
+    contract = CONTRACTS[name]
+    assert list(contract_columns(contract)) == list(contract.model_fields)
+    assert set(typing.get_type_hints(row_schema(contract))) == set(contract.model_fields)

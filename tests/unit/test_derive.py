@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import BaseModel, Field
 
-from liftoff.config import DBT_PROJECT_DIR, INCLUDE_DIR, ConfigError, load_sources
-from liftoff.derive import check_current, derived_files, stale_files, write_derived
+import liftoff_contracts
+from liftoff.config import DBT_PROJECT_DIR, INCLUDE_DIR, ConfigError, StreamConfig, load_sources
+from liftoff.derive import check_current, dbt_sources, derived_files, stale_files, write_derived
 
 LIFTOFF = str(Path(sys.executable).with_name("liftoff"))
 # One entry, as a data engineer adds it: an existing manifest and contract under a new name.
@@ -102,3 +104,29 @@ def test_liftoff_run_refuses_a_stale_derivation_in_one_line(tmp_path: Path) -> N
     assert done.stderr.count("\n") == 1 and "run `make manifest`" in done.stderr
     assert "derived file" in done.stderr
     assert not (tmp_path / "warehouse").exists(), "refused before any service started"
+
+
+class FileRow(BaseModel):
+    """A contract whose columns are no Python names: its fields are aliased to them."""
+
+    __version__ = "1.0.0"
+
+    row_id: str = Field(alias="_id", description="The row's id.")
+    class_: str | None = Field(None, alias="class", description="Its class.")
+    file_url: str | None = Field(None, validation_alias="_ab_source_file_url")
+    plain: int | None = None
+
+
+def test_a_dbt_source_lists_the_columns_a_contract_judges_not_its_field_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(liftoff_contracts.CONTRACTS, "file_row", FileRow)
+    crm = load_sources()["crm"]
+    stream = StreamConfig(contract="file_row", sync="full_refresh", primary_key="_id")
+    source = crm.model_copy(update={"streams": {"files": stream}})
+    (documented,) = yaml.safe_load(dbt_sources({"files": source}))["sources"]
+    (table,) = documented["tables"]
+    columns = {column["name"]: column["description"] for column in table["columns"]}
+    assert list(columns)[:4] == ["_id", "class", "_ab_source_file_url", "plain"]
+    assert not {"row_id", "class_", "file_url"} & set(columns)
+    assert columns["_id"] == "The row's id." and columns["_ab_source_file_url"] == "_ab_source_file_url"

@@ -22,7 +22,7 @@ from types import SimpleNamespace
 import jinja2
 import pytest
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 import liftoff_contracts
 from liftoff.config import ConfigError, StreamConfig
@@ -30,12 +30,13 @@ from liftoff.derive import LINEAGE_COLUMNS, Stream, bronze_docs
 from liftoff.ingest.scaffold import (
     Scaffold,
     class_name_of,
+    field_names,
     is_field_name,
     scaffold_stream,
     write_scaffold,
 )
 from liftoff.validate.gate import validate_json_rows
-from liftoff_contracts import row_schema, rows_adapter
+from liftoff_contracts import contract_columns, json_schema, row_schema, rows_adapter
 
 REPO = Path(__file__).resolve().parents[2]
 LINEAGE = ["source", "batch_id", "airbyte_raw_id", "extracted_at", "batch_interval_start"]
@@ -228,20 +229,36 @@ def test_a_faker_user_keeps_its_address_as_an_object_and_types_simple_arrays(loa
     ) == {2: ["address"], 3: ["interests.0"], 4: ["age"]}
 
 
-def test_s3_names_become_landing_columns_and_the_unfieldable_are_left_to_bronze(load) -> None:
+def test_s3_names_become_landing_columns_and_every_column_is_judged(load) -> None:
     scaffold = s3_sales()
     model = load(scaffold)
     module = sys.modules["liftoff_contracts.s3_sales"]
     assert list(model.model_fields) == [
         "order_id",
         "first_name",
+        "class_",
         "date",
         "signed_up",
         "uploaded_at",
         "amount",
         "notes",
+        "ab_source_file_last_modified",
+        "ab_source_file_url",
     ]
-    assert module.UNJUDGED_COLUMNS == ("class", "_ab_source_file_last_modified", "_ab_source_file_url")
+    assert list(contract_columns(model)) == [
+        "order_id",
+        "first_name",
+        "class",
+        "date",
+        "signed_up",
+        "uploaded_at",
+        "amount",
+        "notes",
+        "_ab_source_file_last_modified",
+        "_ab_source_file_url",
+    ]
+    assert not hasattr(module, "UNJUDGED_COLUMNS"), "no column is left out"
+    assert model.model_fields["class_"].alias == "class"
     landed = {  # keyed as the landing table's columns are
         "order_id": "S-1",
         "first_name": "Ann",
@@ -256,10 +273,15 @@ def test_s3_names_become_landing_columns_and_the_unfieldable_are_left_to_bronze(
     }
     record = model.model_validate(landed)
     assert record.signed_up.tzinfo is None and record.amount == Decimal("12.5")
+    assert record.class_ == "gold" and record.ab_source_file_url == "s3://shop/2024-05-01.csv"
     assert model.model_fields["amount"].annotation == Decimal | None, "exact, as landing's numeric"
     assert str(record.date) == "2024-05-01"
+    assert (
+        record.model_dump(by_alias=True, mode="json")["_ab_source_file_url"] == landed["_ab_source_file_url"]
+    )
     rows = TypeAdapter(list[row_schema(model)]).validate_python([landed])
-    assert rows[0]["first_name"] == "Ann" and "class" not in rows[0]
+    assert rows[0]["first_name"] == "Ann" and rows[0]["class"] == "gold"
+    assert rows[0]["_ab_source_file_url"] == "s3://shop/2024-05-01.csv"
     assert judged(
         model,
         [
@@ -269,25 +291,116 @@ def test_s3_names_become_landing_columns_and_the_unfieldable_are_left_to_bronze(
             {**landed, "amount": "abc"},
             {**landed, "order_id": "   "},  # a string key is stripped, not empty
             {**landed, "date": "yesterday"},
-            {
-                k: v for k, v in landed.items() if k != "_ab_source_file_last_modified"
-            },  # the gate's SQL checks it
+            {k: v for k, v in landed.items() if k != "_ab_source_file_last_modified"},  # the cursor
+            {**landed, "class": 7, "_ab_source_file_url": ["s3://a", "s3://b"]},
         ],
-    ) == {2: ["uploaded_at"], 3: ["amount"], 4: ["order_id"], 5: ["date"]}
+    ) == {
+        2: ["uploaded_at"],
+        3: ["amount"],
+        4: ["order_id"],
+        5: ["date"],
+        6: ["_ab_source_file_last_modified"],
+        7: ["class", "_ab_source_file_url"],
+    }
 
 
-def test_an_alias_would_not_reach_the_rows_the_gate_validates() -> None:
-    """Why the scaffold leaves unfieldable columns out instead of aliasing them: row_schema
-    keys its TypedDict by field name. When this fails, aliases work and the scaffold may use them."""
+# Names no Python field can bear, among them the primary key; and a column already named as
+# the field another would get.
+ODD = {
+    "type": "object",
+    "properties": {
+        "_id": {"type": "string"},
+        "class": {"type": ["null", "string"]},
+        "2FA": {"type": ["null", "boolean"]},
+        "_ab_source_file_url": {"type": "string"},
+        "ab_source_file_url": {"type": ["null", "integer"]},
+        "model_config": {"type": ["null", "string"]},
+        "_date": {"type": ["null", "string"], "format": "date"},
+        "updated_at": AWARE,
+    },
+}
 
-    class Aliased(BaseModel):
-        model_config = ConfigDict(extra="ignore", frozen=True)
-        file_url: str = Field(validation_alias="_ab_source_file_url", description="The file.")
 
-    row = {"_ab_source_file_url": "s3://shop/a.csv"}
-    assert Aliased.model_validate(row).file_url == "s3://shop/a.csv"
-    assert judged(Aliased, [row]) == {0: ["file_url"]}
+def odd() -> Scaffold:
+    return scaffold_stream(
+        "odd_rows", ODD, primary_key=["_id"], cursor_field="updated_at", description="An odd row."
+    )
+
+
+def test_a_column_no_field_can_bear_is_a_field_aliased_to_it(load) -> None:
+    model = load(odd())
+    fields = {name: info.alias for name, info in model.model_fields.items()}
+    assert fields == {
+        "id": "_id",
+        "class_": "class",
+        "f_2fa": "2fa",
+        "ab_source_file_url_": "_ab_source_file_url",  # the column `ab_source_file_url` has its name
+        "ab_source_file_url": None,
+        "f_model_config": "model_config",
+        "date": "_date",  # a field named `date` hides the type: the annotation uses `Date`
+        "updated_at": None,
+    }
+    assert list(contract_columns(model)) == [
+        "_id",
+        "class",
+        "2fa",  # Airbyte's column is lower case
+        "_ab_source_file_url",
+        "ab_source_file_url",
+        "model_config",
+        "_date",
+        "updated_at",
+    ]
+    assert [c for c, info in contract_columns(model).items() if info.is_required()] == ["_id", "updated_at"]
+    assert list(json_schema(model)["properties"]) == list(contract_columns(model))
+    good = {
+        "_id": "r-1",
+        "class": "gold",
+        "2fa": True,
+        "_ab_source_file_url": "s3://a.csv",
+        "ab_source_file_url": 3,
+        "model_config": "x",
+        "_date": "2024-05-01",
+        "updated_at": "2024-05-01T10:00:00Z",
+    }
+    record = model.model_validate(good)
+    assert (record.id, record.class_, record.f_2fa, record.ab_source_file_url_) == (
+        "r-1",
+        "gold",
+        True,
+        "s3://a.csv",
+    )
+    assert str(record.date) == "2024-05-01" and record.ab_source_file_url == 3
+    rows = rows_adapter(model).validate_json(json.dumps([good]))
+    assert rows[0]["_id"] == "r-1" and rows[0]["2fa"] is True and str(rows[0]["_date"]) == "2024-05-01"
+    by_name = {"id": "r-1", "class_": 7, "f_2fa": "maybe", "updated_at": "2024-05-01T10:00:00Z"}
+    assert judged(
+        model,
+        [
+            good,
+            {**good, "2fa": "maybe"},
+            {**good, "class": {"a": 1}, "_date": "someday"},
+            {k: v for k, v in good.items() if k != "_id"},
+            {**good, "_id": "  "},
+            by_name,  # a row keyed by field names lacks the key's column
+        ],
+    ) == {1: ["2fa"], 2: ["class", "_date"], 3: ["_id"], 4: ["_id"], 5: ["_id"]}
+    with pytest.raises(ValidationError, match="2fa"):
+        model.model_validate({**good, "2fa": "maybe"})
+
+
+def test_field_names_are_python_names_and_free() -> None:
+    assert field_names(["class", "class_", "_", "__", "2fa", "model_dump_json", "match", "type"]) == {
+        "class": "class__",  # `class_` is another column's
+        "class_": "class_",
+        "_": "f",
+        "__": "f_",
+        "2fa": "f_2fa",
+        "model_dump_json": "f_model_dump_json",
+        "match": "match",  # soft keywords are names
+        "type": "type",
+    }
     assert not any(is_field_name(name) for name in ("_ab_source_file_url", "class", "2fa", "model_config"))
+    assert not is_field_name("model_dump_rows"), "pydantic warns of its protected namespace"
     assert all(is_field_name(name) for name in ("first_name", "match", "type", "model_id"))
 
 
@@ -313,6 +426,7 @@ def test_the_generated_module_passes_ruff(tmp_path: Path) -> None:
         purchases(),
         users(),
         s3_sales(),
+        odd(),
         scaffold_stream("wide", schema, primary_key=["text"], cursor_field=None, description=long_text),
     ):
         written += [path for path in write_scaffold(scaffold, tmp_path / "include") if path.suffix == ".py"]
@@ -440,7 +554,8 @@ def test_the_docs_template_renders_as_derive_renders_it(tmp_path: Path) -> None:
     docs = bronze_yml(s3_sales(), tmp_path / "c", "sales", "_ab_source_file_last_modified")
     columns = {c["name"]: c for c in docs["models"][0]["columns"]}
     assert columns["_ab_source_file_last_modified"]["data_tests"] == ["not_null"]
-    assert "not judged" in columns["class"]["description"]
+    assert columns["class"]["description"] == "`class` as the source sends it."
+    assert columns["_ab_source_file_url"].get("data_tests") is None
 
 
 def test_a_composite_key_of_a_snapshot_is_unique_as_a_combination() -> None:

@@ -2,8 +2,8 @@
 
 In order, nothing written until everything before succeeded: install the connector (its own
 virtualenv), read its ``spec``, refuse secrets in the given config (they come from
-environment variables, the entry names them), validate the config against the spec, run
-``check`` (bad credentials: one line) and ``discover``, then write one contract (and its
+environment variables or Airflow connections: the entry names where), validate the config
+against the spec, run ``check`` (bad credentials: one line) and ``discover``, then write one contract (and its
 bronze shape) per stream from the discovered schema, the entry in ``include/sources.yaml``,
 and the derived dbt files and manifest. A failure after the first write puts every file back.
 """
@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -35,6 +36,7 @@ from liftoff.config import (
 from liftoff.ingest.cdk_runner import column_name
 from liftoff.ingest.connectors import ConnectorPackage, install
 from liftoff.ingest.protocol import Connector, Masker, get_path, secret_paths, set_path
+from liftoff.ingest.secrets import SecretReference, as_entry, parse_reference, resolve
 
 log = logging.getLogger(__name__)
 
@@ -72,29 +74,33 @@ def default_variable(name: str, path: str) -> str:
     return re.sub(r"[^A-Z0-9_]", "_", f"LIFTOFF_{name}_{path}".upper())
 
 
-def secret_variables(
+def secret_references(
     name: str, paths: list[str], given: dict[str, str], env: dict[str, str], spec: dict
-) -> dict[str, str]:
-    """The secret fields the entry reads, each from its variable: those named by ``--secret``
-    and those whose default variable (``LIFTOFF_<NAME>_<PATH>``) is set; a secret the spec
-    requires must be one of them (a connector's other secrets belong to auth methods not used)."""
+) -> dict[str, SecretReference]:
+    """The secret fields the entry reads, each from where it is kept: those named by
+    ``--secret`` (a variable, or ``connection:CONN_ID[:FIELD]``) and those whose default
+    variable (``LIFTOFF_<NAME>_<PATH>``) is set; a secret the spec requires must be one of them
+    (a connector's other secrets belong to auth methods not used). Each must be readable now."""
     unknown = sorted(set(given) - set(paths))
     if unknown:
         raise ConfigError(
             f"--secret {unknown[0]}: the connector's spec has no secret field of that name"
             f" (its secret fields: {', '.join(paths) or 'none'})"
         )
-    variables = {}
+    references: dict[str, SecretReference] = {}
     for path in paths:
-        variable = given.get(path) or default_variable(name, path)
-        if path in given or env.get(variable):
-            variables[path] = variable
+        if path in given:
+            references[path] = parse_reference(given[path])
+        elif env.get(variable := default_variable(name, path)):
+            references[path] = variable
         elif _required(spec, path):
-            raise ConfigError(f"{variable} is not set: the {path} of the connector (a secret it requires)")
-    for path, variable in variables.items():
-        if not env.get(variable):
-            raise ConfigError(f"{variable} is not set: the {path} of the connector (a secret)")
-    return variables
+            raise ConfigError(
+                f"{variable} is not set: the {path} of the connector (a secret it requires;"
+                f" or name where it is kept with --secret {path}=VAR or {path}=connection:CONN_ID)"
+            )
+    for path, reference in references.items():
+        resolve(reference, f"the {path} of the connector (a secret)", env)
+    return references
 
 
 def validate_config(spec: dict, config: dict, mask: Masker) -> None:
@@ -196,10 +202,10 @@ def add_source(
             f"--config holds {given[0]}, a secret: leave it out and put it in {variable}"
             f" (or name another variable with --secret {given[0]}=VAR)"
         )
-    variables = secret_variables(name, paths, _pairs(list(secrets), "--secret"), env, spec)
+    references = secret_references(name, paths, _pairs(list(secrets), "--secret"), env, spec)
     runtime = copy.deepcopy(config)
-    for path, variable in variables.items():
-        set_path(runtime, path, env[variable])
+    for path, reference in references.items():
+        set_path(runtime, path, resolve(reference, f"the {path} of the connector", env))
     connector.mask = Masker.of(runtime, paths)
     validate_config(spec, runtime, connector.mask)
     connector.check(runtime)
@@ -239,11 +245,14 @@ def add_source(
             )
         )
     connector_entry: dict = {"package": str(package), "config": config}
-    if variables:
-        connector_entry["secrets"] = variables
+    if references:
+        connector_entry["secrets"] = {path: as_entry(ref) for path, ref in references.items()}
     start_key = "start_date" if "start_date" in _properties(spec) else None
     if start_key and all(e["sync"] == "incremental" for e in stream_entries.values()):
         connector_entry["start_date_key"] = start_key
+        date_format = start_date_format(_properties(spec)[start_key])
+        if date_format != ConnectorConfig.model_fields["start_date_format"].default:
+            connector_entry["start_date_format"] = date_format
     entry = {
         "description": f"{package.command} ({package}), added by `liftoff sources add`.",
         "connector": connector_entry,
@@ -252,6 +261,25 @@ def add_source(
     ConnectorConfig.model_validate(connector_entry)
     SourceConfig.model_validate(entry)
     return _write(name, entry, scaffolds, sources_file, include_dir, dbt_dir)
+
+
+# How a start date may be written, the most precise first: the first the spec's field accepts.
+START_DATE_FORMATS = ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.000Z", "%Y-%m-%d")
+
+
+def start_date_format(definition: dict) -> str:
+    """The format of the first of :data:`START_DATE_FORMATS` whose rendering of a time the
+    spec's start date field accepts (its ``pattern``, its ``format``); the first if none says."""
+    sample = datetime(2026, 1, 5, tzinfo=UTC)
+    pattern = definition.get("pattern")
+    for candidate in START_DATE_FORMATS:
+        text = sample.strftime(candidate)
+        if pattern and not re.search(pattern, text):
+            continue
+        if definition.get("format") == "date" and candidate != "%Y-%m-%d":
+            continue
+        return candidate
+    return START_DATE_FORMATS[0]
 
 
 def _properties(spec: dict) -> dict:

@@ -35,15 +35,14 @@ from psycopg.types.json import Jsonb
 
 from liftoff.batch import BOOKKEEPING_COLUMNS, Interval
 from liftoff.config import ConfigError, Settings, SourceConfig, landing_schema
+from liftoff.ingest import secrets
 from liftoff.ingest.cdk_runner import StreamWriter, column_name, column_type, type_name
 from liftoff.ingest.connectors import ConnectorPackage, require_installed
 from liftoff.ingest.protocol import Connector, Masker, set_path
 from liftoff.warehouse.location import Warehouse
-from liftoff_contracts import get_contract
+from liftoff_contracts import contract_columns, get_contract
 
 log = logging.getLogger(__name__)
-
-START_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 @dataclass(frozen=True)
@@ -65,18 +64,16 @@ class SchemaChange:
 def runtime_config(
     name: str, source: SourceConfig, interval: Interval | None, env: dict[str, str] | None = None
 ) -> dict:
-    """The connector's config: the entry's, its secrets from their environment variables and,
-    with ``start_date_key``, the interval's start."""
+    """The connector's config: the entry's, its secrets from where they are kept (an
+    environment variable, an Airflow connection: ``liftoff.ingest.secrets``) and, with
+    ``start_date_key``, the interval's start."""
     env = os.environ if env is None else env
     entry = source.connector
     config = copy.deepcopy(entry.config)
-    for path, variable in entry.secrets.items():
-        value = env.get(variable)
-        if not value:
-            raise ConfigError(f"{variable} is not set: the {path} of source {name} (a secret)")
-        set_path(config, path, value)
+    for path, reference in entry.secrets.items():
+        set_path(config, path, secrets.resolve(reference, f"the {path} of source {name} (a secret)", env))
     if entry.start_date_key and interval is not None:
-        set_path(config, entry.start_date_key, interval.start.strftime(START_DATE_FORMAT))
+        set_path(config, entry.start_date_key, interval.start.strftime(entry.start_date_format))
     return config
 
 
@@ -171,9 +168,9 @@ def schema_changes(
 
 def record_changes(
     conn: psycopg.Connection, source: str, interval: Interval, changes: list[SchemaChange]
-) -> int:
-    """Record each change once; log the new ones; return how many were new."""
-    new = 0
+) -> list[SchemaChange]:
+    """Record each change once; log the new ones and return them."""
+    new = []
     for change in changes:
         found = conn.execute(
             "insert into audit.schema_changes"
@@ -190,12 +187,12 @@ def record_changes(
             ),
         ).fetchone()
         if found:
-            new += 1
-            log.warning("schema change in source %s: %s; %s", source, change.describe(), _consequence(change))
+            new.append(change)
+            log.warning("schema change in source %s: %s; %s", source, change.describe(), consequence(change))
     return new
 
 
-def _consequence(change: SchemaChange) -> str:
+def consequence(change: SchemaChange) -> str:
     if change.change == "added":
         return "landed as a new column of the landing table (the contract ignores it until it names it)"
     if change.change == "retyped":
@@ -255,6 +252,7 @@ class ConnectorRun:
     timeout_seconds: int
     state: StateKeeper = field(default_factory=StateKeeper)
     changes: list[SchemaChange] = field(default_factory=list)
+    new_changes: list[SchemaChange] = field(default_factory=list)
 
     def run(self, target: Warehouse, staging: str, guard: psycopg.Connection):
         from liftoff.ingest.local import RunnerOutcome, column_types
@@ -279,7 +277,7 @@ class ConnectorRun:
                     if column not in BOOKKEEPING_COLUMNS
                 }
                 contract = get_contract(config_.contract)
-                required = {name: info.is_required() for name, info in contract.model_fields.items()}
+                required = {column: info.is_required() for column, info in contract_columns(contract).items()}
                 self.changes += schema_changes(stream_name, json_schema, landed, required)
                 writers[stream_name] = StreamWriter(
                     conn, staging, stream_name, json_schema, config_.max_records, landed_types=landed
@@ -306,7 +304,7 @@ class ConnectorRun:
 
     def committing(self, conn: psycopg.Connection) -> None:
         """In the promote's transaction: the read's STATE and the schema changes."""
-        record_changes(conn, self.name, self.interval, self.changes)
+        self.new_changes = record_changes(conn, self.name, self.interval, self.changes)
         messages = self.state.messages()
         if messages is not None:
             conn.execute(
@@ -315,3 +313,11 @@ class ConnectorRun:
                 " do update set state = excluded.state, saved_at = now()",
                 (self.name, self.interval.start, Jsonb(messages)),
             )
+
+    def committed(self) -> None:
+        """After the promote: the schema changes found first by this sync, in one alert."""
+        if self.new_changes:
+            from liftoff.alerts import deliver, schema_changed_alert
+
+            lines = [f"{change.describe()}: {consequence(change)}" for change in self.new_changes]
+            deliver(schema_changed_alert(self.name, self.interval.day.isoformat(), lines))

@@ -161,6 +161,7 @@ def sync_interval(
                     if batch.cursor_field is not None:
                         record_sync(conn, batch, landed[batch.stream])
                 sync.committing(conn)
+            sync.committed()
         finally:
             guard.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(staging)))
             guard.execute("select pg_advisory_unlock(hashtext(%s))", (staging,))
@@ -205,6 +206,9 @@ class ManifestRun:
 
     def committing(self, conn: psycopg.Connection) -> None:
         pass  # a manifest keeps no state: the window is its config
+
+    def committed(self) -> None:
+        pass
 
 
 def lock_landing(conn: psycopg.Connection, batches: list[Batch]) -> None:

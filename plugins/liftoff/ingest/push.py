@@ -18,14 +18,14 @@ from psycopg import sql
 from pydantic import BaseModel
 
 from liftoff.config import StreamConfig, landing_schema
-from liftoff_contracts import get_contract
+from liftoff_contracts import contract_columns, get_contract
 
 AIRBYTE_META = json.dumps({"changes": [], "sync_id": None})
 
 
 def landing_table_ddl(source: str, stream: str, config: StreamConfig) -> sql.Composed:
     """``create table if not exists raw_<source>.<stream>`` with the contract's fields."""
-    fields = get_contract(config.contract).model_fields
+    fields = contract_columns(get_contract(config.contract))
     columns = [sql.SQL("{} text").format(sql.Identifier(name)) for name in fields]
     columns += [
         sql.SQL("_airbyte_raw_id text primary key"),
@@ -54,7 +54,7 @@ def push_records(
     if not records:
         return 0
     extracted_at = (extracted_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
-    fields = list(type(records[0]).model_fields)
+    fields = list(contract_columns(type(records[0])))
     columns = [*fields, "_airbyte_raw_id", "_airbyte_extracted_at", "_airbyte_meta"]
     statement = sql.SQL("insert into {} ({}) values ({}) on conflict do nothing").format(
         sql.Identifier(landing_schema(source), stream),
@@ -63,7 +63,7 @@ def push_records(
     )
     rows = []
     for record in records:
-        values = record.model_dump(mode="json")
+        values = record.model_dump(mode="json", by_alias=True)
         rows.append(
             [_as_text(values[field]) for field in fields] + [str(uuid.uuid4()), extracted_at, AIRBYTE_META]
         )

@@ -13,14 +13,17 @@ They are drafts for a data engineer to review, not a final word: a schema says l
 lengths, ranges, emails or the business's rules. What the scaffold does decide:
 
 - Names. A landing column is ``column_name(property)`` (Airbyte's: lower case, anything but
-  ``[a-z0-9_]`` as ``_``), and a contract's field is named by its column, because the gate
-  validates landed rows keyed by column through ``liftoff_contracts.row_schema``. A column
-  that no pydantic field can be named after (a leading underscore such as Airbyte's
-  ``_ab_source_file_url``, a Python keyword such as ``class``, a digit first, a name of
-  pydantic's ``model_`` API) is left out of the contract: a field ``alias`` would not help,
-  because ``row_schema`` builds its TypedDict from the field names and drops aliases (so do
-  ``liftoff derive``'s landing columns and the gate's judged fields). The module lists such
-  columns in ``UNJUDGED_COLUMNS``; bronze still types them and their dbt tests still run.
+  ``[a-z0-9_]`` as ``_``), and a contract's field is named by its column: every column is a
+  field, the gate validates landed rows keyed by column (``liftoff_contracts.row_schema``).
+  A column no pydantic field can be named after gets a Python name (``field_names``) and its
+  column as the field's ``alias``, which ``row_schema``, ``liftoff derive``'s dbt sources and
+  the gate's errors all go by (``liftoff_contracts.field_column``): a leading underscore is
+  dropped (Airbyte's ``_ab_source_file_url`` is ``ab_source_file_url``), a Python keyword
+  takes a trailing one (``class`` is ``class_``), a digit first or a name of pydantic's
+  ``model_`` API takes an ``f_`` first (``2fa`` is ``f_2fa``), and a name another column
+  already has takes ``_``s after it until it is free. The model sets no ``populate_by_name``:
+  it reads a record by column, as the gate does (``model_validate({"class": ...})``), and
+  ``model_dump(by_alias=True)`` gives the columns back.
 - Types. ``integer`` (or ``number`` with ``airbyte_type: integer``) is ``int``; ``number``
   is ``Decimal`` (exact, as landing's ``numeric`` is; the money in gold is decimal, and a
   JSON number validates as one); a ``date-time`` is ``Timestamp`` (aware: a naive value is
@@ -130,29 +133,60 @@ class Column:
     primary_key: bool = False
     cursor: bool = False
     description: str = ""
+    field: str = ""  # the contract's field: the column, or a Python name aliased to it
 
     @property
     def required(self) -> bool:
         return self.primary_key or self.cursor
 
     @property
-    def judged(self) -> bool:
-        """Whether a pydantic field can bear the column's name (the gate reads rows by it)."""
-        return is_field_name(self.name)
+    def aliased(self) -> bool:
+        """Whether the field is named otherwise than its column (which is then its alias)."""
+        return self.field != self.name
 
     @property
     def bronze_name(self) -> str:
         return f"record_{self.name}" if self.name in LINEAGE_NAMES else self.name
 
 
+# Field names pydantic warns about (its default ``protected_namespaces``).
+PROTECTED_PREFIXES = ("model_validate", "model_dump")
+
+
 def is_field_name(name: str) -> bool:
-    """Whether a pydantic model can have a field called ``name`` (and so judge that column)."""
+    """Whether a pydantic model can have a field called ``name`` (else the field is aliased)."""
     return (
         name.isidentifier()
         and not keyword.iskeyword(name)
         and not name.startswith("_")
         and not (name.startswith("model_") and hasattr(BaseModel, name))
+        and not name.startswith(PROTECTED_PREFIXES)
     )
+
+
+def _python_name(column: str) -> str:
+    """A field name for a column no field can bear (not yet checked against the others)."""
+    name = re.sub(r"\W", "_", column).lstrip("_") or "f"  # \W: none in a landing column's name
+    if name[0].isdigit() or name.startswith("model_"):
+        name = f"f_{name}"
+    return f"{name}_" if keyword.iskeyword(name) else name
+
+
+def field_names(columns: list[str]) -> dict[str, str]:
+    """Each column's field name: the column itself when a field can bear it, else a Python
+    name (``_python_name``) that no other column or field has, ``_`` added until it is free."""
+    taken = {column for column in columns if is_field_name(column)}
+    names = {}
+    for column in columns:
+        if is_field_name(column):
+            names[column] = column
+            continue
+        name = _python_name(column)
+        while name in taken or not is_field_name(name):
+            name += "_"
+        taken.add(name)
+        names[column] = name
+    return names
 
 
 def class_name_of(contract: str) -> str:
@@ -271,6 +305,7 @@ def columns_of(json_schema: dict, primary_key: list[str], cursor_field: str | No
     cursor = find(cursor_field, "cursor field") if cursor_field else None
     order = [*keys, *(c for c in by_column if c not in keys)]
     key_role = "part of the primary key" if len(keys) > 1 else "the primary key"
+    fields = field_names(order)
     found = []
     for column in order:
         prop = by_column[column]
@@ -291,6 +326,7 @@ def columns_of(json_schema: dict, primary_key: list[str], cursor_field: str | No
                 description=_description(
                     prop, definition, key=key_role if is_key else None, cursor=is_cursor
                 ),
+                field=fields[column],
             )
         )
     return found
@@ -383,9 +419,13 @@ def _chunks(text: str, first: int, rest: int) -> list[str]:
     return pieces
 
 
-def _field_lines(name: str, annotation: str, optional: bool, description: str) -> list[str]:
+def _field_lines(
+    name: str, annotation: str, optional: bool, description: str, alias: str | None = None
+) -> list[str]:
     """One field, laid out as ``ruff format`` lays it out at the project's line length."""
     args = ["None"] if optional else []
+    if alias is not None:
+        args.append(f"alias={_python_string(alias)}")
     literal = _python_string(description)
     described = f"description={literal}"
     head = f"    {name}: {annotation} = Field("
@@ -459,16 +499,14 @@ def _roles(column: Column) -> str:
 
 def contract_module(class_name: str, columns: list[Column], about: str, stream: str) -> str:
     """The text of include/contracts/<contract>.py."""
-    judged = [c for c in columns if c.judged]
-    unjudged = [c for c in columns if not c.judged]
-    field_names = {c.name for c in judged}
-    plain = [_annotation(c, str) for c in judged]
-    shadowed = sorted(_names_used(plain) & field_names & set(SHADOWABLE))
+    names = {c.field for c in columns}
+    plain = [_annotation(c, str) for c in columns]
+    shadowed = sorted(_names_used(plain) & names & set(SHADOWABLE))
 
     def name_of(name: str) -> str:
         return name.capitalize() if name in shadowed else name
 
-    annotations = [_annotation(c, name_of) for c in judged]
+    annotations = [_annotation(c, name_of) for c in columns]
     used = _names_used(plain) | {"ClassVar", "BaseModel", "ConfigDict", "Field"}
 
     stdlib: dict[str, list[str]] = {}
@@ -478,7 +516,7 @@ def contract_module(class_name: str, columns: list[Column], about: str, stream: 
     stdlib["typing"] = [name for name in ("Any", "ClassVar") if name in used]
     ours = [name for name in ("Timestamp", "text") if name in used]
 
-    required = [c for c in judged if c.required]
+    required = [c for c in columns if c.required]
     roles = ", ".join(f"``{c.name}`` ({_roles(c)})" for c in required)
     lines = _wrap(_docstring(f"The ``{class_name}`` contract: {about}"), "", '"""')
     lines += [
@@ -505,25 +543,12 @@ def contract_module(class_name: str, columns: list[Column], about: str, stream: 
             *(f"{name.capitalize()} = {name}" for name in shadowed),
             "",
         ]
-    if unjudged:
+    if any(c.aliased for c in columns):
         lines += [
-            "# Landing columns this contract does not judge: no pydantic field can bear their names",
-            "# (a leading underscore, a Python keyword, a digit first) and the gate reads rows by column",
-            "# name (an alias does not reach liftoff_contracts.row_schema). Bronze still types them.",
+            "# A column no Python name can bear is a field named otherwise, the column its alias: the model",
+            "# and the gate read a row by column; model_dump(by_alias=True) gives the columns back.",
+            "",
         ]
-        for column in (c for c in unjudged if c.required):
-            lines += _wrap(
-                f"``{column.name}`` is the {_roles(column)}: bronze's not_null test checks it"
-                + (" (and the gate rejects a row without a readable cursor)." if column.cursor else "."),
-                "# ",
-            )
-        names = [_python_string(c.name) for c in unjudged]
-        one_line = f"UNJUDGED_COLUMNS = ({', '.join(names)}{',' if len(names) == 1 else ''})"
-        if len(one_line) <= LINE_LENGTH:
-            lines.append(one_line)
-        else:
-            lines += ["UNJUDGED_COLUMNS = (", *(f"    {name}," for name in names), ")"]
-        lines.append("")
     lines += ["", f"class {class_name}(BaseModel):"]
     if required:
         summary = (
@@ -547,8 +572,9 @@ def contract_module(class_name: str, columns: list[Column], about: str, stream: 
         '    model_config = ConfigDict(extra="ignore", frozen=True)',
         "",
     ]
-    for column, annotation in zip(judged, annotations, strict=True):
-        lines += _field_lines(column.name, annotation, not column.required, column.description)
+    for column, annotation in zip(columns, annotations, strict=True):
+        alias = column.name if column.aliased else None
+        lines += _field_lines(column.field, annotation, not column.required, column.description, alias)
     return "\n".join(lines) + "\n"
 
 
@@ -623,8 +649,6 @@ def _column_description(column: Column, incremental: bool) -> str:
         text = f"{text.rstrip('.')} (not unique here: a record lands again when it changes)."
     if column.bronze_name != column.name:
         text = f"{text.rstrip('.')} (the source's `{column.name}`, renamed: bronze's lineage has one)."
-    if not column.judged:
-        text = f"{text.rstrip('.')} (not judged by the contract gate: no field can bear its name)."
     return text
 
 

@@ -15,7 +15,7 @@ from liftoff.batch import Interval
 from liftoff.config import ConfigError, SourceConfig, landing_schema
 from liftoff.stream.landing import land_interval, landing_consumer
 from liftoff.warehouse.location import Warehouse
-from liftoff_contracts import get_contract
+from liftoff_contracts import contract_columns, get_contract
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def consumer_of(conn_id: str):
 def land_stream(name: str, source: SourceConfig, interval: Interval, target: Warehouse) -> dict[str, int]:
     """Land what the source's topic received in ``interval``; rows landed per stream."""
     ((stream, config),) = source.streams.items()
-    fields = list(get_contract(config.contract).model_fields)
+    fields = list(contract_columns(get_contract(config.contract)))
     consumer = consumer_of(source.kafka.conn_id)
     try:
         with target.connect() as conn:

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from liftoff.validate.csv_file import CsvRefused, bounded_lines, csv_rows, row_error
 from liftoff.validate.gate import validate_rows
-from liftoff_contracts import contract_version, rows_adapter
+from liftoff_contracts import contract_columns, contract_version, rows_adapter
 
 FileFormat = Literal["jsonl", "csv"]
 SUFFIXES: dict[str, FileFormat] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
@@ -136,10 +136,12 @@ def read_csv(handle: IO[bytes], required: list[str], derived_key: str | None = N
 
 
 def required_columns(contract: type[BaseModel], derived_key: str | None) -> list[str]:
-    """The contract's required fields, less a key the writer derives (the entry app's upload
-    format has no ``sale_id``: the app makes one from the row)."""
+    """The columns of the contract's required fields, less a key the writer derives (the entry
+    app's upload format has no ``sale_id``: the app makes one from the row)."""
     return [
-        name for name, info in contract.model_fields.items() if info.is_required() and name != derived_key
+        column
+        for column, info in contract_columns(contract).items()
+        if info.is_required() and column != derived_key
     ]
 
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from liftoff.batch import Batch
 from liftoff.prefetch import prefetch
-from liftoff_contracts import contract_version, error_message, rows_adapter
+from liftoff_contracts import contract_columns, contract_version, error_message, rows_adapter
 
 
 class BatchRejected(RuntimeError):
@@ -82,6 +82,12 @@ def nulled_error(change: dict) -> dict:
         "type": "nulled_while_landing",
         "message": f"nulled while landing: {reason}",
     }
+
+
+def judged_columns(contract: type[BaseModel]) -> set[str]:
+    """The landing columns the contract judges (landing names a change it made by column; a
+    field aliased to its column is judged by the alias), and a stream's whole ``_value``."""
+    return {*contract_columns(contract), "_value"}
 
 
 def validate_rows(
@@ -199,7 +205,7 @@ def validate_batch(
         # Changes landing made to a field the contract judges (or to the whole message: a
         # stream's `_value`) reject the row; one to a field it does not (an undeclared field
         # kept in `_record`, a server destination's extra column) stays a note in the row's meta.
-        judged = {*contract.model_fields, "_value"}
+        judged = judged_columns(contract)
         nulled = {
             raw_id: found
             for raw_id, changes in batch.nulled_fields(conn).items()

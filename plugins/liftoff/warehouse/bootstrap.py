@@ -21,7 +21,7 @@ from liftoff.ingest.push import landing_table_ddl
 from liftoff.stream import landing as stream_landing
 from liftoff.warehouse.location import Warehouse
 from liftoff.warehouse.roles import LAYER_SCHEMAS, grant_roles
-from liftoff_contracts import get_contract
+from liftoff_contracts import contract_columns, get_contract
 
 AUDIT_DDL = """
 create schema if not exists audit;
@@ -134,20 +134,33 @@ create table if not exists audit.refreshes (
 
 # A landed cursor (text: upstream is untrusted) as a time, or null when it is none: what
 # every batch query and bronze read it through, so one bad value never breaks a query.
-# PostgreSQL 16 tells a valid input without an error (inlined SQL: fast); before, the
-# cast is tried in PL/pgSQL.
-CURSOR_TIME_16 = """
+# A time's text (ISO 8601, with or without an offset), or a Unix time as connectors such as
+# Stripe's give it: 9 to 11 digits are seconds (1973 to 5138, a fraction allowed), 12 or 13
+# milliseconds. PostgreSQL 16 tells a valid input without an error (inlined SQL: fast);
+# before, the cast is tried in PL/pgSQL.
+CURSOR_TIME_16 = r"""
 create or replace function audit.cursor_time(value text) returns timestamptz
 language sql stable parallel safe as $fn$
-    select case when pg_catalog.pg_input_is_valid(value, 'timestamptz') then value::pg_catalog.timestamptz end
+    select case
+        when pg_catalog.pg_input_is_valid(value, 'timestamptz') then value::pg_catalog.timestamptz
+        when value operator(pg_catalog.~) '^[0-9]{9,11}(\.[0-9]{1,6})?$'
+            then pg_catalog.to_timestamp(value::pg_catalog.numeric)
+        when value operator(pg_catalog.~) '^[0-9]{12,13}$'
+            then pg_catalog.to_timestamp(value::pg_catalog.numeric / 1000)
+    end
 $fn$
 """
-CURSOR_TIME_15 = """
+CURSOR_TIME_15 = r"""
 create or replace function audit.cursor_time(value text) returns timestamptz
 language plpgsql stable parallel safe as $fn$
 begin
     return value::pg_catalog.timestamptz;
 exception when others then
+    if value operator(pg_catalog.~) '^[0-9]{9,11}(\.[0-9]{1,6})?$' then
+        return pg_catalog.to_timestamp(value::pg_catalog.numeric);
+    elsif value operator(pg_catalog.~) '^[0-9]{12,13}$' then
+        return pg_catalog.to_timestamp(value::pg_catalog.numeric / 1000);
+    end if;
     return null;
 end
 $fn$
@@ -199,7 +212,7 @@ def bootstrap(
                 conn.execute(landing_table_ddl(name, stream, config))
         for name in streamed:
             for stream, config in configured[name].streams.items():
-                fields = list(get_contract(config.contract).model_fields)
+                fields = list(contract_columns(get_contract(config.contract)))
                 conn.execute(stream_landing.landing_table_ddl(landing_schema(name), stream, fields))
         conn.execute(AUDIT_DDL)
         conn.execute(CURSOR_TIME_16 if conn.info.server_version >= 160000 else CURSOR_TIME_15)
