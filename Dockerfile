@@ -20,13 +20,14 @@ ENV LIFTOFF_ROOT=/opt/liftoff \
     PIP_NO_CACHE_DIR=1 \
     AIRBYTE_OFFLINE_MODE=1
 WORKDIR /opt/liftoff
-USER root
+# root, then the image's airflow user (50000), by number (hadolint DL3066)
+USER 0
 # Our folder; the admin's password file (a named volume takes this owner); MinIO's data.
 RUN mkdir -p /opt/liftoff /opt/airflow/secrets /data \
     && chown airflow:0 /opt/liftoff /opt/airflow/secrets /data \
     && chmod 700 /opt/airflow/secrets
 COPY --from=minio /out/minio /usr/local/bin/minio
-USER airflow
+USER 50000
 
 # The platform's locked dependencies (no test or dev tool: those are requirements-dev.lock).
 COPY --chown=airflow:0 requirements.lock requirements-airbyte.lock ./
@@ -37,14 +38,20 @@ RUN python -m venv .venv-airbyte && .venv-airbyte/bin/pip install -r requirement
 # The project itself (editable: its include/ and dags/ stay beside the package), then the
 # dbt files derived from include/sources.yaml and the dbt manifest Cosmos renders from.
 COPY --chown=airflow:0 . .
-# The PyPI connectors sources.yaml names, each in its own virtualenv (uv, as `make connectors`):
-# workers never install at run time.
-RUN pip install --no-deps -e . \
-    && pip install uv==0.13.8 \
+# The PyPI connectors sources.yaml names, each in its own virtualenv (uv, from the lock, as
+# `make connectors`): workers never install at run time. Telemetry off for the whole step
+# (`dbt parse` would send its usage stats): plugins/liftoff/telemetry.env, the one list.
+# Then the project group-writable, as Airflow's image makes its home: the containers run as
+# any AIRFLOW_UID with group 0 (dbt's target/ and logs/, the liftoff home .liftoff/); the
+# virtualenvs, only read at run time, stay as they are.
+RUN set -a && . plugins/liftoff/telemetry.env && set +a \
+    && pip install --no-deps -e . \
     && liftoff sources install \
     && liftoff derive \
-    && (cd include/dbt && dbt parse --profiles-dir . --quiet) \
-    && python -m compileall -q plugins include tools dags
+    && dbt parse --project-dir include/dbt --profiles-dir include/dbt --quiet \
+    && python -m compileall -q plugins include tools dags \
+    && find /opt/liftoff \( -path /opt/liftoff/.venv-airbyte -o -path "${LIFTOFF_CONNECTORS_DIR}" \) -prune \
+        -o -exec chmod g+w {} +
 
 # Airflow finds our DAGs and plugins here; telemetry is off in docker-compose.yaml
 # (env_file: plugins/liftoff/telemetry.env, the one list).

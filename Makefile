@@ -2,7 +2,7 @@
 # Both bootstrap what they need on a fresh machine: virtualenvs from the locks, the dbt manifest.
 SHELL := /bin/bash
 PYTHON ?= python3
-UV_VERSION := 0.13.8
+UV_VERSION := $(shell sed -n 's/^uv==//p' requirements.lock)
 VENV := .venv
 AIRBYTE_VENV := .venv-airbyte
 BIN := $(VENV)/bin
@@ -27,7 +27,7 @@ DBT_SOURCES := $(shell find $(DBT_DIR)/models $(DBT_DIR)/macros $(DBT_DIR)/tests
 include plugins/liftoff/telemetry.env
 export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' plugins/liftoff/telemetry.env)
 
-.PHONY: install connectors demo test test-unit bench lint format lock manifest api airflow app minio compose kafka kafka-libs kafka-libs-if-java docs dbt-docs clean
+.PHONY: install connectors demo test test-unit bench lint format lock manifest api airflow app minio compose kafka kafka-libs kafka-libs-if-java docs dbt-docs clean env
 
 install: $(VENV)/.installed $(AIRBYTE_VENV)/.installed $(MANIFEST)
 
@@ -134,9 +134,18 @@ airflow: install kafka-libs-if-java
 app: install
 	$(BIN)/liftoff app
 
+# The team deployment's .env: .env.example with every placeholder secret a strong random value,
+# mode 0600 (docs/deployment.md). It never replaces an existing .env: `liftoff deployment env
+# --force` does, with every secret new.
+env: $(VENV)/.installed
+	$(BIN)/liftoff deployment env
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/shellcheck --external-sources .ci/run $$(git ls-files -co --exclude-standard '*.sh' '*.bash')
+	$(BIN)/yamllint --strict .
 
 format: install
 	$(BIN)/ruff format .

@@ -864,12 +864,16 @@ def sources_changes(
 contracts_app = typer.Typer(help="The data contracts.", no_args_is_help=True)
 app.add_typer(contracts_app, name="contracts")
 
+from liftoff.cli_deployment import deployment_app  # noqa: E402  (the team deployment's .env)
+
+app.add_typer(deployment_app, name="deployment")
+
 
 @contracts_app.command("list")
 def contracts_list() -> None:
     """The contracts and their versions."""
     for name, model in sorted(CONTRACTS.items()):
-        console.print(f"{name}  v{contract_version(model)}  {', '.join(model.model_fields)}")
+        console.print(f"{name}  v{contract_version(model)}  {', '.join(contract_columns(model))}")
 
 
 @contracts_app.command("export")

@@ -1,18 +1,24 @@
 """docker-compose.yaml as the real Compose CLI reads it (built from source, no Docker engine
 needed for `docker compose config`): valid for every profile with .env.example, refusing to
-start without a secret, and configured by the original README's variables."""
+start without a secret, and configured by the original README's variables; .env.example read
+as Compose reads it (no value a comment), one builder of our image, and a .env made by
+`liftoff deployment env` that passes both Compose and deployment-check."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from liftoff.config import PROJECT_ROOT
+from liftoff.deployment_env import SECRETS, check_env
 from tests.conftest import IN_CI
 
 VERSION = re.search(
@@ -72,7 +78,11 @@ def test_a_missing_secret_stops_it_in_one_line(compose: Path, tmp_path: Path) ->
         )
     )
     done = config(compose, env_file)
-    assert done.returncode != 0 and "set DB_PASS_PROD" in done.stderr, done.stderr
+    # Compose names the first reference it meets (its order varies): `${DB_PASS_PROD:?set DB_PASS_PROD}`
+    # or `${DB_PASS_PROD:?}`; either way one line naming the variable
+    assert done.returncode != 0, done.stderr
+    assert "required variable DB_PASS_PROD is missing a value" in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
 @pytest.mark.integration
@@ -97,8 +107,175 @@ def test_the_original_readme_variables_configure_the_warehouse(compose: Path, tm
     done = config(compose, env_file)
     assert done.returncode == 0, done.stderr
     services = json.loads(done.stdout)["services"]
-    assert services["warehouse"]["environment"]["POSTGRES_DB"] == "mydatabase"
-    assert services["warehouse"]["environment"]["POSTGRES_USER"] == "user"
+    warehouse_service = services["warehouse"]["environment"]
+    assert warehouse_service["POSTGRES_DB"] == "mydatabase"
+    # the image's superuser is its own role; the owner is the init script's (no superuser)
+    assert warehouse_service["POSTGRES_USER"] == "postgres" != warehouse_service["DB_USER_PROD"]
+    assert warehouse_service["POSTGRES_PASSWORD"] != "password"
+    assert (warehouse_service["DB_USER_PROD"], warehouse_service["DB_PASS_PROD"]) == ("user", "password")
+    owner = services["airflow-init"]["environment"]["LIFTOFF_WAREHOUSE_URL"]
+    assert owner == "postgresql://user:password@postgres:5432/mydatabase"
     assert services["pgadmin"]["environment"]["PGADMIN_DEFAULT_EMAIL"] == "email_pgadmin@example.com"
+    assert services["pgadmin"]["environment"]["DB_NAME_PROD"] == "mydatabase"
     warehouse = services["airflow-scheduler"]["environment"]["AIRFLOW_CONN_WAREHOUSE"]
     assert warehouse.endswith("@postgres:5432/mydatabase") and warehouse.startswith("postgresql://pipeline:")
+
+
+def services_of(done: subprocess.CompletedProcess) -> dict[str, dict]:
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["services"]
+
+
+@pytest.mark.integration
+def test_no_value_is_a_comment_as_compose_reads_env_example(compose: Path) -> None:
+    """compose-go reads `VAR=   # text` as "# text": the Fernet key was a comment once."""
+    services = services_of(config(compose, PROJECT_ROOT / ".env.example", "demo", "analytics"))
+    commented = [
+        f"{name}.{key}"
+        for name, service in services.items()
+        for key, value in (service.get("environment") or {}).items()
+        if str(value or "").lstrip().startswith("#")
+    ]
+    assert commented == []
+    airflow = [
+        name for name, s in services.items() if "AIRFLOW__CORE__EXECUTOR" in (s.get("environment") or {})
+    ]
+    assert len(airflow) == 6, airflow
+    for name in airflow:
+        environment = services[name]["environment"]
+        for key in ("AIRFLOW__CORE__FERNET_KEY", "LIFTOFF_API_KEY", "LIFTOFF_ALERT_EMAIL_TO"):
+            assert environment[key] == "", (name, key)
+        assert environment["AIRFLOW_CONN_SMTP_DEFAULT"] == environment["LIFTOFF_ALERT_WEBHOOK_URL"] == ""
+    assert services["deployment-check"]["environment"]["AIRFLOW_FERNET_KEY"] == ""
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("profiles", PROFILES, ids=lambda p: "+".join(p) or "default")
+def test_one_service_builds_the_image_every_other_of_ours_names(
+    compose: Path, tmp_path: Path, profiles: list[str]
+) -> None:
+    services = services_of(config(compose, PROJECT_ROOT / ".env.example", *profiles))
+    builders = {name: service["build"] for name, service in services.items() if "build" in service}
+    assert list(builders) == ["deployment-check"]
+    assert Path(builders["deployment-check"]["context"]) == PROJECT_ROOT
+    image = services["deployment-check"]["image"]
+    ours = {name for name, service in services.items() if service["image"] == image}
+    assert {"airflow-init", "airflow-worker", "minio", "entry-app"} <= ours
+    assert ("sales-api" in ours) == ("pos-simulator" in ours) == ("demo" in profiles)
+    # a registry's tag: every one of them names it, none is left on the local tag
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        (PROJECT_ROOT / ".env.example").read_text() + "LIFTOFF_IMAGE=registry.example.com/liftoff:1\n"
+    )
+    tagged = services_of(config(compose, env_file, *profiles))
+    assert {name for name, s in tagged.items() if s["image"] == "registry.example.com/liftoff:1"} == ours
+    assert not any("liftoff-data" in s["image"] for s in tagged.values())
+
+
+def liftoff_cli() -> str:
+    return str(Path(sys.executable).with_name("liftoff"))
+
+
+@pytest.mark.integration
+def test_a_made_env_passes_compose_and_the_check_and_is_never_overwritten(
+    compose: Path, tmp_path: Path
+) -> None:
+    env_file = tmp_path / ".env"
+    made = subprocess.run(
+        [liftoff_cli(), "deployment", "env", "--output", str(env_file)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    text = env_file.read_text()
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    assert "change-me" not in text
+    for name in SECRETS:
+        assert name in made.stdout
+        assert re.search(rf"^{name}=(\S+)$", text, re.MULTILINE), name
+    for profiles in PROFILES:
+        services = services_of(config(compose, env_file, *profiles))
+        keys = {
+            value
+            for service in services.values()
+            for key, value in (service.get("environment") or {}).items()
+            if key in {"AIRFLOW__CORE__FERNET_KEY", "AIRFLOW_FERNET_KEY"}
+        }
+        assert len(keys) == 1, "one key, shared by every component"
+        (key,) = keys
+        Fernet(key.encode())  # valid: the deferrals stored in the metadata database decrypt
+        assert check_env(services["deployment-check"]["environment"]) == []
+
+    again = subprocess.run(
+        [liftoff_cli(), "deployment", "env", "--output", str(env_file)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode != 0 and "--force" in again.stderr, again.stderr
+    assert env_file.read_text() == text and stat.S_IMODE(env_file.stat().st_mode) == 0o600
+
+
+@pytest.mark.integration
+def test_deployment_check_refuses_the_placeholders_compose_lets_through(compose: Path) -> None:
+    """`${VAR:?}` takes `change-me-…`; deployment-check, which every service of a secret waits
+    for, gets each under its .env name and refuses it, one line each."""
+    services = services_of(config(compose, PROJECT_ROOT / ".env.example"))
+    check = services["deployment-check"]
+    assert check["command"] == ["bash", "-c", "exec liftoff deployment check"]
+    problems = check_env(check["environment"])
+    assert sorted(line.split()[0] for line in problems) == sorted(set(SECRETS) - {"AIRFLOW_FERNET_KEY"})
+    for name in ("warehouse", "airflow-postgres", "minio", "airflow-init"):
+        assert (
+            services[name]["depends_on"]["deployment-check"]["condition"] == "service_completed_successfully"
+        )
+
+
+def published(services: dict[str, dict]) -> dict[str, set[str]]:
+    """Each service's published ports' host addresses, as Compose resolves them."""
+    return {
+        name: {port.get("host_ip", "") for port in service["ports"]}
+        for name, service in services.items()
+        if service.get("ports")
+    }
+
+
+@pytest.mark.integration
+def test_every_published_port_binds_to_the_bind_address(compose: Path, tmp_path: Path) -> None:
+    """127.0.0.1 unless LIFTOFF_BIND_ADDRESS says otherwise; the demo API's always."""
+    example = (PROJECT_ROOT / ".env.example").read_text()
+    services = services_of(config(compose, PROJECT_ROOT / ".env.example", "demo", "analytics"))
+    addresses = published(services)
+    assert {"warehouse", "minio", "entry-app", "pgadmin", "briefer", "airflow-apiserver", "sales-api"} <= set(
+        addresses
+    )
+    assert all(hosts == {"127.0.0.1"} for hosts in addresses.values()), addresses
+    # unset in .env: Compose's default is still this machine only
+    unset = tmp_path / "unset.env"
+    unset.write_text(
+        "\n".join(line for line in example.splitlines() if not line.startswith("LIFTOFF_BIND_ADDRESS="))
+    )
+    assert all(
+        hosts == {"127.0.0.1"} for hosts in published(services_of(config(compose, unset, "demo"))).values()
+    )
+    # a team's choice, made knowingly: every port but the demo API's
+    everywhere = tmp_path / "everywhere.env"
+    everywhere.write_text(example.replace("LIFTOFF_BIND_ADDRESS=127.0.0.1", "LIFTOFF_BIND_ADDRESS=0.0.0.0"))
+    opened = published(services_of(config(compose, everywhere, "demo", "analytics")))
+    assert opened.pop("sales-api") == {"127.0.0.1"}
+    assert all(hosts == {"0.0.0.0"} for hosts in opened.values()), opened
+
+
+@pytest.mark.integration
+def test_the_warehouse_runs_the_owner_init_script_and_briefer_knows_about_http(compose: Path) -> None:
+    services = services_of(config(compose, PROJECT_ROOT / ".env.example", "analytics"))
+    warehouse = services["warehouse"]
+    targets = {volume["target"]: volume for volume in warehouse["volumes"]}
+    script = targets["/docker-entrypoint-initdb.d/init-owner.sh"]
+    assert script["type"] == "bind" and script["read_only"]
+    assert Path(script["source"]) == PROJECT_ROOT / "tools" / "warehouse" / "init-owner.sh"
+    sql_file = targets[warehouse["environment"]["LIFTOFF_INIT_OWNER_SQL"]]
+    assert Path(sql_file["source"]) == PROJECT_ROOT / "tools" / "warehouse" / "init-owner.sql"
+    assert warehouse["environment"]["POSTGRES_USER"] != warehouse["environment"]["DB_USER_PROD"]
+    assert services["briefer"]["environment"]["ALLOW_HTTP"] == "false"

@@ -22,6 +22,7 @@ import yaml
 
 from liftoff.airflow_deployment import CELERY_CONFIG_OPTIONS
 from liftoff.config import PROJECT_ROOT
+from liftoff.deployment_env import SECRETS, placeholders
 from liftoff.stream.broker import kafka_version
 
 COMPOSE_TEXT = (PROJECT_ROOT / "docker-compose.yaml").read_text()
@@ -30,6 +31,8 @@ SERVICES: dict[str, dict] = COMPOSE["services"]
 DOCKERFILE = (PROJECT_ROOT / "Dockerfile").read_text()
 ENV_EXAMPLE = (PROJECT_ROOT / ".env.example").read_text()
 OUR_IMAGE = "${LIFTOFF_IMAGE:-liftoff-data:local}"
+BUILDER = "deployment-check"
+VARIABLE_LINE = re.compile(r"^(?:# )?([A-Z][A-Z0-9_]*)=(.*)$")
 IGNORED = [
     line.strip()
     for line in (PROJECT_ROOT / ".dockerignore").read_text().splitlines()
@@ -59,22 +62,55 @@ def compose_variables() -> set[str]:
 
 def example_variables() -> dict[str, str]:
     """Its variables, set or shown commented out (`# VAR=…`: optional, its default in the file)."""
-    found = {}
-    for line in ENV_EXAMPLE.splitlines():
-        match = re.match(r"^(?:# )?([A-Z][A-Z0-9_]*)=(.*)$", line)
-        if match:
-            found[match.group(1)] = match.group(2).split(" #")[0].strip()
-    return found
-
-
-def test_env_example_names_every_variable_the_compose_file_uses_with_a_comment() -> None:
-    assert compose_variables() - set(example_variables()) == set()
-    bare = [
-        line.split("=")[0]
+    return {
+        match.group(1): match.group(2).strip()
         for line in ENV_EXAMPLE.splitlines()
-        if "=" in line and not line.startswith("#") and " #" not in line
-    ]
-    assert bare == [], f"variables without their comment in .env.example: {bare}"
+        if (match := VARIABLE_LINE.match(line))
+    }
+
+
+def test_env_example_names_every_variable_the_compose_file_uses_with_a_comment_above_it() -> None:
+    """Each comment on its own line(s) above: Compose reads `VAR=   # text` as VAR="# text"."""
+    assert compose_variables() - set(example_variables()) == set()
+    lines = ENV_EXAMPLE.splitlines()
+    uncommented, inline = [], []
+    for number, line in enumerate(lines):
+        match = VARIABLE_LINE.match(line)
+        if not match:
+            continue
+        above = lines[number - 1] if number else ""
+        if not above.startswith("# ") or above.startswith("# ---") or VARIABLE_LINE.match(above):
+            uncommented.append(match.group(1))
+        if "#" in match.group(2):
+            inline.append(match.group(1))
+    assert uncommented == [], f"variables without a comment line above them in .env.example: {uncommented}"
+    assert inline == [], f"a comment after the value (Compose reads it as the value): {inline}"
+
+
+def test_every_secret_of_env_example_is_checked_before_anything_keeps_it() -> None:
+    """The placeholders `make env` replaces are the secrets deployment-check gets, each under its
+    .env name; every service given one waits for the check (the databases and MinIO keep theirs
+    from their first start), and so does every service of our image (the check builds it)."""
+    assert set(placeholders(ENV_EXAMPLE)) == set(SECRETS)
+    check = SERVICES[BUILDER]
+    assert check["command"] == ["bash", "-c", "exec liftoff deployment check"]
+    assert check["restart"] == "no" and "depends_on" not in check
+    for name in SECRETS:
+        assert re.fullmatch(rf"\$\{{{name}(:[-?].*)?\}}", check["environment"].get(name, "")), name
+
+    def waits_for_check(name: str, seen: frozenset[str] = frozenset()) -> bool:
+        needs = SERVICES[name].get("depends_on") or {}
+        if BUILDER in needs:
+            return needs[BUILDER]["condition"] == "service_completed_successfully"
+        return any(n not in seen and waits_for_check(n, seen | {name}) for n in needs)
+
+    for name, service in SERVICES.items():
+        if name == BUILDER:
+            continue
+        text = json.dumps(service.get("environment") or {})
+        takes = sorted(s for s in SECRETS if re.search(rf"\$\{{{s}\b", text))
+        if takes or service["image"] == OUR_IMAGE:
+            assert waits_for_check(name), f"{name} starts without {BUILDER} ({takes or 'our image'})"
 
 
 def test_the_original_readme_variables_still_configure_it() -> None:
@@ -87,7 +123,6 @@ def test_every_image_is_pinned_and_no_secret_is_written_in_the_file() -> None:
     for name, service in SERVICES.items():
         image = service["image"]
         if image == OUR_IMAGE:
-            assert service.get("build") == "." or "<<" in service, name
             continue
         repository, _, tag = image.rpartition(":")
         assert repository and tag and tag != "latest", f"{name}: {image} is not pinned"
@@ -97,6 +132,17 @@ def test_every_image_is_pinned_and_no_secret_is_written_in_the_file() -> None:
             if re.search(r"(PASSWORD|SECRET|TOKEN|_KEY)$", key):
                 assert str(value).startswith("${"), f"{name}: {key} is written in the file"
     assert "${LIFTOFF_IMAGE" in COMPOSE_TEXT and "latest" not in re.sub(r"#.*", "", COMPOSE_TEXT)
+
+
+def test_one_service_builds_our_image_and_the_others_name_it() -> None:
+    """Ten builders of one tag fail Compose's parallel build ("image already exists")."""
+    builders = [name for name, service in SERVICES.items() if "build" in service]
+    assert builders == [BUILDER]
+    assert SERVICES[BUILDER]["build"] == "." and SERVICES[BUILDER]["image"] == OUR_IMAGE
+    assert "profiles" not in SERVICES[BUILDER], "built whatever the profiles"
+    assert "build" not in COMPOSE["x-airflow-common"]
+    ours = [name for name, service in SERVICES.items() if service["image"] == OUR_IMAGE]
+    assert len(ours) >= 10, ours
 
 
 def test_the_airflow_services_after_the_official_compose_file() -> None:
@@ -145,7 +191,16 @@ def commands(service: dict) -> list[list[str]]:
     words = shlex.split(command) if isinstance(command, str) else [str(word) for word in command]
     lines = [words]
     if words[:2] == ["bash", "-c"]:
-        script = [line for line in words[2].splitlines() if line.strip() and not line.startswith("set ")]
+        script, pending = [], ""
+        for line in words[2].splitlines():  # a quoted argument may span lines (a `python -c` script)
+            pending = f"{pending}\n{line}" if pending else line
+            try:
+                shlex.split(pending)
+            except ValueError:  # no closing quotation yet
+                continue
+            if pending.strip() and not pending.startswith("set "):
+                script.append(pending)
+            pending = ""
         lines = [shlex.split(part) for line in script for part in line.split(" && ")]
     return [line[1:] if line[0] == "exec" else line for line in lines]
 
@@ -237,3 +292,104 @@ def test_one_postgresql_major_version_for_the_embedded_default_compose_and_ci() 
     for name in ("warehouse", "airflow-postgres"):
         assert SERVICES[name]["image"].startswith(f"postgres:{embedded}."), (name, embedded)
     assert "EmbeddedPostgres" in (PROJECT_ROOT / ".ci" / "run").read_text(), "CI runs the embedded server"
+
+
+BIND = "${LIFTOFF_BIND_ADDRESS:-127.0.0.1}"
+DEMO_API = "sales-api"
+
+
+def test_every_published_port_binds_to_the_bind_address_and_the_demo_api_to_this_machine() -> None:
+    """Seven services published on 0.0.0.0 once: the warehouse, MinIO's root, the entry app…"""
+    published = {name: service["ports"] for name, service in SERVICES.items() if service.get("ports")}
+    assert {"warehouse", "minio", "entry-app", "pgadmin", "briefer", "airflow-apiserver", DEMO_API} <= set(
+        published
+    )
+    for name, ports in published.items():
+        for port in ports:
+            assert isinstance(port, str) and port.count(":") >= 2, (name, port)
+            address = "127.0.0.1" if name == DEMO_API else BIND
+            assert port.startswith(f"{address}:"), (name, port)
+    assert SERVICES[DEMO_API]["profiles"] == ["demo"], "/_faults is open: the demo only"
+    assert example_variables()["LIFTOFF_BIND_ADDRESS"] == "127.0.0.1"
+
+
+def test_the_warehouse_superuser_is_not_the_owner_and_the_init_script_makes_the_owner() -> None:
+    warehouse = SERVICES["warehouse"]
+    environment = warehouse["environment"]
+    assert environment["POSTGRES_USER"] == "${WAREHOUSE_SUPERUSER:-postgres}"
+    assert "DB_USER_PROD" not in environment["POSTGRES_USER"]
+    assert environment["POSTGRES_PASSWORD"].startswith("${WAREHOUSE_SUPERUSER_PASSWORD:?")
+    assert environment["DB_USER_PROD"].startswith("${DB_USER_PROD")
+    assert environment["DB_PASS_PROD"].startswith("${DB_PASS_PROD:?")
+    mounts = dict(
+        volume.rsplit(":", 1)[0].split(":", 1) for volume in warehouse["volumes"] if ":ro" in volume
+    )
+    script = PROJECT_ROOT / "tools" / "warehouse" / "init-owner.sh"
+    assert mounts["./tools/warehouse/init-owner.sh"] == "/docker-entrypoint-initdb.d/init-owner.sh"
+    assert mounts["./tools/warehouse/init-owner.sql"] == environment["LIFTOFF_INIT_OWNER_SQL"]
+    assert not environment["LIFTOFF_INIT_OWNER_SQL"].startswith("/docker-entrypoint-initdb.d/"), (
+        "the entrypoint would run the SQL alone, without its variables"
+    )
+    assert os.access(script, os.X_OK), "the entrypoint sources a script that is not executable"
+    assert "WAREHOUSE_SUPERUSER_PASSWORD" in SECRETS
+    # airflow-init, the one service that bootstraps, logs in as the owner, not the superuser
+    url = SERVICES["airflow-init"]["environment"]["LIFTOFF_WAREHOUSE_URL"]
+    assert url.startswith("postgresql://${DB_USER_PROD:-liftoff}:${DB_PASS_PROD"), url
+    assert "WAREHOUSE_SUPERUSER" not in json.dumps(COMPOSE["x-airflow-common"])
+    assert "-h 127.0.0.1" in json.dumps(warehouse["healthcheck"]), "healthy only after the first-start init"
+
+
+def test_briefer_allows_plain_http_only_when_told_to() -> None:
+    briefer = SERVICES["briefer"]
+    assert briefer["environment"]["ALLOW_HTTP"] == "${BRIEFER_ALLOW_HTTP:-false}"
+    assert example_variables()["BRIEFER_ALLOW_HTTP"] == "false"
+
+
+def test_pgadmin_registers_the_warehouse_with_db_name_prod(tmp_path: Path) -> None:
+    """pgAdmin expands no variable in servers.json: tools/pgadmin/servers.py writes it at start."""
+    pgadmin = SERVICES["pgadmin"]
+    environment = pgadmin["environment"]
+    assert environment["DB_NAME_PROD"] == "${DB_NAME_PROD:-liftoff}"
+    script = pgadmin["entrypoint"][2]
+    assert pgadmin["entrypoint"][:2] == ["/bin/sh", "-c"] and script.rstrip().endswith("exec /entrypoint.sh")
+    output = environment["PGADMIN_SERVER_JSON_FILE"]
+    assert f"/liftoff/pgadmin/servers.py /liftoff/pgadmin/servers.json {output}" in script
+    assert "./tools/pgadmin:/liftoff/pgadmin:ro" in pgadmin["volumes"]
+    written = tmp_path / "servers.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(PROJECT_ROOT / "tools" / "pgadmin" / "servers.py"),
+            str(PROJECT_ROOT / "tools" / "pgadmin" / "servers.json"),
+            str(written),
+        ],
+        env={**os.environ, "DB_NAME_PROD": 'my "db"'},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    (server,) = json.loads(written.read_text())["Servers"].values()
+    assert server["MaintenanceDB"] == server["DBRestriction"] == 'my "db"'
+    assert server["Username"] == "analyst" and server["Host"] == "warehouse"
+
+
+def run_instructions(dockerfile: str) -> list[str]:
+    """The Dockerfile's RUN instructions, each joined across its continued lines."""
+    joined = re.sub(r"\\\n", " ", dockerfile)
+    return [line[4:] for line in joined.splitlines() if line.startswith("RUN ")]
+
+
+def test_the_image_build_sends_no_telemetry_and_its_project_is_group_writable() -> None:
+    """`dbt parse` at build time: telemetry.env, the one list, read before it in the same RUN."""
+    telemetry = (PROJECT_ROOT / "plugins" / "liftoff" / "telemetry.env").read_text()
+    assert re.search(r"^DBT_SEND_ANONYMOUS_USAGE_STATS=False$", telemetry, re.MULTILINE)
+    assert re.search(r"^DO_NOT_TRACK=1$", telemetry, re.MULTILINE)
+    (parse,) = [run for run in run_instructions(DOCKERFILE) if "dbt parse" in run]
+    source = parse.find("set -a && . plugins/liftoff/telemetry.env && set +a")
+    assert 0 <= source < parse.find("dbt parse"), parse
+    assert source < parse.find("liftoff sources install"), "the connectors' installs too"
+    # any AIRFLOW_UID with group 0 (Airflow's convention) writes dbt's target/ and the home
+    assert re.search(r"find /opt/liftoff .*-exec chmod g\+w \{\} \+", parse), parse
+    assert parse.rfind("chmod g+w") > parse.find("dbt parse"), "after the build's last write"
+    assert 'user: "${AIRFLOW_UID:-50000}:0"' in COMPOSE_TEXT
