@@ -89,10 +89,12 @@ def run(rows: int = 1_000_000) -> Result:
             bootstrap(conn)
         with target.connect() as conn:
             columns = ", ".join(f"{c} varchar" for c in COLUMNS.split(", "))
-            conn.execute(f"create table http_target ({columns})")
+            # schema-qualified: a warehouse session's search_path is pg_catalog, pg_temp only
+            conn.execute("create schema bench")
+            conn.execute(f"create table bench.http_target ({columns})")
             conn.commit()
         started = time.perf_counter()
-        fetched = http_copy(api.url, days, 1000, target, "http_target")
+        fetched = http_copy(api.url, days, 1000, target, "bench.http_target")
         limit = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -115,18 +117,18 @@ def run(rows: int = 1_000_000) -> Result:
             ):
                 for chunk in copy:
                     out.write(chunk)
-            conn.execute(f"create table copy_target as select {COLUMNS} from raw_crm.sales limit 0")
+            conn.execute(f"create table bench.copy_target as select {COLUMNS} from raw_crm.sales limit 0")
             conn.commit()
             started = time.perf_counter()
             with (
-                conn.cursor().copy(f"copy copy_target ({COLUMNS}) from stdin (format csv)") as copy,
+                conn.cursor().copy(f"copy bench.copy_target ({COLUMNS}) from stdin (format csv)") as copy,
                 csv_path.open("rb") as source_file,
             ):
                 while block := source_file.read(1 << 20):
                     copy.write(block)
             conn.commit()
             copy_csv = time.perf_counter() - started
-            copied = conn.execute("select count(*) from copy_target").fetchone()[0]
+            copied = conn.execute("select count(*) from bench.copy_target").fetchone()[0]
     notes = {
         "rows": landed,
         "days": days,
