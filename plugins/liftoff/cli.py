@@ -115,6 +115,31 @@ def reader_session(target: Warehouse) -> Iterator[psycopg.Connection]:
 
 
 @contextmanager
+def query_session() -> Iterator[psycopg.Connection]:
+    """Where ``liftoff sql`` reads, in read-only transactions: the owner's (or a superuser's)
+    login, bootstrapped, through ``reader_session``; any other login as itself."""
+    settings = get_settings()
+    with running_warehouse(settings) as target:
+        with target.connect() as conn:
+            owns = conn.execute(  # the owner, or a superuser (the embedded server's login)
+                "select pg_catalog.pg_get_userbyid(datdba) operator(pg_catalog.=) current_user"
+                " or (select rolsuper from pg_catalog.pg_roles"
+                " where rolname operator(pg_catalog.=) current_user)"
+                " from pg_catalog.pg_database where datname operator(pg_catalog.=) current_database()"
+            ).fetchone()[0]
+        if not owns:
+            with target.connect() as conn:
+                conn.read_only = True
+                yield conn
+            return
+        with target.connect() as conn:
+            bootstrap(conn, settings=settings)
+            conn.commit()
+        with reader_session(target) as conn:
+            yield conn
+
+
+@contextmanager
 def embedded_session(
     days: list[date], dirty_fraction: float | None = None
 ) -> Iterator[tuple[Warehouse, dict[str, str]]]:
@@ -934,9 +959,11 @@ def sql(
     query: Annotated[str, typer.Argument(help="One SQL statement, read only (e.g. select … from gold.…).")],
     limit: Annotated[int, typer.Option(min=1, help="Rows shown at most.")] = 200,
 ) -> None:
-    """Query the warehouse (the embedded one, or LIFTOFF_WAREHOUSE_URL): one statement, in a
-    read-only transaction, as the liftoff_reader role (it reads every platform schema)."""
-    with owner_connection() as (target, _), reader_session(target) as conn:
+    """Query the warehouse (the embedded one, LIFTOFF_WAREHOUSE_URL, or the `warehouse`
+    connection): one statement, in a read-only transaction. With the owner's login it runs as
+    the liftoff_reader role (it reads every platform schema); with any other (a worker's
+    pipeline login, an analyst's) as that login, nothing bootstrapped."""
+    with query_session() as conn:
         cursor = conn.cursor()
         try:
             # A prepared statement (the extended protocol) holds one statement: no

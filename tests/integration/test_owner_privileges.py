@@ -197,6 +197,20 @@ def test_liftoff_sql_runs_one_statement_read_only_as_a_reader(
         assert writes == 0
 
 
+def test_liftoff_sql_from_a_worker_reads_with_the_pipeline_login_read_only(archived, tmp_path: Path) -> None:
+    """A worker container has the pipeline's login only (the `warehouse` connection): the
+    query runs as it, read-only, and nothing is bootstrapped (the pipeline could not)."""
+    owner, pipeline, _, rows = archived
+    env = {"AIRFLOW_CONN_WAREHOUSE": pipeline.url, "LIFTOFF_HOME": str(tmp_path)}
+    who = liftoff("sql", "select current_user as who, count(*) as landed from raw_crm.sales", **env)
+    assert who.returncode == 0, who.stdout + who.stderr
+    assert f"{pipeline.user} " in who.stdout and f" {rows} " in who.stdout, who.stdout
+    refused = liftoff("sql", "delete from raw_crm.sales", **env)
+    assert refused.returncode == 2 and "read-only transaction" in refused.stderr, refused.stderr
+    with owner.connect() as conn:
+        assert conn.execute("select count(*) from raw_crm.sales").fetchone()[0] == rows
+
+
 def test_an_owner_without_superuser_bootstraps_twice(pg_server: Warehouse) -> None:
     """The team deployment's owner: CREATEROLE and its database, no SUPERUSER."""
     tag = uuid.uuid4().hex[:8]
