@@ -1,8 +1,11 @@
-"""`liftoff deployment`: the team deployment's `.env` (liftoff.deployment_env)."""
+"""`liftoff deployment`: the team deployment's `.env` (liftoff.deployment_env) and its Airflow
+logins (liftoff.deployment_users)."""
 
 from __future__ import annotations
 
 import os
+import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +13,9 @@ import typer
 
 from liftoff import deployment_env
 
-deployment_app = typer.Typer(help="The team deployment (docker compose): its .env.", no_args_is_help=True)
+deployment_app = typer.Typer(
+    help="The team deployment (docker compose): its .env, its Airflow logins.", no_args_is_help=True
+)
 
 
 @deployment_app.command("env")
@@ -53,3 +58,97 @@ def deployment_check(
     if problems:
         raise typer.Exit(1)
     typer.echo("deployment secrets: no placeholder, the Fernet key valid or empty")
+
+
+user_app = typer.Typer(
+    help="The team deployment's Airflow logins (FAB auth manager): one per person, a role each.",
+    no_args_is_help=True,
+)
+deployment_app.add_typer(user_app, name="user")
+
+
+class UserRole(StrEnum):
+    analyst = "analyst"
+    oncall = "oncall"
+    admin = "admin"
+
+
+def read_password(from_stdin: bool, from_env: str | None) -> str:
+    """The password: standard input's first line, an environment variable's value, else asked
+    twice, hidden. Never an argument: none shows in a process list."""
+    if from_stdin and from_env:
+        raise typer.BadParameter("--password-stdin or --password-env, not both")
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if from_env:
+        if not os.environ.get(from_env):
+            raise typer.BadParameter(f"{from_env} is not set or empty", param_hint="--password-env")
+        return os.environ[from_env]
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="The login's user name.")],
+    email: Annotated[str, typer.Option(help="The person's e-mail address (unique).")],
+    role: Annotated[
+        UserRole,
+        typer.Option(
+            help="analyst: read only (FAB Viewer); oncall: clear, trigger, backfill (User); admin (Admin)."
+        ),
+    ],
+    first_name: Annotated[str, typer.Option(help="Default: the user name.")] = "",
+    last_name: Annotated[str, typer.Option()] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input's first line.")
+    ] = False,
+    password_env: Annotated[
+        str | None,
+        typer.Option(
+            help="Read the password from this environment variable (airflow-init's AIRFLOW_ADMIN_PASSWORD)."
+        ),
+    ] = None,
+    exists_ok: Annotated[
+        bool, typer.Option("--exists-ok", help="A user of this name already there: leave it, exit 0.")
+    ] = False,
+) -> None:
+    """Add a login (in an Airflow container: `docker compose exec airflow-apiserver liftoff ...`).
+
+    The password: asked (hidden, twice), --password-stdin or --password-env; never an argument.
+    """
+    from liftoff import deployment_users
+
+    password = read_password(password_stdin, password_env)
+    try:
+        added = deployment_users.add_user(
+            name,
+            email,
+            role.value,
+            password,
+            first_name=first_name,
+            last_name=last_name,
+            exists_ok=exists_ok,
+        )
+    except deployment_users.UserError as refused:
+        typer.echo(f"error: {refused}", err=True)
+        raise typer.Exit(1) from None
+    fab_role = deployment_users.ROLES[role.value]
+    if added:
+        typer.echo(f"added {name} ({role.value}: FAB role {fab_role})")
+    else:
+        typer.echo(f"{name} exists already: left as it is")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """The logins: user name, e-mail, role, active."""
+    from liftoff import deployment_users
+
+    try:
+        logins = deployment_users.list_users()
+    except deployment_users.UserError as refused:
+        typer.echo(f"error: {refused}", err=True)
+        raise typer.Exit(1) from None
+    for login in logins:
+        state = "active" if login.active else "inactive"
+        typer.echo(f"{login.username}\t{login.email}\t{deployment_users.our_role(login.roles)}\t{state}")

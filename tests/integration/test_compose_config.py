@@ -279,3 +279,62 @@ def test_the_warehouse_runs_the_owner_init_script_and_briefer_knows_about_http(c
     assert Path(sql_file["source"]) == PROJECT_ROOT / "tools" / "warehouse" / "init-owner.sql"
     assert warehouse["environment"]["POSTGRES_USER"] != warehouse["environment"]["DB_USER_PROD"]
     assert services["briefer"]["environment"]["ALLOW_HTTP"] == "false"
+
+
+@pytest.mark.integration
+def test_kafka_has_an_external_sasl_listener_for_the_terminals(compose: Path, tmp_path: Path) -> None:
+    """Issue #25 item 5, as Compose resolves it from a made .env: EXTERNAL advertised on the
+    variable host and port, published on the bind address, SASL (SCRAM-SHA-512) required and
+    the terminals' password from .env; the internal listener as Airflow knows it."""
+    env_file = tmp_path / "t.env"
+    made = subprocess.run(
+        [liftoff_cli(), "deployment", "env", "--output", str(env_file)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    text = env_file.read_text()
+    password = re.search(r"^LIFTOFF_POS_KAFKA_PASSWORD=(\S+)$", text, re.MULTILINE).group(1)
+    assert "change-me" not in password
+
+    def kafka_of(env_text: str) -> dict:
+        path = tmp_path / "kafka.env"
+        path.write_text(env_text)
+        done = config(compose, path)
+        assert done.returncode == 0, done.stderr
+        return services_of(done)["kafka"]
+
+    kafka = kafka_of(text)
+    environment = kafka["environment"]
+    assert environment["KAFKA_ADVERTISED_LISTENERS"] == "PLAINTEXT://kafka:9092,EXTERNAL://localhost:9094"
+    protocols = dict(
+        item.split(":") for item in environment["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")
+    )
+    assert protocols["EXTERNAL"] == "SASL_PLAINTEXT" and protocols["PLAINTEXT"] == "PLAINTEXT"
+    assert environment["KAFKA_LISTENER_NAME_EXTERNAL_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+    assert environment["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
+    assert environment["LIFTOFF_POS_KAFKA_USER"] == "pos-terminal"
+    assert environment["LIFTOFF_POS_KAFKA_PASSWORD"] == password
+    (port,) = kafka["ports"]
+    assert (port["host_ip"], port["published"], port["target"]) == ("127.0.0.1", "9094", 9094)
+    assert kafka["depends_on"]["deployment-check"]["condition"] == "service_completed_successfully"
+    airflow = services_of(config(compose, env_file))["airflow-scheduler"]["environment"]
+    assert json.loads(airflow["AIRFLOW_CONN_KAFKA"])["extra"]["bootstrap.servers"] == "kafka:9092"
+
+    # a team's host name, port and address
+    moved = kafka_of(
+        text.replace("KAFKA_EXTERNAL_HOST=localhost", "KAFKA_EXTERNAL_HOST=kafka.shop.example.com")
+        .replace("KAFKA_EXTERNAL_PORT=9094", "KAFKA_EXTERNAL_PORT=19094")
+        .replace("LIFTOFF_BIND_ADDRESS=127.0.0.1", "LIFTOFF_BIND_ADDRESS=10.0.0.5")
+    )
+    assert moved["environment"]["KAFKA_ADVERTISED_LISTENERS"].endswith(
+        ",EXTERNAL://kafka.shop.example.com:19094"
+    )
+    (port,) = moved["ports"]
+    assert (port["host_ip"], port["published"], port["target"]) == ("10.0.0.5", "19094", 9094)
+    # no password: Compose refuses to start it, naming the variable
+    path = tmp_path / "no-password.env"
+    path.write_text(re.sub(r"^LIFTOFF_POS_KAFKA_PASSWORD=.*$", "", text, flags=re.MULTILINE))
+    refused = config(compose, path)
+    assert refused.returncode != 0 and "LIFTOFF_POS_KAFKA_PASSWORD" in refused.stderr

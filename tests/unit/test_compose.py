@@ -23,6 +23,7 @@ import yaml
 from liftoff.airflow_deployment import CELERY_CONFIG_OPTIONS
 from liftoff.config import PROJECT_ROOT
 from liftoff.deployment_env import SECRETS, placeholders
+from liftoff.deployment_users import FAB_AUTH_MANAGER
 from liftoff.stream.broker import kafka_version
 
 COMPOSE_TEXT = (PROJECT_ROOT / "docker-compose.yaml").read_text()
@@ -149,6 +150,18 @@ def test_the_airflow_services_after_the_official_compose_file() -> None:
     common = COMPOSE["x-airflow-common"]
     assert common["environment"]["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert common["environment"]["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"] == CELERY_CONFIG_OPTIONS
+    # a login per person (FAB; the embedded default keeps the simple auth manager), the first
+    # admin made by airflow-init from AIRFLOW_ADMIN_PASSWORD, never on a command line
+    assert common["environment"]["AIRFLOW__CORE__AUTH_MANAGER"] == FAB_AUTH_MANAGER
+    assert common["environment"]["AIRFLOW__API__SECRET_KEY"].startswith("${AIRFLOW_API_SECRET_KEY:?")
+    assert not [key for key in common["environment"] if "SIMPLE_AUTH_MANAGER" in key]
+    init = " ".join(SERVICES["airflow-init"]["command"][2].replace("\\\n", " ").split())
+    first_admin = (
+        "liftoff deployment user add admin --role admin --email admin@localhost"
+        " --password-env AIRFLOW_ADMIN_PASSWORD --exists-ok"
+    )
+    assert init.index("airflow db migrate") < init.index(first_admin)
+    assert "${AIRFLOW_ADMIN_PASSWORD:?" in SERVICES["airflow-init"]["environment"]["AIRFLOW_ADMIN_PASSWORD"]
     for name in (
         "airflow-apiserver",
         "airflow-scheduler",
@@ -393,3 +406,39 @@ def test_the_image_build_sends_no_telemetry_and_its_project_is_group_writable() 
     assert re.search(r"find /opt/liftoff .*-exec chmod g\+w \{\} \+", parse), parse
     assert parse.rfind("chmod g+w") > parse.find("dbt parse"), "after the build's last write"
     assert 'user: "${AIRFLOW_UID:-50000}:0"' in COMPOSE_TEXT
+
+
+def test_kafka_offers_the_terminals_an_external_sasl_listener_and_keeps_the_internal_one() -> None:
+    """Issue #25 item 5: EXTERNAL on 9094, SASL SCRAM-SHA-512, advertised on the variable host,
+    published on the bind address; the terminals' login made by the mounted script."""
+    kafka = SERVICES["kafka"]
+    environment = kafka["environment"]
+    listeners = dict(item.split("://") for item in environment["KAFKA_LISTENERS"].split(","))
+    assert listeners == {"PLAINTEXT": ":9092", "CONTROLLER": ":9093", "EXTERNAL": ":9094"}
+    assert environment["KAFKA_ADVERTISED_LISTENERS"] == (
+        "PLAINTEXT://kafka:9092,EXTERNAL://${KAFKA_EXTERNAL_HOST:-localhost}:${KAFKA_EXTERNAL_PORT:-9094}"
+    )
+    protocols = dict(
+        item.split(":") for item in environment["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")
+    )
+    assert protocols == {"PLAINTEXT": "PLAINTEXT", "CONTROLLER": "PLAINTEXT", "EXTERNAL": "SASL_PLAINTEXT"}
+    assert environment["KAFKA_LISTENER_NAME_EXTERNAL_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+    assert environment["KAFKA_SUPER_USERS"] == "User:ANONYMOUS"  # the internal listeners only
+    assert kafka["ports"] == [f"{BIND}:${{KAFKA_EXTERNAL_PORT:-9094}}:9094"]
+    assert (
+        environment["LIFTOFF_POS_KAFKA_PASSWORD"]
+        == "${LIFTOFF_POS_KAFKA_PASSWORD:?set LIFTOFF_POS_KAFKA_PASSWORD}"
+    )
+    assert "LIFTOFF_POS_KAFKA_PASSWORD" in SECRETS
+    assert example_variables()["LIFTOFF_POS_KAFKA_PASSWORD"] == "change-me-pos-kafka"
+    assert example_variables()["LIFTOFF_POS_KAFKA_USER"] == "pos-terminal"
+    mounts = {
+        volume.split(":")[1]: volume.split(":")[0] for volume in kafka["volumes"] if volume.startswith("./")
+    }
+    assert kafka["command"] == ["bash", "/liftoff/kafka/run.sh"]
+    for target, source in mounts.items():
+        assert (PROJECT_ROOT / source).is_file() and target.startswith("/liftoff/kafka/"), (target, source)
+    assert "/liftoff/kafka/pos-terminals.sh" in mounts
+    assert "/liftoff/kafka/pos-terminals.sh" in (PROJECT_ROOT / "tools/kafka/run.sh").read_text()
+    assert "/tmp/liftoff-pos-terminals.ready" in kafka["healthcheck"]["test"][1]
+    assert "kafka:9092" in COMPOSE_TEXT.split("AIRFLOW_CONN_KAFKA")[1].split("\n")[1]
