@@ -176,11 +176,9 @@ def liftoff_cli() -> str:
     return str(Path(sys.executable).with_name("liftoff"))
 
 
-@pytest.mark.integration
-def test_a_made_env_passes_compose_and_the_check_and_is_never_overwritten(
-    compose: Path, tmp_path: Path
-) -> None:
-    env_file = tmp_path / ".env"
+def make_env(folder: Path) -> tuple[Path, subprocess.CompletedProcess]:
+    """A `.env` in ``folder`` as `liftoff deployment env` writes it (a process of its own)."""
+    env_file = folder / ".env"
     made = subprocess.run(
         [liftoff_cli(), "deployment", "env", "--output", str(env_file)],
         capture_output=True,
@@ -188,6 +186,14 @@ def test_a_made_env_passes_compose_and_the_check_and_is_never_overwritten(
         timeout=120,
     )
     assert made.returncode == 0, made.stderr
+    return env_file, made
+
+
+@pytest.mark.integration
+def test_a_made_env_passes_compose_and_the_check_and_is_never_overwritten(
+    compose: Path, tmp_path: Path
+) -> None:
+    env_file, made = make_env(tmp_path)
     text = env_file.read_text()
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     assert "change-me" not in text
@@ -286,14 +292,7 @@ def test_kafka_has_an_external_sasl_listener_for_the_terminals(compose: Path, tm
     """Issue #25 item 5, as Compose resolves it from a made .env: EXTERNAL advertised on the
     variable host and port, published on the bind address, SASL (SCRAM-SHA-512) required and
     the terminals' password from .env; the internal listener as Airflow knows it."""
-    env_file = tmp_path / "t.env"
-    made = subprocess.run(
-        [liftoff_cli(), "deployment", "env", "--output", str(env_file)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert made.returncode == 0, made.stderr
+    env_file, _ = make_env(tmp_path)
     text = env_file.read_text()
     password = re.search(r"^LIFTOFF_POS_KAFKA_PASSWORD=(\S+)$", text, re.MULTILINE).group(1)
     assert "change-me" not in password
