@@ -22,10 +22,9 @@ ENV LIFTOFF_ROOT=/opt/liftoff \
 WORKDIR /opt/liftoff
 # root, then the image's airflow user (50000), by number (hadolint DL3066)
 USER 0
-# Our folder; the admin's password file (a named volume takes this owner); MinIO's data.
-RUN mkdir -p /opt/liftoff /opt/airflow/secrets /data \
-    && chown airflow:0 /opt/liftoff /opt/airflow/secrets /data \
-    && chmod 700 /opt/airflow/secrets
+# Our folder; MinIO's data.
+RUN mkdir -p /opt/liftoff /data \
+    && chown airflow:0 /opt/liftoff /data
 COPY --from=minio /out/minio /usr/local/bin/minio
 USER 50000
 

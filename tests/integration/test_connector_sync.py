@@ -144,17 +144,23 @@ def test_state_merge_and_schema_changes_across_two_syncs(
     renamed[0]["note"] = "call back"
     put(client, "orders/day2.jsonl", renamed)
     caplog.set_level("WARNING")
-    with WebhookSink() as webhook:
-        monkeypatch.setenv("LIFTOFF_ALERT_WEBHOOK_URL", webhook.url)
-        get_settings.cache_clear()
-        try:
-            landed = sync_interval("supplier", source, Interval.for_day(DAY2), bootstrapped, settings)
-        finally:
-            monkeypatch.delenv("LIFTOFF_ALERT_WEBHOOK_URL")
+
+    def sync_alerting(day: date) -> tuple[dict, list[str]]:
+        """A sync of ``day`` with the alerts going to a webhook: what landed, the alerts' texts."""
+        with WebhookSink() as webhook:
+            monkeypatch.setenv("LIFTOFF_ALERT_WEBHOOK_URL", webhook.url)
             get_settings.cache_clear()
+            try:
+                landed = sync_interval("supplier", source, Interval.for_day(day), bootstrapped, settings)
+            finally:
+                monkeypatch.delenv("LIFTOFF_ALERT_WEBHOOK_URL")
+                get_settings.cache_clear()
+        return landed, [post["text"] for post in webhook.posts]
+
+    landed, alerts = sync_alerting(DAY2)
     assert landed == {"orders": 2}
-    assert len(webhook.posts) == 1, "one alert for the sync's changes"
-    alert = webhook.posts[0]["text"]
+    assert len(alerts) == 1, "one alert for the sync's changes"
+    alert = alerts[0]
     assert alert.startswith("[liftoff] source supplier changed its schema (found syncing 2026-11-21)")
     for line in (
         "orders.channel added (varchar)",
@@ -203,8 +209,14 @@ def test_state_merge_and_schema_changes_across_two_syncs(
         assert len(errors) == 2 and all("sales_rep" in e[0] for e in errors), "quarantined with the reason"
         # reported once: the next sync of the same schema records nothing new
     caplog.clear()
-    sync_interval("supplier", source, Interval.for_day(DAY2), bootstrapped, settings)
+    assert sync_alerting(DAY2)[1] == [], "an alerted change is never alerted again"
     assert not any("schema change" in r.getMessage() for r in caplog.records)
+    # a run killed between its landing and its alert: the next sync sends what it did not
+    with bootstrapped.connect() as conn:
+        conn.execute("update audit.schema_changes set alerted_at = null where field = 'channel'")
+        conn.commit()
+    alerts = sync_alerting(DAY2)[1]
+    assert len(alerts) == 1 and "orders.channel added" in alerts[0] and "seller_email" not in alerts[0]
 
 
 def test_bad_credentials_fail_in_one_line_without_the_secret(
@@ -241,22 +253,25 @@ def test_a_unix_time_cursor_puts_its_row_in_the_day_it_names(bootstrapped: Wareh
         }
     ).streams["charges"]
     day1_noon = 1_795_176_000  # 2026-11-20T12:00:00Z
+    # 2026-11-20T10:40:05Z, whose digits PostgreSQL alone reads as a date (year 179517, Dec 5)
+    date_like = 1_795_171_205
     with bootstrapped.connect() as conn:
         conn.execute("create schema if not exists raw_unixtime")
         conn.execute("drop table if exists raw_unixtime.charges")
         conn.execute("create table raw_unixtime.charges (_airbyte_raw_id text, id text, created text)")
         conn.execute(
             "insert into raw_unixtime.charges (id, created) values"
-            " ('a', %s), ('b', %s), ('c', %s), ('d', %s), ('e', 'soon')",
+            " ('a', %s), ('b', %s), ('c', %s), ('d', %s), ('e', 'soon'), ('f', %s)",
             (
                 str(day1_noon),
                 f"{day1_noon + 86_400}.5",
                 str((day1_noon + 3600) * 1000),
                 str(day1_noon - 86_400),
+                str(date_like),
             ),
         )
         counts = [
             Batch.of("unixtime", "charges", config, Interval.for_day(day)).count(conn) for day in (DAY1, DAY2)
         ]
         conn.rollback()
-    assert counts == [2, 1], "seconds and milliseconds read as times; 'soon' is no time and in neither day"
+    assert counts == [3, 1], "seconds and milliseconds read as times; 'soon' is no time and in neither day"

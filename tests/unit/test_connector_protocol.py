@@ -281,6 +281,7 @@ def test_the_start_date_is_written_as_the_connector_spec_accepts_it() -> None:
     assert start_date_format({"type": "string", "format": "date"}) == "%Y-%m-%d"
     assert start_date_format(stripe) == start_date_format({"type": "string"}) == "%Y-%m-%dT%H:%M:%SZ"
     assert start_date_format(millis) == "%Y-%m-%dT%H:%M:%S.000Z"
+    assert start_date_format({"type": "string", "pattern": r"^\d{2}/\d{2}/\d{4}$"}) is None, "no key then"
     source = SourceConfig.model_validate(
         {
             "connector": {

@@ -248,9 +248,9 @@ def add_source(
     if references:
         connector_entry["secrets"] = {path: as_entry(ref) for path, ref in references.items()}
     start_key = "start_date" if "start_date" in _properties(spec) else None
-    if start_key and all(e["sync"] == "incremental" for e in stream_entries.values()):
+    date_format = start_date_format(_properties(spec)[start_key]) if start_key else None
+    if date_format and all(e["sync"] == "incremental" for e in stream_entries.values()):
         connector_entry["start_date_key"] = start_key
-        date_format = start_date_format(_properties(spec)[start_key])
         if date_format != ConnectorConfig.model_fields["start_date_format"].default:
             connector_entry["start_date_format"] = date_format
     entry = {
@@ -267,9 +267,10 @@ def add_source(
 START_DATE_FORMATS = ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.000Z", "%Y-%m-%d")
 
 
-def start_date_format(definition: dict) -> str:
+def start_date_format(definition: dict) -> str | None:
     """The format of the first of :data:`START_DATE_FORMATS` whose rendering of a time the
-    spec's start date field accepts (its ``pattern``, its ``format``); the first if none says."""
+    spec's start date field accepts (its ``pattern``, its ``format``); None when it accepts
+    none (then the entry gets no ``start_date_key``: its streams read from their STATE)."""
     sample = datetime(2026, 1, 5, tzinfo=UTC)
     pattern = definition.get("pattern")
     for candidate in START_DATE_FORMATS:
@@ -279,7 +280,7 @@ def start_date_format(definition: dict) -> str:
         if definition.get("format") == "date" and candidate != "%Y-%m-%d":
             continue
         return candidate
-    return START_DATE_FORMATS[0]
+    return None
 
 
 def _properties(spec: dict) -> dict:

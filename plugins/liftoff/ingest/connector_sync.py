@@ -252,7 +252,6 @@ class ConnectorRun:
     timeout_seconds: int
     state: StateKeeper = field(default_factory=StateKeeper)
     changes: list[SchemaChange] = field(default_factory=list)
-    new_changes: list[SchemaChange] = field(default_factory=list)
 
     def run(self, target: Warehouse, staging: str, guard: psycopg.Connection):
         from liftoff.ingest.local import RunnerOutcome, column_types
@@ -304,7 +303,7 @@ class ConnectorRun:
 
     def committing(self, conn: psycopg.Connection) -> None:
         """In the promote's transaction: the read's STATE and the schema changes."""
-        self.new_changes = record_changes(conn, self.name, self.interval, self.changes)
+        record_changes(conn, self.name, self.interval, self.changes)
         messages = self.state.messages()
         if messages is not None:
             conn.execute(
@@ -314,10 +313,32 @@ class ConnectorRun:
                 (self.name, self.interval.start, Jsonb(messages)),
             )
 
-    def committed(self) -> None:
-        """After the promote: the schema changes found first by this sync, in one alert."""
-        if self.new_changes:
+    def committed(self, target: Warehouse) -> None:
+        """After the promote: the source's schema changes not alerted yet (this sync's, and
+        any a killed run recorded but never sent), in one alert, then marked alerted."""
+        with target.connect() as conn:
+            rows = conn.execute(
+                "select stream, field, change, old_type, new_type from audit.schema_changes"
+                " where source = %s and alerted_at is null order by detected_at, stream, field",
+                (self.name,),
+            ).fetchall()
+            if not rows:
+                return
             from liftoff.alerts import deliver, schema_changed_alert
 
-            lines = [f"{change.describe()}: {consequence(change)}" for change in self.new_changes]
+            changes = [SchemaChange(*row) for row in rows]
+            lines = [f"{change.describe()}: {consequence(change)}" for change in changes]
             deliver(schema_changed_alert(self.name, self.interval.day.isoformat(), lines))
+            conn.execute(  # by the key of schema_changes_once
+                "update audit.schema_changes set alerted_at = now() where source = %s and alerted_at is null"
+                " and (stream, field, change, coalesce(new_type, ''))"
+                " in (select * from unnest(%s::text[], %s::text[], %s::text[], %s::text[]))",
+                (
+                    self.name,
+                    [c.stream for c in changes],
+                    [c.field for c in changes],
+                    [c.change for c in changes],
+                    [c.new_type or "" for c in changes],
+                ),
+            )
+            conn.commit()

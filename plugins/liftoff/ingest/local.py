@@ -28,7 +28,7 @@ import psycopg
 from psycopg import sql
 
 from liftoff.batch import Batch, Interval
-from liftoff.config import ConfigError, Settings, SourceConfig, landing_schema
+from liftoff.config import ConfigError, Settings, SourceConfig, first_line, landing_schema
 from liftoff.ingest.protocol import IngestError, connector_env
 from liftoff.ingest.state import check_continuity, record_sync
 from liftoff.warehouse.location import Warehouse
@@ -161,7 +161,10 @@ def sync_interval(
                     if batch.cursor_field is not None:
                         record_sync(conn, batch, landed[batch.stream])
                 sync.committing(conn)
-            sync.committed()
+            try:  # the rows are landed: what follows must not fail the sync
+                sync.committed(target)
+            except Exception as exc:
+                log.error("%s: landed, but what follows the landing failed: %s", name, first_line(exc))
         finally:
             guard.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(staging)))
             guard.execute("select pg_advisory_unlock(hashtext(%s))", (staging,))
@@ -207,8 +210,8 @@ class ManifestRun:
     def committing(self, conn: psycopg.Connection) -> None:
         pass  # a manifest keeps no state: the window is its config
 
-    def committed(self) -> None:
-        pass
+    def committed(self, target: Warehouse) -> None:
+        pass  # no schema changes to announce: a manifest's schema is the file's
 
 
 def lock_landing(conn: psycopg.Connection, batches: list[Batch]) -> None:

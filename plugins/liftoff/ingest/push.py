@@ -18,7 +18,7 @@ from psycopg import sql
 from pydantic import BaseModel
 
 from liftoff.config import StreamConfig, landing_schema
-from liftoff_contracts import contract_columns, get_contract
+from liftoff_contracts import contract_columns, field_column, get_contract
 
 AIRBYTE_META = json.dumps({"changes": [], "sync_id": None})
 
@@ -54,8 +54,9 @@ def push_records(
     if not records:
         return 0
     extracted_at = (extracted_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
-    fields = list(contract_columns(type(records[0])))
-    columns = [*fields, "_airbyte_raw_id", "_airbyte_extracted_at", "_airbyte_meta"]
+    model = type(records[0])
+    names = {field_column(name, info): name for name, info in model.model_fields.items()}  # column: field
+    columns = [*names, "_airbyte_raw_id", "_airbyte_extracted_at", "_airbyte_meta"]
     statement = sql.SQL("insert into {} ({}) values ({}) on conflict do nothing").format(
         sql.Identifier(landing_schema(source), stream),
         sql.SQL(", ").join(map(sql.Identifier, columns)),
@@ -63,10 +64,9 @@ def push_records(
     )
     rows = []
     for record in records:
-        values = record.model_dump(mode="json", by_alias=True)
-        rows.append(
-            [_as_text(values[field]) for field in fields] + [str(uuid.uuid4()), extracted_at, AIRBYTE_META]
-        )
+        values = record.model_dump(mode="json")
+        cells = [_as_text(values[name]) for name in names.values()]
+        rows.append([*cells, str(uuid.uuid4()), extracted_at, AIRBYTE_META])
     with conn.transaction(), conn.cursor() as cur:
         cur.executemany(statement, rows, returning=False)
         return cur.rowcount

@@ -59,11 +59,10 @@ def lookup(reference: SecretReference, env: Mapping[str, str]) -> str | None:
     field is missing or empty."""
     if isinstance(reference, str):
         return env.get(reference) or None
-    from airflow.sdk import Connection
     from airflow.sdk.exceptions import AirflowNotFoundException
 
     try:
-        connection = Connection.get(reference.connection)
+        connection = _airflow_connection(reference.connection)
     except AirflowNotFoundException:
         return None
     if reference.field in _ATTRIBUTES:
@@ -73,13 +72,30 @@ def lookup(reference: SecretReference, env: Mapping[str, str]) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
+def _airflow_connection(conn_id: str):
+    """The connection as Airflow finds it here: in a task, through the Task SDK (the API
+    server's); elsewhere (``liftoff sources add``, ``sources check``) through Airflow's secrets
+    backends in order, the metadata database among them, which the Task SDK outside a task
+    does not read."""
+    import sys
+
+    runner = sys.modules.get("airflow.sdk.execution_time.task_runner")
+    if getattr(runner, "SUPERVISOR_COMMS", None) is not None:
+        from airflow.sdk import Connection
+
+        return Connection.get(conn_id)
+    from airflow.models.connection import Connection as StoredConnection
+
+    return StoredConnection.get_connection_from_secrets(conn_id)
+
+
 def missing(reference: SecretReference) -> str:
     """Why a secret could not be read, in words that say how to give it."""
     if isinstance(reference, ConnectionSecret):
         return (
             f"the Airflow connection {reference.connection} is missing or has no {reference.field}"
             f" (airflow connections add {reference.connection} ..., or AIRFLOW_CONN_"
-            f"{reference.connection.upper().replace('-', '_').replace('.', '_')})"
+            f"{reference.connection.upper()})"
         )
     return f"{reference} is not set"
 

@@ -104,8 +104,10 @@ create table if not exists audit.schema_changes (
     old_type        text,
     new_type        text,
     interval_start  timestamptz not null,
-    detected_at     timestamptz not null default now()
+    detected_at     timestamptz not null default now(),
+    alerted_at      timestamptz  -- when its alert went out (null: not yet; the next sync sends it)
 );
+alter table audit.schema_changes add column if not exists alerted_at timestamptz;
 create unique index if not exists schema_changes_once
     on audit.schema_changes (source, stream, field, change, coalesce(new_type, ''));
 
@@ -136,17 +138,19 @@ create table if not exists audit.refreshes (
 # every batch query and bronze read it through, so one bad value never breaks a query.
 # A time's text (ISO 8601, with or without an offset), or a Unix time as connectors such as
 # Stripe's give it: 9 to 11 digits are seconds (1973 to 5138, a fraction allowed), 12 or 13
-# milliseconds. PostgreSQL 16 tells a valid input without an error (inlined SQL: fast);
-# before, the cast is tried in PL/pgSQL.
+# milliseconds. The digits are matched first: PostgreSQL reads a bare run of digits as a date
+# (`1736001205` as the year 173600, December 5th), a time no day's batch would ever hold.
+# PostgreSQL 16 tells a valid input without an error (inlined SQL: fast); before, the cast
+# is tried in PL/pgSQL.
 CURSOR_TIME_16 = r"""
 create or replace function audit.cursor_time(value text) returns timestamptz
 language sql stable parallel safe as $fn$
     select case
-        when pg_catalog.pg_input_is_valid(value, 'timestamptz') then value::pg_catalog.timestamptz
         when value operator(pg_catalog.~) '^[0-9]{9,11}(\.[0-9]{1,6})?$'
             then pg_catalog.to_timestamp(value::pg_catalog.numeric)
         when value operator(pg_catalog.~) '^[0-9]{12,13}$'
             then pg_catalog.to_timestamp(value::pg_catalog.numeric / 1000)
+        when pg_catalog.pg_input_is_valid(value, 'timestamptz') then value::pg_catalog.timestamptz
     end
 $fn$
 """
@@ -154,13 +158,13 @@ CURSOR_TIME_15 = r"""
 create or replace function audit.cursor_time(value text) returns timestamptz
 language plpgsql stable parallel safe as $fn$
 begin
-    return value::pg_catalog.timestamptz;
-exception when others then
     if value operator(pg_catalog.~) '^[0-9]{9,11}(\.[0-9]{1,6})?$' then
         return pg_catalog.to_timestamp(value::pg_catalog.numeric);
     elsif value operator(pg_catalog.~) '^[0-9]{12,13}$' then
         return pg_catalog.to_timestamp(value::pg_catalog.numeric / 1000);
     end if;
+    return value::pg_catalog.timestamptz;
+exception when others then
     return null;
 end
 $fn$
