@@ -14,7 +14,9 @@ FROM golang:${GO_VERSION}-bookworm AS minio
 ARG MINIO_VERSION
 RUN CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOBIN=/out go install github.com/minio/minio@${MINIO_VERSION}
 
-FROM apache/airflow:${AIRFLOW_VERSION}-python${PYTHON_VERSION}
+# The slim image: Airflow's core only. The regular one carries about twenty providers our lock
+# does not name, whose pins the lock would move under them; ours come from requirements.lock.
+FROM apache/airflow:slim-${AIRFLOW_VERSION}-python${PYTHON_VERSION}
 ENV LIFTOFF_ROOT=/opt/liftoff \
     LIFTOFF_CONNECTORS_DIR=/opt/liftoff/connectors \
     PIP_NO_CACHE_DIR=1 \
