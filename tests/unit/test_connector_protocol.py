@@ -295,3 +295,43 @@ def test_the_start_date_is_written_as_the_connector_spec_accepts_it() -> None:
     )
     config = runtime_config("shopify", source, Interval.for_day(date(2026, 11, 20)), env={})
     assert config == {"shop": "my-store", "start_date": "2026-11-20"}
+
+
+def test_only_the_secrets_of_the_chosen_auth_method_are_required() -> None:
+    """HubSpot's spec: `credentials` is required and is one of two auth methods, each with its
+    own secrets; the config's constant (`credentials_title`) chooses one."""
+    from liftoff.ingest.adding import secret_references
+
+    def branch(title: str, secrets: list[str]) -> dict:
+        return {
+            "required": ["credentials_title", *secrets],
+            "properties": {
+                "credentials_title": {"type": "string", "const": title},
+                **{name: {"type": "string", "airbyte_secret": True} for name in secrets},
+            },
+        }
+
+    spec = {
+        "connectionSpecification": {
+            "required": ["credentials"],
+            "properties": {
+                "credentials": {
+                    "oneOf": [
+                        branch("OAuth Credentials", ["client_secret", "refresh_token"]),
+                        branch("Private App Credentials", ["access_token"]),
+                    ]
+                }
+            },
+        }
+    }
+    paths = secret_paths(spec)
+    private = {"credentials": {"credentials_title": "Private App Credentials"}}
+    env = {"LIFTOFF_HUBSPOT_CREDENTIALS_ACCESS_TOKEN": "pat-1"}
+    assert secret_references("hubspot", paths, {}, env, spec, private) == {
+        "credentials.access_token": "LIFTOFF_HUBSPOT_CREDENTIALS_ACCESS_TOKEN"
+    }
+    oauth = {"credentials": {"credentials_title": "OAuth Credentials"}}
+    with pytest.raises(ConfigError, match="LIFTOFF_HUBSPOT_CREDENTIALS_CLIENT_SECRET is not set"):
+        secret_references("hubspot", paths, {}, env, spec, oauth)
+    with pytest.raises(ConfigError, match="ACCESS_TOKEN is not set"):
+        secret_references("hubspot", paths, {}, {}, spec, private)

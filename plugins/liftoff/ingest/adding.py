@@ -75,7 +75,7 @@ def default_variable(name: str, path: str) -> str:
 
 
 def secret_references(
-    name: str, paths: list[str], given: dict[str, str], env: dict[str, str], spec: dict
+    name: str, paths: list[str], given: dict[str, str], env: dict[str, str], spec: dict, config: dict
 ) -> dict[str, SecretReference]:
     """The secret fields the entry reads, each from where it is kept: those named by
     ``--secret`` (a variable, or ``connection:CONN_ID[:FIELD]``) and those whose default
@@ -93,7 +93,7 @@ def secret_references(
             references[path] = parse_reference(given[path])
         elif env.get(variable := default_variable(name, path)):
             references[path] = variable
-        elif _required(spec, path):
+        elif _required(spec, path, config):
             raise ConfigError(
                 f"{variable} is not set: the {path} of the connector (a secret it requires;"
                 f" or name where it is kept with --secret {path}=VAR or {path}=connection:CONN_ID)"
@@ -202,7 +202,7 @@ def add_source(
             f"--config holds {given[0]}, a secret: leave it out and put it in {variable}"
             f" (or name another variable with --secret {given[0]}=VAR)"
         )
-    references = secret_references(name, paths, _pairs(list(secrets), "--secret"), env, spec)
+    references = secret_references(name, paths, _pairs(list(secrets), "--secret"), env, spec, config)
     runtime = copy.deepcopy(config)
     for path, reference in references.items():
         set_path(runtime, path, resolve(reference, f"the {path} of the connector", env))
@@ -287,10 +287,38 @@ def _properties(spec: dict) -> dict:
     return (spec.get("connectionSpecification") or {}).get("properties") or {}
 
 
-def _required(spec: dict, path: str) -> bool:
-    """Whether the spec requires the top-level field of ``path`` (a secret in a chosen branch counts)."""
-    top = path.split(".")[0]
-    return top in ((spec.get("connectionSpecification") or {}).get("required") or [])
+def _required(spec: dict, path: str, config: dict) -> bool:
+    """Whether the spec requires the field at ``path`` for this config: each segment is in its
+    object's ``required``; inside a ``oneOf``/``anyOf`` only the branch the config chose counts
+    (the one whose constant fields, such as HubSpot's ``credentials_title``, the config has),
+    so the secrets of an auth method not chosen are never asked for."""
+    schema: dict | None = spec.get("connectionSpecification") or {}
+    value: object = config
+    for segment in path.split("."):
+        schema = _chosen_branch(schema, value)
+        if schema is None or segment not in (schema.get("required") or []):
+            return False
+        schema = (schema.get("properties") or {}).get(segment) or {}
+        value = value.get(segment) if isinstance(value, dict) else None
+    return True
+
+
+def _chosen_branch(schema: dict, value: object) -> dict | None:
+    """``schema`` itself, or the branch of its ``oneOf``/``anyOf`` that ``value`` chose (every
+    constant of the branch equal in ``value``); None when no branch is chosen."""
+    branches = schema.get("oneOf") or schema.get("anyOf")
+    if not branches:
+        return schema
+    for branch in branches:
+        constants = {
+            key: definition["const"] if "const" in definition else definition["enum"][0]
+            for key, definition in (branch.get("properties") or {}).items()
+            if isinstance(definition, dict)
+            and ("const" in definition or len(definition.get("enum") or []) == 1)
+        }
+        if constants and isinstance(value, dict) and all(value.get(k) == v for k, v in constants.items()):
+            return branch
+    return None
 
 
 def entry_text(name: str, entry: dict) -> str:
