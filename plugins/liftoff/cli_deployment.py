@@ -1,5 +1,5 @@
-"""`liftoff deployment`: the team deployment's `.env` (liftoff.deployment_env) and its Airflow
-logins (liftoff.deployment_users)."""
+"""`liftoff deployment`: the team deployment's `.env` (liftoff.deployment_env), its Airflow
+logins (liftoff.deployment_users) and the entry app's sellers (liftoff.warehouse.roles)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import typer
 from liftoff import deployment_env
 
 deployment_app = typer.Typer(
-    help="The team deployment (docker compose): its .env, its Airflow logins.", no_args_is_help=True
+    help="The team deployment (docker compose): its .env, its Airflow logins, its sellers.",
+    no_args_is_help=True,
 )
 
 
@@ -152,3 +153,73 @@ def user_list() -> None:
     for login in logins:
         state = "active" if login.active else "inactive"
         typer.echo(f"{login.username}\t{login.email}\t{deployment_users.our_role(login.roles)}\t{state}")
+
+
+seller_app = typer.Typer(
+    help="The entry app's logins (LIFTOFF_ENTRY_LOGIN=required): one warehouse login per salesperson.",
+    no_args_is_help=True,
+)
+deployment_app.add_typer(seller_app, name="seller")
+
+
+def _seller_command(action):
+    """Run ``action(conn, settings)`` in the warehouse owner's session (bootstrapped): one line
+    and exit 1 when refused, 2 when the warehouse cannot be reached or logged into."""
+    from liftoff.cli import owner_session
+    from liftoff.config import ConfigError, Unavailable, get_settings
+
+    try:
+        with owner_session() as conn:
+            return action(conn, get_settings())
+    except ConfigError as refused:
+        typer.echo(f"error: {refused}", err=True)
+        raise typer.Exit(1) from None
+    except Unavailable as down:
+        typer.echo(f"error: {down}", err=True)
+        raise typer.Exit(2) from None
+
+
+@seller_app.command("add")
+def seller_add(
+    name: Annotated[str, typer.Argument(help="The login's name (lower-case letters, digits, _ . -).")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input's first line.")
+    ] = False,
+    password_env: Annotated[
+        str | None, typer.Option(help="Read the password from this environment variable.")
+    ] = None,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="The seller exists: give it this new password.")
+    ] = False,
+) -> None:
+    """Add a salesperson's login: a warehouse role, member of the entry writer (insert sales only).
+
+    Runs with the warehouse owner's login (LIFTOFF_WAREHOUSE_URL or DB_*_PROD): in the team
+    deployment `docker compose run --rm --no-deps airflow-init bash -c 'liftoff deployment seller add ana'`.
+    The password: asked (hidden, twice), --password-stdin or --password-env; never an argument.
+    """
+    from pydantic import SecretStr
+
+    from liftoff.warehouse.roles import add_seller
+
+    password = SecretStr(read_password(password_stdin, password_env))
+    added = _seller_command(lambda conn, settings: add_seller(conn, settings, name, password, reset=reset))
+    typer.echo(f"added seller {name}" if added else f"seller {name}: new password set")
+
+
+@seller_app.command("list")
+def seller_list() -> None:
+    """The sellers' logins."""
+    from liftoff.warehouse.roles import list_sellers
+
+    for name in _seller_command(list_sellers):
+        typer.echo(name)
+
+
+@seller_app.command("remove")
+def seller_remove(name: Annotated[str, typer.Argument(help="The seller's login.")]) -> None:
+    """Drop a seller's login (the sales it entered keep its name in entered_by)."""
+    from liftoff.warehouse.roles import remove_seller
+
+    _seller_command(lambda conn, settings: remove_seller(conn, settings, name))
+    typer.echo(f"removed seller {name}")

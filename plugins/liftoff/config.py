@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     # the entry writer (postgresql://role:password@host:port/db; `liftoff app` sets both).
     analyst_url: SecretStr | None = None
     entry_url: SecretStr | None = None
+    # `required` (the team deployment): the entry app asks for a seller's login (a warehouse
+    # role of `liftoff deployment seller add`) and enters sales as that person, on the
+    # entry URL's server and database; `none` (the embedded default): as the entry writer.
+    entry_login: Literal["none", "required"] = "none"
     # `liftoff airflow`: the API server's port and the admin's password (else one generated
     # on the first start and kept in the home, 0600).
     airflow_port: int = Field(8080, ge=1, le=65535)

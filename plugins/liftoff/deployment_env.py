@@ -42,6 +42,7 @@ SECRETS = (
     "LIFTOFF_MINIO_SECRET_KEY",
     "LIFTOFF_MINIO_PIPELINE_SECRET",
     "LIFTOFF_POS_KAFKA_PASSWORD",
+    "LIFTOFF_KAFKA_PASSWORD",
 )
 REMEDY = (
     "set a random one in .env, or write a new .env with every secret random: "

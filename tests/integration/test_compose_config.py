@@ -306,20 +306,45 @@ def test_kafka_has_an_external_sasl_listener_for_the_terminals(compose: Path, tm
 
     kafka = kafka_of(text)
     environment = kafka["environment"]
-    assert environment["KAFKA_ADVERTISED_LISTENERS"] == "PLAINTEXT://kafka:9092,EXTERNAL://localhost:9094"
+    assert environment["KAFKA_ADVERTISED_LISTENERS"] == (
+        "INTERNAL://kafka:9092,EXTERNAL://localhost:9094,LOCAL://localhost:9095"
+    )
     protocols = dict(
         item.split(":") for item in environment["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")
     )
-    assert protocols["EXTERNAL"] == "SASL_PLAINTEXT" and protocols["PLAINTEXT"] == "PLAINTEXT"
+    assert protocols["EXTERNAL"] == protocols["INTERNAL"] == "SASL_PLAINTEXT"
+    assert protocols["LOCAL"] == protocols["CONTROLLER"] == "PLAINTEXT"  # on 127.0.0.1 only
     assert environment["KAFKA_LISTENER_NAME_EXTERNAL_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
     assert environment["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
     assert environment["LIFTOFF_POS_KAFKA_USER"] == "pos-terminal"
     assert environment["LIFTOFF_POS_KAFKA_PASSWORD"] == password
+    platform_password = re.search(r"^LIFTOFF_KAFKA_PASSWORD=(\S+)$", text, re.MULTILINE).group(1)
+    assert "change-me" not in platform_password and platform_password != password
+    assert environment["LIFTOFF_KAFKA_USER"] == "liftoff-platform"
+    assert environment["LIFTOFF_KAFKA_PASSWORD"] == platform_password
+    assert environment["KAFKA_SUPER_USERS"] == "User:ANONYMOUS;User:liftoff-platform"
     (port,) = kafka["ports"]
     assert (port["host_ip"], port["published"], port["target"]) == ("127.0.0.1", "9094", 9094)
     assert kafka["depends_on"]["deployment-check"]["condition"] == "service_completed_successfully"
-    airflow = services_of(config(compose, env_file))["airflow-scheduler"]["environment"]
-    assert json.loads(airflow["AIRFLOW_CONN_KAFKA"])["extra"]["bootstrap.servers"] == "kafka:9092"
+    services = services_of(config(compose, env_file, "demo"))
+    airflow = services["airflow-scheduler"]
+    # the connection's extra, JSON as Compose resolves it: the platform's login (librdkafka's keys)
+    assert json.loads(airflow["environment"]["AIRFLOW_CONN_KAFKA"])["extra"] == {
+        "bootstrap.servers": "kafka:9092",
+        "group.id": "liftoff-watchers",
+        "security.protocol": "SASL_PLAINTEXT",
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.username": "liftoff-platform",
+        "sasl.password": platform_password,
+    }
+    # kafka-init is gone: its topic is the kafka service's, made before it is healthy
+    assert "kafka-init" not in services
+    assert airflow["depends_on"]["kafka"]["condition"] == "service_healthy"
+    simulator = services["pos-simulator"]
+    assert simulator["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert "--sasl-username=pos-terminal" in simulator["command"]
+    assert simulator["environment"]["LIFTOFF_POS_KAFKA_PASSWORD"] == password
+    assert not any(password in part for part in simulator["command"])
 
     # a team's host name, port and address
     moved = kafka_of(
@@ -327,9 +352,7 @@ def test_kafka_has_an_external_sasl_listener_for_the_terminals(compose: Path, tm
         .replace("KAFKA_EXTERNAL_PORT=9094", "KAFKA_EXTERNAL_PORT=19094")
         .replace("LIFTOFF_BIND_ADDRESS=127.0.0.1", "LIFTOFF_BIND_ADDRESS=10.0.0.5")
     )
-    assert moved["environment"]["KAFKA_ADVERTISED_LISTENERS"].endswith(
-        ",EXTERNAL://kafka.shop.example.com:19094"
-    )
+    assert ",EXTERNAL://kafka.shop.example.com:19094," in moved["environment"]["KAFKA_ADVERTISED_LISTENERS"]
     (port,) = moved["ports"]
     assert (port["host_ip"], port["published"], port["target"]) == ("10.0.0.5", "19094", 9094)
     # no password: Compose refuses to start it, naming the variable
@@ -337,3 +360,6 @@ def test_kafka_has_an_external_sasl_listener_for_the_terminals(compose: Path, tm
     path.write_text(re.sub(r"^LIFTOFF_POS_KAFKA_PASSWORD=.*$", "", text, flags=re.MULTILINE))
     refused = config(compose, path)
     assert refused.returncode != 0 and "LIFTOFF_POS_KAFKA_PASSWORD" in refused.stderr
+    path.write_text(re.sub(r"^LIFTOFF_KAFKA_PASSWORD=.*$", "", text, flags=re.MULTILINE))
+    refused = config(compose, path)
+    assert refused.returncode != 0 and "LIFTOFF_KAFKA_PASSWORD" in refused.stderr

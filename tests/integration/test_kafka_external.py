@@ -1,13 +1,16 @@
-"""The shops' terminals reach Kafka from outside the compose network (issue #25, item 5).
+"""The shops' terminals reach Kafka from outside the compose network, and the platform reads
+with its own credentials (issue #25, item 5).
 
 A real broker of the Apache jars, configured with docker-compose.yaml's own kafka settings:
 its KAFKA_* variables become properties as the official image makes them (KafkaDockerWrapper:
-`KAFKA_` dropped, lower case, `_` a dot, `___` a dash, `__` an underscore), only the addresses
-moved to free loopback ports; the terminals' login and ACLs are made by the service's own
-tools/kafka/pos-terminals.sh (the image's kafka-configs.sh / kafka-acls.sh: the same classes
-from the jars). Then a terminal publishes a point-of-sale event with its login on the EXTERNAL
-listener (SASL SCRAM-SHA-512) and the pipeline's side reads it on the internal one; a wrong
-password and a client without SASL are refused; the login can write the topic, nothing else.
+`KAFKA_` dropped, lower case, `_` a dot, `___` a dash, `__` an underscore), only the ports
+moved to free loopback ones (the loopback listeners keep their host names); the logins, the
+terminals' ACLs and the topic are made by the service's own tools/kafka/logins.sh over the
+LOCAL listener (the image's kafka-configs.sh / kafka-acls.sh / kafka-topics.sh: the same
+classes from the jars). Then a terminal publishes a point-of-sale event with its login on the
+EXTERNAL listener (SASL SCRAM-SHA-512) and the platform reads it with its login on the
+INTERNAL one (SASL too); a wrong password and a client without SASL are refused on both; the
+terminals' login can write the topic, nothing else.
 """
 
 from __future__ import annotations
@@ -25,19 +28,23 @@ import yaml
 from liftoff.config import PROJECT_ROOT
 from liftoff.stream.broker import EmbeddedKafka, kafka_libs, missing_reason
 from liftoff.stream.topics import client_config, create_topic
-from sales_api.pos import live_sales
+from sales_api.pos import live_sales, publish, sasl_config
 from sales_api.server import free_port
 from tests.conftest import IN_CI
 
 pytestmark = pytest.mark.integration
 
+TIMESTAMP_LOG_APPEND_TIME = 2  # confluent_kafka.TIMESTAMP_LOG_APPEND_TIME
+
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yaml").read_text())
 KAFKA = COMPOSE["services"]["kafka"]
 SOURCES = yaml.safe_load((PROJECT_ROOT / "include" / "sources.yaml").read_text())
 TOPIC = SOURCES["sources"]["pos"]["kafka"]["topic"]
-SCRIPT = PROJECT_ROOT / "tools" / "kafka" / "pos-terminals.sh"
+SCRIPT = PROJECT_ROOT / "tools" / "kafka" / "logins.sh"
 USER = "pos-terminal"
 PASSWORD = "a-terminal-password-" + uuid.uuid4().hex[:8]
+PLATFORM = "liftoff-platform"  # LIFTOFF_KAFKA_USER's default, a super user
+PLATFORM_PASSWORD = "a-platform-password-" + uuid.uuid4().hex[:8]
 # the image's KafkaDockerWrapper leaves these to the JVM, not server.properties
 NOT_SETTINGS = {
     "KAFKA_VERSION", "KAFKA_HEAP_OPT", "KAFKA_LOG4J_OPTS", "KAFKA_OPTS", "KAFKA_JMX_OPTS",
@@ -47,7 +54,12 @@ NOT_SETTINGS = {
 TOOLS = {
     "kafka-configs.sh": "kafka.admin.ConfigCommand",
     "kafka-acls.sh": "org.apache.kafka.tools.AclCommand",
+    "kafka-topics.sh": "org.apache.kafka.tools.TopicCommand",
 }
+# the compose file's listeners: the clients' on every interface, the loopback ones on 127.0.0.1
+COMPOSE_LISTENERS = {
+    "INTERNAL": ":9092", "CONTROLLER": "127.0.0.1:9093", "EXTERNAL": ":9094", "LOCAL": "127.0.0.1:9095",
+}  # fmt: skip
 
 
 def interpolate(value: str, variables: dict[str, str]) -> str:
@@ -71,14 +83,23 @@ def image_properties(environment: dict, variables: dict[str, str]) -> dict[str, 
 
 
 class ComposeKafka(EmbeddedKafka):
-    """The compose kafka service's settings on loopback: internal ``port``, the controller's,
-    and the terminals' ``external_port`` (advertised as KAFKA_EXTERNAL_HOST:KAFKA_EXTERNAL_PORT)."""
+    """The compose kafka service's settings on loopback: the LOCAL listener's ``port`` (no
+    login; what EmbeddedKafka waits on and the script uses), the controller's, the platform's
+    ``internal_port`` (kafka:9092) and the terminals' ``external_port`` (advertised as
+    KAFKA_EXTERNAL_HOST:KAFKA_EXTERNAL_PORT)."""
 
-    def __init__(self, root: Path, port: int, controller_port: int, external_port: int) -> None:
+    def __init__(
+        self, root: Path, port: int, controller_port: int, internal_port: int, external_port: int
+    ) -> None:
         super().__init__(root, port=port, controller_port=controller_port)
+        self.internal_port = internal_port
         self.external_port = external_port
         variables = {"KAFKA_EXTERNAL_HOST": "127.0.0.1", "KAFKA_EXTERNAL_PORT": str(external_port)}
         self.settings = image_properties(KAFKA["environment"], variables)
+
+    @property
+    def internal_servers(self) -> str:
+        return f"127.0.0.1:{self.internal_port}"
 
     @property
     def external_servers(self) -> str:
@@ -86,17 +107,24 @@ class ComposeKafka(EmbeddedKafka):
 
     def _properties(self) -> Path:
         settings = dict(self.settings)
-        ports = {"PLAINTEXT": self.port, "CONTROLLER": self.controller_port, "EXTERNAL": self.external_port}
-        compose_ports = {"PLAINTEXT": 9092, "CONTROLLER": 9093, "EXTERNAL": 9094}
+        ports = {
+            "INTERNAL": self.internal_port, "CONTROLLER": self.controller_port,
+            "EXTERNAL": self.external_port, "LOCAL": self.port,
+        }  # fmt: skip
         listeners = dict(item.split("://") for item in settings["listeners"].split(","))
-        assert listeners == {name: f":{port}" for name, port in compose_ports.items()}, settings["listeners"]
+        assert listeners == COMPOSE_LISTENERS, settings["listeners"]
+        # the same interfaces (here all loopback), the test's ports
         settings["listeners"] = ",".join(f"{name}://127.0.0.1:{port}" for name, port in ports.items())
-        assert "PLAINTEXT://kafka:9092," in settings["advertised.listeners"]  # the containers' name
-        settings["advertised.listeners"] = settings["advertised.listeners"].replace(
-            "PLAINTEXT://kafka:9092", f"PLAINTEXT://127.0.0.1:{self.port}"
+        assert "INTERNAL://kafka:9092," in settings["advertised.listeners"]  # the containers' name
+        assert settings["advertised.listeners"].endswith(",LOCAL://localhost:9095")
+        settings["advertised.listeners"] = (
+            settings["advertised.listeners"]
+            .replace("INTERNAL://kafka:9092", f"INTERNAL://127.0.0.1:{self.internal_port}")
+            .replace("LOCAL://localhost:9095", f"LOCAL://localhost:{self.port}")
         )
-        assert settings["controller.quorum.voters"] == "1@kafka:9093"
-        settings["controller.quorum.voters"] = f"1@127.0.0.1:{self.controller_port}"
+        # the controller as the compose file names it: localhost, its listener on 127.0.0.1
+        assert settings["controller.quorum.voters"] == "1@localhost:9093"
+        settings["controller.quorum.voters"] = f"1@localhost:{self.controller_port}"
         settings["log.dirs"] = str(self.root / "data")
         settings["group.initial.rebalance.delay.ms"] = "0"  # a test's consumer joins at once
         path = self.root / "server.properties"
@@ -106,14 +134,15 @@ class ComposeKafka(EmbeddedKafka):
 
 
 def provision(broker: ComposeKafka, tools: Path, password: str = PASSWORD) -> subprocess.CompletedProcess:
-    """tools/kafka/pos-terminals.sh as the kafka service runs it, with the jars' tools."""
+    """tools/kafka/logins.sh as the kafka service runs it, with the jars' tools, on LOCAL."""
     env = {
         **os.environ,
         "PATH": f"{tools}:{os.environ['PATH']}",
+        "LIFTOFF_KAFKA_PASSWORD": PLATFORM_PASSWORD,  # LIFTOFF_KAFKA_USER: the script's default
         "LIFTOFF_POS_KAFKA_USER": USER,
         "LIFTOFF_POS_KAFKA_PASSWORD": password,
         "LIFTOFF_POS_TOPIC": KAFKA["environment"]["LIFTOFF_POS_TOPIC"],
-        "LIFTOFF_KAFKA_BOOTSTRAP": broker.bootstrap_servers,
+        "LIFTOFF_KAFKA_BOOTSTRAP": f"localhost:{broker.port}",  # the script's default but the port
     }
     return subprocess.run(["bash", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=180)
 
@@ -130,14 +159,15 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeKafka]:
     for name, main in TOOLS.items():
         (tools / name).write_text(f'#!/bin/sh\nexec java -Xmx256m -cp "{kafka_libs()}/*" {main} "$@"\n')
         (tools / name).chmod(0o755)
-    kafka = ComposeKafka(root / "broker", free_port(), free_port(), free_port())
-    kafka.start()
+    kafka = ComposeKafka(root / "broker", free_port(), free_port(), free_port(), free_port())
+    kafka.start()  # answering on LOCAL, without a login
     try:
-        create_topic(kafka.bootstrap_servers, TOPIC)  # kafka-init's part, on the internal listener
         create_topic(kafka.bootstrap_servers, "other.topic")
-        done = provision(kafka, tools)
+        done = provision(kafka, tools)  # the topic too (what kafka-init did)
         assert done.returncode == 0, done.stdout + done.stderr
+        assert f"the SCRAM-SHA-512 login of {PLATFORM} is set" in done.stdout
         assert f"{USER} may write to {TOPIC}" in done.stdout
+        assert f"the topic {TOPIC} is there" in done.stdout
         # idempotent: the kafka service runs it at every start
         assert provision(kafka, tools).returncode == 0
         yield kafka
@@ -164,6 +194,23 @@ def terminal(broker: ComposeKafka, errors: list, **overrides: object):
     return Producer(client_config({k: v for k, v in config.items() if v is not None}))
 
 
+def platform_consumer(broker: ComposeKafka, **overrides: object):
+    """A consumer as Airflow's connection kafka makes it: its extra, on INTERNAL."""
+    from confluent_kafka import Consumer
+
+    config = {
+        "bootstrap.servers": broker.internal_servers,
+        "security.protocol": "SASL_PLAINTEXT",
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.username": PLATFORM,
+        "sasl.password": PLATFORM_PASSWORD,
+        "group.id": f"test-{uuid.uuid4().hex[:8]}",
+        "enable.auto.commit": False,
+        **overrides,
+    }
+    return Consumer(client_config({k: v for k, v in config.items() if v is not None}))
+
+
 def send(producer, topic: str = TOPIC) -> tuple[object, bytes, bytes]:
     """One live point-of-sale event, flushed: (its delivery error or None, key, value)."""
     (message,) = live_sales(1000, limit=1)
@@ -177,19 +224,34 @@ def send(producer, topic: str = TOPIC) -> tuple[object, bytes, bytes]:
 def test_compose_settings_are_the_brokers() -> None:
     """What the test broker runs is what the compose service sets (nothing left out)."""
     settings = image_properties(KAFKA["environment"], {})
-    assert settings["listener.security.protocol.map"].split(",") == [
-        "PLAINTEXT:PLAINTEXT", "CONTROLLER:PLAINTEXT", "EXTERNAL:SASL_PLAINTEXT",
-    ]  # fmt: skip
-    assert settings["advertised.listeners"] == "PLAINTEXT://kafka:9092,EXTERNAL://localhost:9094"
-    assert settings["listener.name.external.sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
-    assert "ScramLoginModule" in settings["listener.name.external.scram-sha-512.sasl.jaas.config"]
+    protocols = dict(item.split(":") for item in settings["listener.security.protocol.map"].split(","))
+    assert protocols == {
+        "INTERNAL": "SASL_PLAINTEXT", "CONTROLLER": "PLAINTEXT",
+        "EXTERNAL": "SASL_PLAINTEXT", "LOCAL": "PLAINTEXT",
+    }  # fmt: skip
+    # no login on the loopback listeners only
+    listeners = dict(item.split("://") for item in settings["listeners"].split(","))
+    assert listeners == COMPOSE_LISTENERS
+    assert all(listeners[name].startswith("127.0.0.1:") for name, p in protocols.items() if p == "PLAINTEXT")
+    assert settings["advertised.listeners"] == (
+        "INTERNAL://kafka:9092,EXTERNAL://localhost:9094,LOCAL://localhost:9095"
+    )
+    assert settings["inter.broker.listener.name"] == "LOCAL"
+    assert settings["controller.listener.names"] == "CONTROLLER"
+    assert settings["controller.quorum.voters"] == "1@localhost:9093"
+    for listener in ("internal", "external"):
+        assert settings[f"listener.name.{listener}.sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+        assert "ScramLoginModule" in settings[f"listener.name.{listener}.scram-sha-512.sasl.jaas.config"]
     assert settings["authorizer.class.name"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    assert settings["super.users"].split(";") == ["User:ANONYMOUS", f"User:{PLATFORM}"]
+    # the healthcheck asks the LOCAL listener (INTERNAL wants a login)
+    assert "--bootstrap-server localhost:9095" in KAFKA["healthcheck"]["test"][1]
     assert KAFKA["environment"]["LIFTOFF_POS_TOPIC"] == TOPIC
     assert not any(key.startswith("liftoff") for key in settings)
 
 
 def test_a_terminal_publishes_with_its_login_and_the_pipeline_reads_it_inside(broker: ComposeKafka) -> None:
-    from confluent_kafka import Consumer, TopicPartition
+    from confluent_kafka import TopicPartition
 
     errors: list = []
     producer = terminal(broker, errors)
@@ -200,28 +262,87 @@ def test_a_terminal_publishes_with_its_login_and_the_pipeline_reads_it_inside(br
     assert error is None, error
     assert errors == []
 
-    consumer = Consumer(  # the landing's side: the internal listener, no login
-        client_config(
-            {
-                "bootstrap.servers": broker.bootstrap_servers,
-                "group.id": f"test-{uuid.uuid4().hex[:8]}",
-                "enable.auto.commit": False,
-            }
-        )
-    )
+    consumer = platform_consumer(broker)  # the landing's side: INTERNAL, the platform's login
     try:
         partitions = consumer.list_topics(TOPIC, timeout=20).topics[TOPIC].partitions
         consumer.assign([TopicPartition(TOPIC, p, 0) for p in partitions])  # from the first offset
-        seen = []
+        seen = {}
         for _ in range(40):
             message = consumer.poll(0.5)
             if message is not None and message.error() is None:
-                seen.append((message.key(), message.value()))
+                seen[(message.key(), message.value())] = message.timestamp()[0]
             if (key, value) in seen:
                 break
         assert (key, value) in seen
+        assert seen[(key, value)] == TIMESTAMP_LOG_APPEND_TIME  # the topic's setting
     finally:
         consumer.close()
+
+
+def test_the_script_makes_the_topic_as_kafka_init_did(broker: ComposeKafka) -> None:
+    from confluent_kafka.admin import AdminClient, ConfigResource
+
+    admin = AdminClient(client_config({"bootstrap.servers": broker.bootstrap_servers}))
+    topic = admin.list_topics(TOPIC, timeout=20).topics[TOPIC]
+    assert topic.error is None and len(topic.partitions) == 3
+    assert {len(p.replicas) for p in topic.partitions.values()} == {1}
+    resource = ConfigResource(ConfigResource.Type.TOPIC, TOPIC)
+    configs = admin.describe_configs([resource])[resource].result(20)
+    assert configs["message.timestamp.type"].value == "LogAppendTime"
+    assert configs["retention.ms"].value == str(7 * 24 * 3600 * 1000)
+
+
+def test_the_internal_listener_refuses_a_client_without_login(broker: ComposeKafka) -> None:
+    """Issue #25 item 5: no container on the compose network administers the broker anonymously."""
+    from confluent_kafka import KafkaError, KafkaException
+    from confluent_kafka.admin import AdminClient
+
+    errors: list = []
+    admin = AdminClient(
+        client_config({"bootstrap.servers": broker.internal_servers, "error_cb": errors.append})
+    )
+    with pytest.raises(KafkaException):  # the broker closes the connection at the first request
+        admin.list_topics(timeout=5)
+    admin.poll(1)  # the connection's errors to error_cb
+    assert {e.code() for e in errors} & {KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN}, errors
+
+    errors = []
+    consumer = platform_consumer(broker, **{"sasl.password": "not-the-password", "error_cb": errors.append})
+    try:
+        with pytest.raises(KafkaException):
+            consumer.list_topics(TOPIC, timeout=5)
+        consumer.poll(1)  # its errors to error_cb
+        assert any(e.code() == KafkaError._AUTHENTICATION for e in errors), errors
+    finally:
+        consumer.close()
+
+
+def test_the_platforms_login_is_a_super_user_on_internal_only(broker: ComposeKafka) -> None:
+    """Its login reads any topic on INTERNAL (the connection kafka's extra), as before ANONYMOUS."""
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient(
+        client_config(
+            {
+                "bootstrap.servers": broker.internal_servers,
+                "security.protocol": "SASL_PLAINTEXT",
+                "sasl.mechanism": "SCRAM-SHA-512",
+                "sasl.username": PLATFORM,
+                "sasl.password": PLATFORM_PASSWORD,
+            }
+        )
+    )
+    topics = admin.list_topics(timeout=20).topics
+    assert {TOPIC, "other.topic"} <= set(topics)
+    assert all(topics[name].error is None for name in (TOPIC, "other.topic"))
+
+
+def test_the_simulator_publishes_on_internal_with_the_terminals_login(broker: ComposeKafka) -> None:
+    """The pos-simulator service: sales_api.pos --sasl-username, its password from the environment."""
+    (message,) = live_sales(1000, limit=1)
+    assert publish(broker.internal_servers, [message], stamp=False, sasl=sasl_config(USER, PASSWORD)) == 1
+    with pytest.raises(ValueError, match="LIFTOFF_POS_KAFKA_PASSWORD"):
+        sasl_config(USER, None)
 
 
 def test_a_wrong_password_fails_authentication(broker: ComposeKafka) -> None:

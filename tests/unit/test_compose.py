@@ -415,16 +415,36 @@ def test_kafka_offers_the_terminals_an_external_sasl_listener_and_keeps_the_inte
     kafka = SERVICES["kafka"]
     environment = kafka["environment"]
     listeners = dict(item.split("://") for item in environment["KAFKA_LISTENERS"].split(","))
-    assert listeners == {"PLAINTEXT": ":9092", "CONTROLLER": ":9093", "EXTERNAL": ":9094"}
+    assert listeners == {
+        "INTERNAL": ":9092", "CONTROLLER": "127.0.0.1:9093", "EXTERNAL": ":9094", "LOCAL": "127.0.0.1:9095",
+    }  # fmt: skip
     assert environment["KAFKA_ADVERTISED_LISTENERS"] == (
-        "PLAINTEXT://kafka:9092,EXTERNAL://${KAFKA_EXTERNAL_HOST:-localhost}:${KAFKA_EXTERNAL_PORT:-9094}"
+        "INTERNAL://kafka:9092,EXTERNAL://${KAFKA_EXTERNAL_HOST:-localhost}:${KAFKA_EXTERNAL_PORT:-9094}"
+        ",LOCAL://localhost:9095"
     )
     protocols = dict(
         item.split(":") for item in environment["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")
     )
-    assert protocols == {"PLAINTEXT": "PLAINTEXT", "CONTROLLER": "PLAINTEXT", "EXTERNAL": "SASL_PLAINTEXT"}
-    assert environment["KAFKA_LISTENER_NAME_EXTERNAL_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
-    assert environment["KAFKA_SUPER_USERS"] == "User:ANONYMOUS"  # the internal listeners only
+    assert protocols == {
+        "INTERNAL": "SASL_PLAINTEXT", "CONTROLLER": "PLAINTEXT",
+        "EXTERNAL": "SASL_PLAINTEXT", "LOCAL": "PLAINTEXT",
+    }  # fmt: skip
+    # issue #25 item 5: no login on the container's loopback only; the platform has its own
+    unauthenticated = {name for name, protocol in protocols.items() if protocol == "PLAINTEXT"}
+    assert unauthenticated == {"CONTROLLER", "LOCAL"}
+    assert all(listeners[name].startswith("127.0.0.1:") for name in unauthenticated)
+    assert environment["KAFKA_INTER_BROKER_LISTENER_NAME"] == "LOCAL"
+    assert environment["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@localhost:9093"
+    for listener in ("INTERNAL", "EXTERNAL"):
+        assert environment[f"KAFKA_LISTENER_NAME_{listener}_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+    assert environment["KAFKA_SUPER_USERS"] == "User:ANONYMOUS;User:${LIFTOFF_KAFKA_USER:-liftoff-platform}"
+    assert environment["LIFTOFF_KAFKA_PASSWORD"] == "${LIFTOFF_KAFKA_PASSWORD:?set LIFTOFF_KAFKA_PASSWORD}"
+    assert "LIFTOFF_KAFKA_PASSWORD" in SECRETS
+    assert example_variables()["LIFTOFF_KAFKA_PASSWORD"] == "change-me-kafka"
+    assert example_variables()["LIFTOFF_KAFKA_USER"] == "liftoff-platform"
+    assert SERVICES["deployment-check"]["environment"]["LIFTOFF_KAFKA_PASSWORD"] == (
+        "${LIFTOFF_KAFKA_PASSWORD:?set LIFTOFF_KAFKA_PASSWORD}"
+    )
     assert kafka["ports"] == [f"{BIND}:${{KAFKA_EXTERNAL_PORT:-9094}}:9094"]
     assert (
         environment["LIFTOFF_POS_KAFKA_PASSWORD"]
@@ -439,7 +459,18 @@ def test_kafka_offers_the_terminals_an_external_sasl_listener_and_keeps_the_inte
     assert kafka["command"] == ["bash", "/liftoff/kafka/run.sh"]
     for target, source in mounts.items():
         assert (PROJECT_ROOT / source).is_file() and target.startswith("/liftoff/kafka/"), (target, source)
-    assert "/liftoff/kafka/pos-terminals.sh" in mounts
-    assert "/liftoff/kafka/pos-terminals.sh" in (PROJECT_ROOT / "tools/kafka/run.sh").read_text()
-    assert "/tmp/liftoff-pos-terminals.ready" in kafka["healthcheck"]["test"][1]
+    assert "/liftoff/kafka/logins.sh" in mounts
+    assert "/liftoff/kafka/logins.sh" in (PROJECT_ROOT / "tools/kafka/run.sh").read_text()
+    assert "/tmp/liftoff-kafka-logins.ready" in kafka["healthcheck"]["test"][1]
+    assert "--bootstrap-server localhost:9095" in kafka["healthcheck"]["test"][1]  # LOCAL: no login
     assert "kafka:9092" in COMPOSE_TEXT.split("AIRFLOW_CONN_KAFKA")[1].split("\n")[1]
+    # the topic is the script's (kafka-init is gone): whoever needed it waits for kafka's health
+    assert "kafka-init" not in SERVICES
+    for name, service in SERVICES.items():
+        assert "kafka-init" not in (service.get("depends_on") or {}), name
+    assert SERVICES["airflow-scheduler"]["depends_on"]["kafka"]["condition"] == "service_healthy"
+    simulator = SERVICES["pos-simulator"]
+    assert simulator["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert "--sasl-username=${LIFTOFF_POS_KAFKA_USER:-pos-terminal}" in simulator["command"]
+    assert not any("PASSWORD" in part for part in simulator["command"])  # never argv
+    assert simulator["environment"]["LIFTOFF_POS_KAFKA_PASSWORD"] == environment["LIFTOFF_POS_KAFKA_PASSWORD"]

@@ -11,12 +11,17 @@ with the timestamps they would have had, in order per partition; live, the broke
 clock stamps them (``LogAppendTime``, the production topic's setting).
 
 ``python -m sales_api.pos --days 2026-11-20 2026-11-21 --bootstrap-servers 127.0.0.1:59092``
+
+With a login (the team deployment's broker: SASL SCRAM-SHA-512), ``--sasl-username USER`` and
+the password in the environment variable ``LIFTOFF_POS_KAFKA_PASSWORD`` (never on the command
+line, where ``ps`` shows it).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import time as clock
 import uuid
@@ -28,6 +33,7 @@ from decimal import Decimal
 from liftoff.stream.topics import PARTITIONS, TOPIC, client_config, create_topic
 from sales_api.data import PRODUCTS, SELLERS, TIMESTAMP_FORMAT
 
+PASSWORD_VARIABLE = "LIFTOFF_POS_KAFKA_PASSWORD"  # --sasl-username's password, never argv
 EVENT_NAMESPACE = uuid.UUID("7d1c4a52-3c1e-4f0e-9d55-0f1b2f6b9a11")
 # The shops open at 08:00 UTC: a day's own events arrive from then on; the late ones of the
 # day before arrive earlier that morning (07:00 to 08:00).
@@ -122,13 +128,34 @@ def partition_of(message: Message, index: int) -> int:
     return int.from_bytes(uuid.uuid5(EVENT_NAMESPACE, message.key.decode()).bytes[:4], "big") % PARTITIONS
 
 
+def sasl_config(username: str | None, password: str | None) -> dict[str, str]:
+    """librdkafka's settings of a SASL SCRAM-SHA-512 login (the team deployment's listeners);
+    none without a user name."""
+    if not username:
+        return {}
+    if not password:
+        raise ValueError(f"--sasl-username {username}: its password is not set ({PASSWORD_VARIABLE})")
+    return {
+        "security.protocol": "SASL_PLAINTEXT",
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.username": username,
+        "sasl.password": password,
+    }
+
+
 def publish(
-    bootstrap_servers: str, messages: Iterable[Message], *, topic: str = TOPIC, stamp: bool = True
+    bootstrap_servers: str,
+    messages: Iterable[Message],
+    *,
+    topic: str = TOPIC,
+    stamp: bool = True,
+    sasl: dict[str, str] | None = None,
 ) -> int:
     """Publish ``messages`` to ``topic`` (idempotent producer, all acks); how many.
 
     ``stamp``: give each message its simulated arrival as its timestamp (a replayed past day
-    on a ``CreateTime`` topic); else the broker stamps it on arrival.
+    on a ``CreateTime`` topic); else the broker stamps it on arrival. ``sasl``: a login's
+    settings (:func:`sasl_config`), else none.
     """
     from confluent_kafka import Producer
 
@@ -140,6 +167,7 @@ def publish(
                 "acks": "all",
                 "linger.ms": 20,
                 "log_level": 3,  # errors only: a broker just started says "coordinator load in progress"
+                **(sasl or {}),
             }
         )
     )
@@ -277,11 +305,21 @@ def main() -> None:
     parser.add_argument("--duplicates", type=float, default=0.0)
     parser.add_argument("--late", type=float, default=0.0)
     parser.add_argument("--malformed", type=int, default=0)
+    parser.add_argument(
+        "--sasl-username",
+        help=f"log in with SASL SCRAM-SHA-512 as this user, the password from ${PASSWORD_VARIABLE}",
+    )
     args = parser.parse_args()
-    if args.live:  # the topic is the deployment's (LogAppendTime): made by its init, not here
+    try:
+        sasl = sasl_config(args.sasl_username, os.environ.get(PASSWORD_VARIABLE))
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.live:  # the topic is the deployment's (LogAppendTime): made by the kafka service, not here
         for message in live_sales(args.rate, seed=args.seed):
-            publish(args.bootstrap_servers, [message], stamp=False)
+            publish(args.bootstrap_servers, [message], stamp=False, sasl=sasl)
         return
+    if sasl:  # replays make their topic on the embedded broker, with no login
+        parser.error("--sasl-username: live events only (--live); replayed days go to a broker without login")
     create_topic(args.bootstrap_servers)
     faults = PosFaults(args.duplicates, args.late, args.malformed)
     for day in args.days:

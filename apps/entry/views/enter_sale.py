@@ -13,6 +13,11 @@ from liftoff.ingest.push import push_records
 
 st.title("Enter a sale")
 settings = get_settings()
+# As the logged-in seller with LIFTOFF_ENTRY_LOGIN=required (app.py's login), else the entry writer.
+writer = st.session_state.get("seller") if settings.entry_login == "required" else None
+if settings.entry_login == "required" and writer is None:
+    st.error("Log in first.")
+    st.stop()
 state = st.session_state
 try:
     with connections.analyst(settings).connect() as conn:
@@ -79,7 +84,7 @@ if submitted:
         st.error("Nothing was saved: correct the fields marked above.")
         st.stop()
     try:
-        with connections.entry_writer(settings).connect() as conn:
+        with (writer or connections.entry_writer(settings)).connect() as conn:
             new = push_records(conn, SOURCE, STREAM, [checked.sale], extracted_at=now)
     except (ConfigError, Unavailable, psycopg.Error) as exc:
         st.error(f"The sale was not saved, try again: {exc}")

@@ -21,6 +21,11 @@ st.caption(
     " Uploading a file again saves nothing twice."
 )
 settings = get_settings()
+# As the logged-in seller with LIFTOFF_ENTRY_LOGIN=required (app.py's login), else the entry writer.
+writer = st.session_state.get("seller") if settings.entry_login == "required" else None
+if settings.entry_login == "required" and writer is None:
+    st.error("Log in first.")
+    st.stop()
 try:
     with connections.analyst(settings).connect() as conn:
         products = set(product_names(conn))
@@ -60,7 +65,7 @@ st.subheader("Accepted rows")
 st.dataframe(pd.DataFrame([sale.model_dump(mode="json") for sale in checked.accepted[:200]]), hide_index=True)
 if st.button(f"Save the {len(checked.accepted)} accepted sales", type="primary"):
     try:
-        with connections.entry_writer(settings).connect() as conn:
+        with (writer or connections.entry_writer(settings)).connect() as conn:
             new = push_records(conn, SOURCE, STREAM, checked.accepted)
     except (ConfigError, Unavailable, psycopg.Error) as exc:
         st.error(f"Nothing was saved, try again: {exc}")

@@ -4,6 +4,11 @@ The table keeps Airbyte's raw layout (the contract's fields as untyped text besi
 ``_airbyte_raw_id``, ``_airbyte_extracted_at``, ``_airbyte_meta``), so a run validates,
 archives and transforms pushed rows exactly like synced ones. The stream's primary key is
 unique: pushing a record again (a double click, a re-uploaded file) adds nothing.
+
+Each row records who pushed it: ``entered_by`` defaults to the session's login
+(``session_user``: a salesperson's own role in the team deployment, ``entry_writer`` on the
+embedded default). The insert never names it, and the entry writer's grant leaves it out
+(``liftoff.warehouse.roles``): an app cannot write another name there.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from liftoff.config import StreamConfig, landing_schema
 from liftoff_contracts import contract_columns, field_column, get_contract
 
 AIRBYTE_META = json.dumps({"changes": [], "sync_id": None})
+# Who pushed the row: the server fills it in, never the app (not a contract field: the gate
+# judges it as an extra column, which contracts ignore).
+ENTERED_BY = "entered_by"
 
 
 def landing_table_ddl(source: str, stream: str, config: StreamConfig) -> sql.Composed:
@@ -36,6 +44,17 @@ def landing_table_ddl(source: str, stream: str, config: StreamConfig) -> sql.Com
     return sql.SQL("create table if not exists {} ({})").format(
         sql.Identifier(landing_schema(source), stream), sql.SQL(", ").join(columns)
     )
+
+
+def entered_by_ddl(source: str, stream: str) -> list[sql.Composed]:
+    """``entered_by`` on a landing table, new or older than the column: rows landed before it
+    keep null (unknown), every later row gets the login that inserted it."""
+    table = sql.Identifier(landing_schema(source), stream)
+    column = sql.Identifier(ENTERED_BY)
+    return [
+        sql.SQL("alter table {} add column if not exists {} text").format(table, column),
+        sql.SQL("alter table {} alter column {} set default session_user").format(table, column),
+    ]
 
 
 def push_records(

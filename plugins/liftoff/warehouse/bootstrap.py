@@ -17,7 +17,7 @@ from psycopg import sql
 from pydantic import SecretStr
 
 from liftoff.config import ConfigError, Settings, get_settings, landing_schema, load_sources
-from liftoff.ingest.push import landing_table_ddl
+from liftoff.ingest.push import entered_by_ddl, landing_table_ddl
 from liftoff.stream import landing as stream_landing
 from liftoff.warehouse.location import Warehouse
 from liftoff.warehouse.roles import LAYER_SCHEMAS, grant_roles
@@ -214,6 +214,8 @@ def bootstrap(
         for name in pushed:
             for stream, config in configured[name].streams.items():
                 conn.execute(landing_table_ddl(name, stream, config))
+                for statement in entered_by_ddl(name, stream):  # who entered each row
+                    conn.execute(statement)
         for name in streamed:
             for stream, config in configured[name].streams.items():
                 fields = list(contract_columns(get_contract(config.contract)))

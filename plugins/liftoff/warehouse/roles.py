@@ -9,8 +9,12 @@
   CREATEDB or CREATEROLE; it owns no schema.
 - analyst: reads ``gold`` (now and every table dbt creates there later); nothing else. Raw,
   audit and quarantine hold emails and rejected rows.
-- entry writer: inserts into the landing tables of pushed sources (``raw_entry.sales``);
-  cannot read anything, not even what it wrote.
+- entry writer: inserts into the landing tables of pushed sources (``raw_entry.sales``),
+  every column but ``entered_by`` (the server writes the login there); cannot read
+  anything, not even what it wrote.
+- sellers (``liftoff deployment seller add``): a salesperson's own login, a member of the
+  entry writer and nothing else: the team's entry app connects as the person, so each sale
+  records who entered it.
 - liftoff_reader: what ``liftoff sql`` logs in as: reads every platform schema (landing,
   audit, catalog, the layers), writes nothing. No password of its own: the owner's command
   gives it a fresh one for a minute (``temporary_login``).
@@ -28,6 +32,7 @@ PostgreSQL; the grants are per database. Idempotent.
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import psycopg
@@ -35,6 +40,7 @@ from psycopg import sql
 from pydantic import SecretStr
 
 from liftoff.config import ConfigError, Settings, landing_schema
+from liftoff.ingest.push import ENTERED_BY
 from liftoff.warehouse.location import Warehouse
 
 LAYER_SCHEMAS = ("bronze", "silver", "gold")
@@ -275,7 +281,22 @@ def grant_roles(
         statements.append(sql.SQL("grant usage on schema {} to {}, {}").format(schema, writer, pipeline))
         for stream in streams:
             table = sql.Identifier(landing_schema(source), stream)
-            statements.append(sql.SQL("grant insert on {} to {}").format(table, writer))
+            # every column but entered_by (the server fills it in): a table-wide grant first
+            # revoked (it covers every column, entered_by included; older bootstraps gave it)
+            columns = conn.execute(
+                "select a.attname from pg_catalog.pg_attribute a"
+                " join pg_catalog.pg_class c on c.oid = a.attrelid"
+                " join pg_catalog.pg_namespace n on n.oid = c.relnamespace"
+                " where n.nspname = %s and c.relname = %s and a.attnum > 0 and not a.attisdropped"
+                " and a.attname <> %s order by a.attnum",
+                (landing_schema(source), stream, ENTERED_BY),
+            ).fetchall()
+            statements.append(sql.SQL("revoke insert on {} from {}").format(table, writer))
+            statements.append(
+                sql.SQL("grant insert ({}) on {} to {}").format(
+                    sql.SQL(", ").join(sql.Identifier(name) for (name,) in columns), table, writer
+                )
+            )
             statements.append(sql.SQL("grant select on {} to {}").format(table, pipeline))
     for source, streams in (streamed or {}).items():
         statements.append(
@@ -289,3 +310,117 @@ def grant_roles(
             )
     for statement in statements:
         conn.execute(statement)
+
+
+# A salesperson's login (``liftoff deployment seller add``): lower-case letters, digits and
+# ``_ . -``, starting with a letter; PostgreSQL keeps 63 bytes of a name.
+SELLER_NAME = re.compile(r"[a-z][a-z0-9_.-]{0,62}")
+SELLER_CONNECTION_LIMIT = 5
+
+
+def is_seller(conn: psycopg.Connection, settings: Settings, name: str) -> bool | None:
+    """None: no such role; True: a seller (a login whose only membership is the entry
+    writer, with no attribute beyond LOGIN and INHERIT); False: any other role."""
+    found = conn.execute(
+        "select r.rolcanlogin and not (r.rolsuper or r.rolcreatedb or r.rolcreaterole or r.rolreplication"
+        " or r.rolbypassrls), array(select g.rolname::pg_catalog.text from pg_catalog.pg_auth_members m"
+        " join pg_catalog.pg_roles g on g.oid = m.roleid where m.member = r.oid)"
+        " from pg_catalog.pg_roles r where r.rolname = %s",
+        (name,),
+    ).fetchone()
+    if found is None:
+        return None
+    plain, groups = found
+    return bool(plain) and groups == [settings.entry_writer_role]
+
+
+def _check_seller_name(settings: Settings, name: str) -> None:
+    if not SELLER_NAME.fullmatch(name):
+        raise ConfigError(
+            f"seller name {name!r}: lower-case letters, digits, '_', '.', '-', starting with a letter,"
+            " at most 63 characters"
+        )
+    ours = {
+        settings.pipeline_role,
+        settings.analyst_role,
+        settings.entry_writer_role,
+        READER_ROLE,
+        RESTORER_ROLE,
+    }
+    if name in ours or name.startswith("pg_"):
+        raise ConfigError(f"{name} is a role of the platform (or PostgreSQL's), not a seller's name")
+
+
+def add_seller(
+    conn: psycopg.Connection, settings: Settings, name: str, password: SecretStr, *, reset: bool = False
+) -> bool:
+    """Create the login ``name`` for a salesperson (True), or with ``reset`` give an existing
+    seller a new password (False). Commits.
+
+    A member of the entry writer role (inheriting its INSERT, nothing else; it may not
+    ``set role`` to it), with the apps' limits. Any other existing role is refused: this
+    command never touches a role it did not make. The password travels as a SCRAM verifier.
+    """
+    _check_seller_name(settings, name)
+    if len(password.get_secret_value()) < 8:
+        raise ConfigError("the password must have at least 8 characters")
+    if (
+        conn.execute(
+            "select 1 from pg_catalog.pg_roles where rolname = %s", (settings.entry_writer_role,)
+        ).fetchone()
+        is None
+    ):
+        raise ConfigError(f"role {settings.entry_writer_role} does not exist: run `liftoff bootstrap` first")
+    role = sql.Identifier(name)
+    verifier = sql.Literal(password_verifier(conn, name, password))
+    conn.commit()  # the transaction below is a real one, not a savepoint
+    with conn.transaction():
+        conn.execute("select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('liftoff.sellers'))")
+        seller = is_seller(conn, settings, name)
+        if seller is False:
+            raise ConfigError(f"role {name} exists and is not a seller: choose another name")
+        if seller and not reset:
+            raise ConfigError(f"seller {name} exists already (--reset gives it a new password)")
+        if seller:
+            conn.execute(sql.SQL("alter role {} password {}").format(role, verifier))
+            return False
+        conn.execute(
+            sql.SQL(
+                "create role {} login password {} nosuperuser nocreatedb nocreaterole inherit"
+                " connection limit {}"
+            ).format(role, verifier, sql.Literal(SELLER_CONNECTION_LIMIT))
+        )
+        membership = "with inherit true, set false" if conn.info.server_version >= 160000 else ""
+        conn.execute(
+            sql.SQL("grant {} to {} {}").format(
+                sql.Identifier(settings.entry_writer_role), role, sql.SQL(membership)
+            )
+        )
+        for setting, value in APP_LIMITS.items():
+            conn.execute(
+                sql.SQL("alter role {} set {} = {}").format(role, sql.Identifier(setting), sql.Literal(value))
+            )
+    return True
+
+
+def list_sellers(conn: psycopg.Connection, settings: Settings) -> list[str]:
+    """The sellers' names (the entry writer's login members), sorted."""
+    rows = conn.execute(
+        "select r.rolname::pg_catalog.text from pg_catalog.pg_auth_members m"
+        " join pg_catalog.pg_roles g on g.oid = m.roleid join pg_catalog.pg_roles r on r.oid = m.member"
+        " where g.rolname = %s and r.rolcanlogin order by 1",
+        (settings.entry_writer_role,),
+    ).fetchall()
+    return [name for (name,) in rows if is_seller(conn, settings, name)]
+
+
+def remove_seller(conn: psycopg.Connection, settings: Settings, name: str) -> None:
+    """Drop the seller ``name`` (its sales keep its name in ``entered_by``). Commits."""
+    _check_seller_name(settings, name)
+    conn.commit()
+    with conn.transaction():
+        conn.execute("select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('liftoff.sellers'))")
+        seller = is_seller(conn, settings, name)
+        if not seller:
+            raise ConfigError(f"{name} is not a seller" + ("" if seller is None else " (another role)"))
+        conn.execute(sql.SQL("drop role {}").format(sql.Identifier(name)))
