@@ -57,23 +57,66 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     embedded.stop()
 
 
+def _admin(pg_server: Warehouse) -> Warehouse:
+    return Warehouse(pg_server.host, pg_server.port, "postgres", pg_server.user, pg_server.password)
+
+
+def _create_database(pg_server: Warehouse, prefix: str) -> Warehouse:
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with _admin(pg_server).connect(autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    return Warehouse(pg_server.host, pg_server.port, name, pg_server.user, pg_server.password)
+
+
+def _drop_databases(pg_server: Warehouse, names: list[str]) -> None:
+    with _admin(pg_server).connect(autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
 @pytest.fixture
 def database_factory(pg_server: Warehouse) -> Iterator:
     """Create fresh, empty databases for one test (``make(prefix)``), dropped afterwards."""
-    admin = Warehouse(pg_server.host, pg_server.port, "postgres", pg_server.user, pg_server.password)
     names: list[str] = []
 
     def make(prefix: str = "liftoff_test") -> Warehouse:
-        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-        with admin.connect(autocommit=True) as conn:
-            conn.execute(f'create database "{name}"')
-        names.append(name)
-        return Warehouse(pg_server.host, pg_server.port, name, pg_server.user, pg_server.password)
+        database = _create_database(pg_server, prefix)
+        names.append(database.database)
+        return database
 
     yield make
-    with admin.connect(autocommit=True) as conn:
-        for name in names:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+    _drop_databases(pg_server, names)
+
+
+@pytest.fixture(scope="session")
+def migrated_metadata(pg_server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    """One Airflow metadata database migrated by ``airflow db migrate`` with FAB's auth manager
+    (Airflow's tables and FAB's: ``ab_user``...), shared by the tests that need no more; dropped
+    at the end. Migrated only: no user, no role, no connection. The tests sharing it keep to
+    names of their own (connections, DAGs) and only test_fab_roles adds users."""
+    import subprocess
+
+    from liftoff.airflow_deployment import airflow_binary
+    from liftoff.deployment_users import FAB_AUTH_MANAGER
+
+    metadata = _create_database(pg_server, "airflow_shared")
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(tmp_path_factory.mktemp("airflow-migrate")),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__AUTH_MANAGER": FAB_AUTH_MANAGER,
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata.url.replace(
+            "postgresql://", "postgresql+psycopg2://"
+        ),
+    }
+    try:
+        done = subprocess.run(
+            [airflow_binary(), "db", "migrate"], env=env, capture_output=True, text=True, timeout=600
+        )
+        assert done.returncode == 0, f"airflow db migrate failed: {done.stdout}{done.stderr}"
+        yield metadata
+    finally:
+        _drop_databases(pg_server, [metadata.database])
 
 
 @pytest.fixture

@@ -127,12 +127,11 @@ def query_session() -> Iterator[psycopg.Connection]:
                 " where rolname operator(pg_catalog.=) current_user)"
                 " from pg_catalog.pg_database where datname operator(pg_catalog.=) current_database()"
             ).fetchone()[0]
-        if not owns:
-            with target.connect() as conn:
+            conn.commit()  # the check's transaction ended: the session idle, as a new one
+            if not owns:
                 conn.read_only = True
                 yield conn
-            return
-        with target.connect() as conn:
+                return
             bootstrap(conn, settings=settings)
             conn.commit()
         with reader_session(target) as conn:

@@ -36,6 +36,9 @@ def deployment_env_command(
     except deployment_env.EnvFileExists as refused:
         typer.echo(f"error: {refused}", err=True)
         raise typer.Exit(1) from None
+    except (FileNotFoundError, NotADirectoryError, PermissionError) as unwritable:
+        typer.echo(f"error: {unwritable.filename}: {unwritable.strerror} (nothing written)", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"wrote {output} (mode 0600); random values for: {', '.join(names) or 'none'}")
 
 

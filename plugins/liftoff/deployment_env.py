@@ -8,6 +8,7 @@ Values are never printed: only the names of the variables.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import secrets
@@ -24,26 +25,6 @@ PLACEHOLDER = "change-me"
 FERNET_KEY = "AIRFLOW_FERNET_KEY"
 # Compared, never sent in a URL: hex, as Airflow's documentation generates them.
 HEX_SECRETS = frozenset({"AIRFLOW_JWT_SECRET", "AIRFLOW_API_SECRET_KEY", "LIFTOFF_SHOP_TOKEN"})
-# Every secret .env.example leaves to `make env`, under its .env name: deployment-check gets each
-# (docker-compose.yaml) for `liftoff deployment check`. The tests hold it to .env.example.
-SECRETS = (
-    "DB_PASS_PROD",
-    "WAREHOUSE_SUPERUSER_PASSWORD",
-    "LIFTOFF_PIPELINE_PASSWORD",
-    "LIFTOFF_ANALYST_PASSWORD",
-    "LIFTOFF_ENTRY_WRITER_PASSWORD",
-    "PGADMIN_PASSWORD",
-    "AIRFLOW_ADMIN_PASSWORD",
-    "AIRFLOW_DB_PASSWORD",
-    "AIRFLOW_JWT_SECRET",
-    "AIRFLOW_API_SECRET_KEY",
-    FERNET_KEY,
-    "LIFTOFF_SHOP_TOKEN",
-    "LIFTOFF_MINIO_SECRET_KEY",
-    "LIFTOFF_MINIO_PIPELINE_SECRET",
-    "LIFTOFF_POS_KAFKA_PASSWORD",
-    "LIFTOFF_KAFKA_PASSWORD",
-)
 REMEDY = (
     "set a random one in .env, or write a new .env with every secret random: "
     "`make env` (liftoff deployment env)"
@@ -79,6 +60,17 @@ def _assignments(text: str) -> list[tuple[str, str]]:
 def placeholders(example_text: str) -> list[str]:
     """The variables of ``example_text`` that `render` gives a random value, in file order."""
     return [name for name, value in _assignments(example_text) if is_placeholder(name, value)]
+
+
+@functools.cache
+def secret_names() -> tuple[str, ...]:
+    """Every secret .env.example leaves to `make env`, under its .env name, in file order.
+    deployment-check gets each (docker-compose.yaml) for `liftoff deployment check`,
+    which runs in the image (the Dockerfile copies the project, .env.example with it).
+
+    Read on first use, not at import: a module imports without the project's files beside it.
+    """
+    return tuple(placeholders(EXAMPLE_PATH.read_text(encoding="utf-8")))
 
 
 def render(example_text: str) -> str:
@@ -151,7 +143,7 @@ def check_env(environ: Mapping[str, str]) -> list[str]:
     Secrets absent from ``environ`` are Compose's to refuse (`${VAR:?}`). No value is shown.
     """
     problems = []
-    for name in SECRETS:
+    for name in secret_names():
         value = environ.get(name)
         if value is None:
             continue

@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from liftoff.config import get_settings
-from liftoff.entry.launch import app_env, streamlit_command
+from liftoff.entry.launch import app_env
 from liftoff.warehouse.location import Warehouse
-from sales_api.server import free_port
-from tests.browser import ARTEFACTS
+from tests.browser import ARTEFACTS, start_streamlit
 from tests.integration.test_sales_elt_e2e import liftoff_run
 
 pytestmark = pytest.mark.integration
@@ -33,23 +29,8 @@ def entry_app(warehouse: Warehouse, tmp_path: Path) -> Iterator[str]:
     """``liftoff app``'s launch (roles bootstrapped, role connections only) on a free port."""
     get_settings.cache_clear()
     env = app_env(get_settings(), warehouse)
-    port = free_port()
-    log = (tmp_path / "streamlit.log").open("wb")
-    process = subprocess.Popen(streamlit_command(port), env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"streamlit did not start; see {tmp_path / 'streamlit.log'}")
-        time.sleep(0.5)
-    yield url
-    process.terminate()
-    process.wait(20)
+    with start_streamlit(env, tmp_path) as url:
+        yield url
 
 
 def fill_form(page, email: str, amount: str, product: str, quantity: str | None = None) -> None:

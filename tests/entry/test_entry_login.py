@@ -7,23 +7,21 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 from pydantic import SecretStr
 
 from liftoff.config import TELEMETRY_OFF, ConfigError, get_settings
 from liftoff.entry.form import SOURCE, STREAM
-from liftoff.entry.launch import streamlit_command
 from liftoff.ingest.push import push_records
 from liftoff.warehouse.location import Warehouse
 from liftoff.warehouse.roles import add_seller
-from sales_api.server import free_port
+from tests.browser import start_streamlit
+from tests.compose_cli import run_healthcheck, team_services
 from tests.entry.conftest import AppWarehouse, add_products
 from tests.entry.test_roles import a_sale, denied
 
@@ -165,25 +163,21 @@ def login_app(app_warehouse: AppWarehouse, tmp_path: Path) -> Iterator[str]:
         "LIFTOFF_ENTRY_URL": app_warehouse.entry_writer.url,
         "LIFTOFF_ENTRY_LOGIN": "required",
     }
-    port = free_port()
-    log = (tmp_path / "streamlit.log").open("wb")
-    process = subprocess.Popen(streamlit_command(port), env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start; see {tmp_path / 'streamlit.log'}")
-            time.sleep(0.5)
+    with start_streamlit(env, tmp_path) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(20)
+
+
+def test_the_entry_app_services_healthcheck_answers_for_the_app(login_app: str, tmp_path: Path) -> None:
+    """The compose file's entry-app healthcheck (Compose's resolved command), run against the
+    app as the team deployment runs it: the container's port moved to the app's."""
+    services = team_services(tmp_path / "compose")
+    port = login_app.rpartition(":")[2]
+    up = run_healthcheck(services, "entry-app", dict(os.environ), {"localhost:8501": f"localhost:{port}"})
+    assert up.returncode == 0, up.stderr
+    closed = run_healthcheck(
+        services, "entry-app", dict(os.environ), {"localhost:8501": "localhost:9"}, attempts=1
+    )
+    assert closed.returncode != 0  # the check can fail: nothing answers there
 
 
 def test_the_app_asks_for_a_login_and_records_who_entered_a_sale(

@@ -14,6 +14,7 @@ transforms must have gone in date order.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 from datetime import date, timedelta
 from itertools import pairwise
@@ -23,20 +24,61 @@ from urllib.parse import quote
 import pytest
 
 from liftoff.airflow_deployment import write_state
+from sales_api.server import free_port
 from tests.airflow_deployment import LIFTOFF
 from tests.alert_sinks import SmtpSink, WebhookSink
+from tests.compose_cli import run_healthcheck, team_services
 from tests.integration.airflow_cluster import AirflowCluster, day_of, tasks_run_by
 from tests.integration.expected import assert_gold_matches, expected_after
 
 DAYS = [date(2026, 11, 10) + timedelta(days=offset) for offset in range(7)]
 DOWN = DAYS[2]  # the day whose API refuses every request until it recovers
-WORKERS = ("worker-a", "worker-b")
+# the first as the compose file's worker is named (`celery@` its host), for its healthcheck
+WORKERS = ("celery", "worker-b")
+
+
+COMPONENTS = (
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+    "airflow-worker",
+)
+
+
+def component_healthchecks(
+    services: dict[str, dict], cluster: AirflowCluster, scheduler_health: int
+) -> dict[str, subprocess.CompletedProcess]:
+    """The compose file's healthcheck of each Airflow component, run against the cluster's: the
+    container's ports moved to the cluster's, ``HOSTNAME`` the host name the components record
+    (Airflow's ``get_hostname``, Celery's ``%h``: in a container, its name, as ``HOSTNAME``
+    is); and the triggerer's check for another host, which must fail."""
+    from airflow.utils.net import get_hostname
+
+    api = {"localhost:8080": f"localhost:{cluster.port}"}
+    here = {**cluster.env, "HOSTNAME": get_hostname()}
+    return {
+        "airflow-apiserver": run_healthcheck(services, "airflow-apiserver", cluster.env, api),
+        "airflow-scheduler": run_healthcheck(
+            services, "airflow-scheduler", cluster.env, {"localhost:8974": f"localhost:{scheduler_health}"}
+        ),
+        "airflow-dag-processor": run_healthcheck(services, "airflow-dag-processor", here),
+        "airflow-triggerer": run_healthcheck(services, "airflow-triggerer", here),
+        "airflow-worker": run_healthcheck(
+            services, "airflow-worker", {**here, "HOSTNAME": socket.gethostname()}
+        ),
+        "elsewhere": run_healthcheck(
+            services, "airflow-triggerer", {**here, "HOSTNAME": "another-host"}, attempts=1
+        ),
+    }
 
 
 @pytest.mark.integration
 def test_a_backfill_whose_middle_day_fails_heals_once_cleared(
     database_factory, api_server_factory, redis_server: str, tmp_path: Path
 ) -> None:
+    services = team_services(tmp_path / "compose")  # the healthchecks the components must pass
+    scheduler_health = free_port()
     api = api_server_factory(dirty_fraction=0.04)  # some rejects, duplicates and outliers every day
     api.refuse_days([DOWN])
     warehouse, metadata = database_factory("liftoff_backfill"), database_factory("airflow_metadata")
@@ -47,6 +89,11 @@ def test_a_backfill_whose_middle_day_fails_heals_once_cleared(
             "AIRFLOW_CONN_SMTP_DEFAULT": smtp.conn_uri,
             "LIFTOFF_ALERT_WEBHOOK_URL": webhook.url,
             "LIFTOFF_ALERT_LATE_AFTER_MINUTES": "1",
+            # the scheduler's health server, as the compose file enables it (on a free port)
+            "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": services["airflow-scheduler"]["environment"][
+                "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"
+            ],
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(scheduler_health),
         }
         with AirflowCluster(
             tmp_path / "home",
@@ -95,7 +142,11 @@ def test_a_backfill_whose_middle_day_fails_heals_once_cleared(
             tasks = cluster.task_instances("sales_elt")
             report = cluster.failure_report("sales_elt", tasks)
             ran = {worker: tasks_run_by(cluster.home / f"{worker}.log") for worker in WORKERS}
+            health = component_healthchecks(services, cluster, scheduler_health)
 
+    failing = {name: done.stdout + done.stderr for name, done in health.items() if done.returncode != 0}
+    assert set(health) == set(COMPONENTS) | {"elsewhere"}
+    assert list(failing) == ["elsewhere"], failing  # the jobs check can fail: another host's
     assert all(ran.values()), f"each Celery worker ran tasks: {ran}"
     assert set().union(*ran.values()) >= {"crm.ingest", "transformed"}
     failed = [(t["run_id"], t["task_id"], t["state"]) for t in tasks if t["state"] != "success"]

@@ -7,53 +7,24 @@ as Compose reads it (no value a comment), one builder of our image, and a .env m
 from __future__ import annotations
 
 import json
-import os
 import re
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 
 from liftoff.config import PROJECT_ROOT
-from liftoff.deployment_env import SECRETS, check_env
-from tests.conftest import IN_CI
+from liftoff.deployment_env import check_env, secret_names
+from tests.compose_cli import LIFTOFF, PROFILES, compose_binary, config, make_env, services_of
 
-VERSION = re.search(
-    r"^COMPOSE_VERSION := (\S+)$", (PROJECT_ROOT / "Makefile").read_text(), re.MULTILINE
-).group(1)
-DEFAULT_BIN = Path.home() / ".cache" / "liftoff" / f"compose-{VERSION}" / "docker-compose"  # `make compose`
-PROFILES = ([], ["demo"], ["analytics"], ["demo", "analytics"])
+SECRETS = secret_names()  # every secret .env.example leaves to `make env`
 
 
 @pytest.fixture(scope="module")
 def compose() -> Path:
-    binary = Path(os.environ.get("LIFTOFF_COMPOSE_BIN", DEFAULT_BIN))
-    if not binary.exists():
-        reason = f"no Compose CLI at {binary}: make compose (Go) builds it"
-        if IN_CI:
-            pytest.fail(f"CI must build the Compose CLI: {reason}")
-        pytest.skip(reason)
-    return binary
-
-
-def config(compose: Path, env_file: Path, *profiles: str, fmt: str = "json") -> subprocess.CompletedProcess:
-    args = [str(compose), "-f", "docker-compose.yaml", "--env-file", str(env_file)]
-    for profile in profiles:
-        args += ["--profile", profile]
-    clean = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DB_", "LIFTOFF_", "AIRFLOW", "PGADMIN"))
-    }
-    return subprocess.run(
-        [*args, "config", "--format", fmt],
-        cwd=PROJECT_ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return compose_binary()
 
 
 @pytest.mark.integration
@@ -121,11 +92,6 @@ def test_the_original_readme_variables_configure_the_warehouse(compose: Path, tm
     assert warehouse.endswith("@postgres:5432/mydatabase") and warehouse.startswith("postgresql://pipeline:")
 
 
-def services_of(done: subprocess.CompletedProcess) -> dict[str, dict]:
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)["services"]
-
-
 @pytest.mark.integration
 def test_no_value_is_a_comment_as_compose_reads_env_example(compose: Path) -> None:
     """compose-go reads `VAR=   # text` as "# text": the Fernet key was a comment once."""
@@ -172,27 +138,11 @@ def test_one_service_builds_the_image_every_other_of_ours_names(
     assert not any("liftoff-data" in s["image"] for s in tagged.values())
 
 
-def liftoff_cli() -> str:
-    return str(Path(sys.executable).with_name("liftoff"))
-
-
-def make_env(folder: Path) -> tuple[Path, subprocess.CompletedProcess]:
-    """A `.env` in ``folder`` as `liftoff deployment env` writes it (a process of its own)."""
-    env_file = folder / ".env"
-    made = subprocess.run(
-        [liftoff_cli(), "deployment", "env", "--output", str(env_file)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert made.returncode == 0, made.stderr
-    return env_file, made
-
-
 @pytest.mark.integration
 def test_a_made_env_passes_compose_and_the_check_and_is_never_overwritten(
     compose: Path, tmp_path: Path
 ) -> None:
+
     env_file, made = make_env(tmp_path)
     text = env_file.read_text()
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
@@ -214,7 +164,7 @@ def test_a_made_env_passes_compose_and_the_check_and_is_never_overwritten(
         assert check_env(services["deployment-check"]["environment"]) == []
 
     again = subprocess.run(
-        [liftoff_cli(), "deployment", "env", "--output", str(env_file)],
+        [LIFTOFF, "deployment", "env", "--output", str(env_file)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -363,3 +313,18 @@ def test_kafka_has_an_external_sasl_listener_for_the_terminals(compose: Path, tm
     path.write_text(re.sub(r"^LIFTOFF_KAFKA_PASSWORD=.*$", "", text, flags=re.MULTILINE))
     refused = config(compose, path)
     assert refused.returncode != 0 and "LIFTOFF_KAFKA_PASSWORD" in refused.stderr
+
+
+def test_a_env_into_a_missing_folder_says_so_in_one_line(tmp_path: Path) -> None:
+    target = tmp_path / "no-such-folder" / ".env"
+    done = subprocess.run(
+        [LIFTOFF, "deployment", "env", "--output", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"error: {target}: No such file or directory (nothing written)"
+    ]
+    assert "Traceback" not in done.stdout + done.stderr

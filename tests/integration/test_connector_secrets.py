@@ -2,8 +2,9 @@
 `airflow connections add` (or the UI) puts it, read by the CLI outside any task
 (`liftoff sources add`, `sources check`): the Task SDK alone would not look there.
 
-A real metadata database (PostgreSQL, migrated by `airflow db migrate`); the lookup runs in a
-process of its own, as the CLI does.
+A real metadata database (PostgreSQL, migrated by `airflow db migrate`: the session's
+migrated_metadata, shared with test_fab_roles); the lookup runs in a process of its own, as the
+CLI does.
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ print("missing", lookup(ConnectionSecret(connection="nobody"), os.environ))
 
 
 def test_a_secret_in_a_connection_of_the_metadata_database_reaches_the_cli(
-    database_factory, tmp_path
+    migrated_metadata, tmp_path
 ) -> None:
-    metadata = database_factory("airflow_secrets")
+    metadata = migrated_metadata  # shared, migrated by `airflow db migrate` (tests/conftest.py)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")},
         "AIRFLOW_HOME": str(tmp_path),
@@ -51,7 +52,6 @@ def test_a_secret_in_a_connection_of_the_metadata_database_reaches_the_cli(
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
-    run(AIRFLOW, "db", "migrate")
     run(
         AIRFLOW, "connections", "add", "hubspot", "--conn-type", "http",
         "--conn-login", env["EXPECTED_LOGIN"], "--conn-password", env["EXPECTED_PASSWORD"],

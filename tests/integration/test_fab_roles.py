@@ -93,8 +93,8 @@ def token(url: str, name: str, password: str) -> str:
 
 
 @pytest.mark.integration
-def test_analysts_read_oncall_clears_and_backfills_admins_administer(database_factory, tmp_path) -> None:
-    metadata = database_factory("airflow_fab")
+def test_analysts_read_oncall_clears_and_backfills_admins_administer(migrated_metadata, tmp_path) -> None:
+    metadata = migrated_metadata  # `airflow db migrate` with FAB's auth manager (tests/conftest.py)
     dags = tmp_path / "dags"
     dags.mkdir()
     (dags / "probe.py").write_text(PROBE_DAG)
@@ -112,7 +112,6 @@ def test_analysts_read_oncall_clears_and_backfills_admins_administer(database_fa
     env = deployment_env(base, metadata, folder, port, passwords=folder / "unused-simple-auth.json")
     airflow = AirflowProcesses(env, tmp_path, port)
     try:
-        airflow.airflow("db", "migrate", timeout=600)  # Airflow's tables and FAB's (ab_user...)
         with metadata.connect() as conn:
             assert conn.execute("select to_regclass('public.ab_user')").fetchone()[0] is not None
         airflow.airflow("dags", "reserialize")  # the probe DAG in the database: no DAG processor

@@ -30,6 +30,7 @@ from liftoff.stream.broker import EmbeddedKafka, kafka_libs, missing_reason
 from liftoff.stream.topics import client_config, create_topic
 from sales_api.pos import live_sales, publish, sasl_config
 from sales_api.server import free_port
+from tests.compose_cli import run_healthcheck, team_services
 from tests.conftest import IN_CI
 
 pytestmark = pytest.mark.integration
@@ -55,6 +56,7 @@ TOOLS = {
     "kafka-configs.sh": "kafka.admin.ConfigCommand",
     "kafka-acls.sh": "org.apache.kafka.tools.AclCommand",
     "kafka-topics.sh": "org.apache.kafka.tools.TopicCommand",
+    "kafka-broker-api-versions.sh": "org.apache.kafka.tools.BrokerApiVersionsCommand",  # the healthcheck's
 }
 # the compose file's listeners: the clients' on every interface, the loopback ones on 127.0.0.1
 COMPOSE_LISTENERS = {
@@ -154,7 +156,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeKafka]:
             pytest.fail(f"CI must provide Kafka: {reason}")
         pytest.skip(f"no Kafka broker here: {reason}")
     root = tmp_path_factory.mktemp("kafka-external")
-    tools = root / "bin"  # the image's kafka-configs.sh and kafka-acls.sh, from the jars
+    tools = root / "bin"  # the image's kafka-configs.sh, kafka-acls.sh …, from the jars
     tools.mkdir()
     for name, main in TOOLS.items():
         (tools / name).write_text(f'#!/bin/sh\nexec java -Xmx256m -cp "{kafka_libs()}/*" {main} "$@"\n')
@@ -412,3 +414,23 @@ def test_the_terminals_login_may_only_write_the_topic(broker: ComposeKafka) -> N
         assert codes and codes <= denied, codes
     finally:
         consumer.close()
+
+
+def test_the_services_healthcheck_passes_once_the_logins_are_set(
+    broker: ComposeKafka, tmp_path: Path
+) -> None:
+    """The kafka service's healthcheck, Compose's resolved command, against the broker: the
+    image's tools moved to the jars', the LOCAL listener's port to the test's, run.sh's ready
+    file to one of the test's; unhealthy until run.sh has set the logins (the file)."""
+    services = team_services(tmp_path / "compose")
+    ready = tmp_path / "liftoff-kafka-logins.ready"
+    moves = {
+        "/tmp/liftoff-kafka-logins.ready": str(ready),
+        "/opt/kafka/bin/": f"{broker.root.parent / 'bin'}/",
+        "localhost:9095": f"localhost:{broker.port}",
+    }
+    before = run_healthcheck(services, "kafka", dict(os.environ), moves, attempts=1)
+    assert before.returncode != 0  # the logins not (yet) set: not healthy
+    ready.touch()  # as run.sh does once logins.sh has succeeded (the fixture ran it)
+    after = run_healthcheck(services, "kafka", dict(os.environ), moves)
+    assert after.returncode == 0, after.stdout + after.stderr

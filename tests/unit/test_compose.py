@@ -22,9 +22,11 @@ import yaml
 
 from liftoff.airflow_deployment import CELERY_CONFIG_OPTIONS
 from liftoff.config import PROJECT_ROOT
-from liftoff.deployment_env import SECRETS, placeholders
+from liftoff.deployment_env import FERNET_KEY, secret_names
 from liftoff.deployment_users import FAB_AUTH_MANAGER
 from liftoff.stream.broker import kafka_version
+
+SECRETS = secret_names()  # every secret .env.example leaves to `make env`
 
 COMPOSE_TEXT = (PROJECT_ROOT / "docker-compose.yaml").read_text()
 COMPOSE = yaml.safe_load(COMPOSE_TEXT)
@@ -92,8 +94,9 @@ def test_every_secret_of_env_example_is_checked_before_anything_keeps_it() -> No
     """The placeholders `make env` replaces are the secrets deployment-check gets, each under its
     .env name; every service given one waits for the check (the databases and MinIO keep theirs
     from their first start), and so does every service of our image (the check builds it)."""
-    assert set(placeholders(ENV_EXAMPLE)) == set(SECRETS)
+    assert FERNET_KEY in SECRETS and in_image(".env.example"), "the check reads .env.example in the image"
     check = SERVICES[BUILDER]
+    assert set(check["environment"]) - {"CONNECTION_CHECK_MAX_COUNT"} == set(SECRETS)
     assert check["command"] == ["bash", "-c", "exec liftoff deployment check"]
     assert check["restart"] == "no" and "depends_on" not in check
     for name in SECRETS:
@@ -222,6 +225,7 @@ def commands(service: dict) -> list[list[str]]:
 AIRFLOW_COMMANDS = """
 import argparse, json, sys
 from airflow.cli import cli_parser
+
 def subcommands(parser):
     found = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     return found[0].choices if found else {}

@@ -36,7 +36,7 @@ from liftoff.config import (
 from liftoff.ingest.cdk_runner import column_name
 from liftoff.ingest.connectors import ConnectorPackage, install
 from liftoff.ingest.protocol import Connector, Masker, get_path, secret_paths, set_path
-from liftoff.ingest.secrets import SecretReference, as_entry, parse_reference, resolve
+from liftoff.ingest.secrets import SecretReference, as_entry, parse_reference, resolve_all
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +98,7 @@ def secret_references(
                 f"{variable} is not set: the {path} of the connector (a secret it requires;"
                 f" or name where it is kept with --secret {path}=VAR or {path}=connection:CONN_ID)"
             )
-    for path, reference in references.items():
-        resolve(reference, f"the {path} of the connector (a secret)", env)
+    resolve_all(references, lambda path: f"the {path} of the connector (a secret)", env)
     return references
 
 
@@ -204,8 +203,8 @@ def add_source(
         )
     references = secret_references(name, paths, _pairs(list(secrets), "--secret"), env, spec, config)
     runtime = copy.deepcopy(config)
-    for path, reference in references.items():
-        set_path(runtime, path, resolve(reference, f"the {path} of the connector", env))
+    for path, value in resolve_all(references, lambda path: f"the {path} of the connector", env).items():
+        set_path(runtime, path, value)
     connector.mask = Masker.of(runtime, paths)
     validate_config(spec, runtime, connector.mask)
     connector.check(runtime)

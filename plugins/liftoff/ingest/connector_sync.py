@@ -70,8 +70,9 @@ def runtime_config(
     env = os.environ if env is None else env
     entry = source.connector
     config = copy.deepcopy(entry.config)
-    for path, reference in entry.secrets.items():
-        set_path(config, path, secrets.resolve(reference, f"the {path} of source {name} (a secret)", env))
+    found = secrets.resolve_all(entry.secrets, lambda path: f"the {path} of source {name} (a secret)", env)
+    for path, value in found.items():
+        set_path(config, path, value)
     if entry.start_date_key and interval is not None:
         set_path(config, entry.start_date_key, interval.start.strftime(entry.start_date_format))
     return config
@@ -313,32 +314,32 @@ class ConnectorRun:
                 (self.name, self.interval.start, Jsonb(messages)),
             )
 
-    def committed(self, target: Warehouse) -> None:
+    def committed(self, guard: psycopg.Connection) -> None:
         """After the promote: the source's schema changes not alerted yet (this sync's, and
-        any a killed run recorded but never sent), in one alert, then marked alerted."""
-        with target.connect() as conn:
-            rows = conn.execute(
-                "select stream, field, change, old_type, new_type from audit.schema_changes"
-                " where source = %s and alerted_at is null order by detected_at, stream, field",
-                (self.name,),
-            ).fetchall()
-            if not rows:
-                return
-            from liftoff.alerts import deliver, schema_changed_alert
+        any a killed run recorded but never sent), in one alert, then marked alerted. On the
+        run's ``guard`` session (autocommit: each statement its own transaction; the marking
+        matches on the rows read, and an alert not delivered marks none)."""
+        rows = guard.execute(
+            "select stream, field, change, old_type, new_type from audit.schema_changes"
+            " where source = %s and alerted_at is null order by detected_at, stream, field",
+            (self.name,),
+        ).fetchall()
+        if not rows:
+            return
+        from liftoff.alerts import deliver, schema_changed_alert
 
-            changes = [SchemaChange(*row) for row in rows]
-            lines = [f"{change.describe()}: {consequence(change)}" for change in changes]
-            deliver(schema_changed_alert(self.name, self.interval.day.isoformat(), lines))
-            conn.execute(  # by the key of schema_changes_once
-                "update audit.schema_changes set alerted_at = now() where source = %s and alerted_at is null"
-                " and (stream, field, change, coalesce(new_type, ''))"
-                " in (select * from unnest(%s::text[], %s::text[], %s::text[], %s::text[]))",
-                (
-                    self.name,
-                    [c.stream for c in changes],
-                    [c.field for c in changes],
-                    [c.change for c in changes],
-                    [c.new_type or "" for c in changes],
-                ),
-            )
-            conn.commit()
+        changes = [SchemaChange(*row) for row in rows]
+        lines = [f"{change.describe()}: {consequence(change)}" for change in changes]
+        deliver(schema_changed_alert(self.name, self.interval.day.isoformat(), lines))
+        guard.execute(  # by the key of schema_changes_once
+            "update audit.schema_changes set alerted_at = now() where source = %s and alerted_at is null"
+            " and (stream, field, change, coalesce(new_type, ''))"
+            " in (select * from unnest(%s::text[], %s::text[], %s::text[], %s::text[]))",
+            (
+                self.name,
+                [c.stream for c in changes],
+                [c.field for c in changes],
+                [c.change for c in changes],
+                [c.new_type or "" for c in changes],
+            ),
+        )

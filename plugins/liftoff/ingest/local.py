@@ -162,7 +162,7 @@ def sync_interval(
                         record_sync(conn, batch, landed[batch.stream])
                 sync.committing(conn)
             try:  # the rows are landed: what follows must not fail the sync
-                sync.committed(target)
+                sync.committed(guard)
             except Exception as exc:
                 log.error("%s: landed, but what follows the landing failed: %s", name, first_line(exc))
         finally:
@@ -210,7 +210,7 @@ class ManifestRun:
     def committing(self, conn: psycopg.Connection) -> None:
         pass  # a manifest keeps no state: the window is its config
 
-    def committed(self, target: Warehouse) -> None:
+    def committed(self, guard: psycopg.Connection) -> None:
         pass  # no schema changes to announce: a manifest's schema is the file's
 
 

@@ -16,7 +16,8 @@ the place its value is read at run time, never the value:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -54,16 +55,19 @@ def as_entry(reference: SecretReference) -> str | dict:
     return reference
 
 
-def lookup(reference: SecretReference, env: Mapping[str, str]) -> str | None:
+def lookup(
+    reference: SecretReference, env: Mapping[str, str], connections: dict[str, Any] | None = None
+) -> str | None:
     """The secret's value, or None when its variable, its connection or the connection's
-    field is missing or empty."""
+    field is missing or empty. ``connections``, when given, keeps each connection fetched (or
+    None, not found) by its id: the secrets of one config fetch each connection once."""
     if isinstance(reference, str):
         return env.get(reference) or None
-    from airflow.sdk.exceptions import AirflowNotFoundException
-
-    try:
-        connection = _airflow_connection(reference.connection)
-    except AirflowNotFoundException:
+    connections = {} if connections is None else connections
+    if reference.connection not in connections:
+        connections[reference.connection] = _found_connection(reference.connection)
+    connection = connections[reference.connection]
+    if connection is None:
         return None
     if reference.field in _ATTRIBUTES:
         value = getattr(connection, reference.field)
@@ -72,7 +76,17 @@ def lookup(reference: SecretReference, env: Mapping[str, str]) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-def _airflow_connection(conn_id: str):
+def _found_connection(conn_id: str):
+    """The connection (``airflow_connection``), or None when Airflow finds none."""
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        return airflow_connection(conn_id)
+    except AirflowNotFoundException:
+        return None
+
+
+def airflow_connection(conn_id: str):
     """The connection as Airflow finds it here: in a task, through the Task SDK (the API
     server's); elsewhere (``liftoff sources add``, ``sources check``) through Airflow's secrets
     backends in order, the metadata database among them, which the Task SDK outside a task
@@ -100,9 +114,20 @@ def missing(reference: SecretReference) -> str:
     return f"{reference} is not set"
 
 
-def resolve(reference: SecretReference, what: str, env: Mapping[str, str]) -> str:
+def resolve(
+    reference: SecretReference, what: str, env: Mapping[str, str], connections: dict[str, Any] | None = None
+) -> str:
     """The secret's value; a ConfigError naming where it was looked for and ``what`` it is."""
-    value = lookup(reference, env)
+    value = lookup(reference, env, connections)
     if value is None:
         raise ConfigError(f"{missing(reference)}: {what}")
     return value
+
+
+def resolve_all(
+    references: Mapping[str, SecretReference], what: Callable[[str], str], env: Mapping[str, str]
+) -> dict[str, str]:
+    """Each path's secret value (``resolve``, ``what(path)`` in its error), in order; each
+    Airflow connection fetched once, however many of its fields the paths read."""
+    connections: dict[str, Any] = {}
+    return {path: resolve(reference, what(path), env, connections) for path, reference in references.items()}
