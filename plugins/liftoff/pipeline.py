@@ -73,6 +73,7 @@ def validate(
                 "accepted": result.accepted,
                 "rejected": result.rejected,
                 "checksum": result.checksum,
+                "top_errors": dict(result.errors_by_field.most_common(5)),  # rows by field in error
             }
     return results
 

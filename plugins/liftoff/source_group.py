@@ -14,6 +14,7 @@ from airflow.sdk import TaskGroup, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from liftoff.config import ConfigError, SourceConfig
+from liftoff.transform.gold_assets import landing_asset
 
 if TYPE_CHECKING:
     from liftoff.batch import Interval
@@ -103,12 +104,32 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
 
             ingest_task = local_ingest()
 
-        @task(task_id="validate", doc_md="Gate each landed batch with its contract; quarantine rejects.")
+        landing = {stream: landing_asset(name, stream) for stream in source.streams}
+
+        @task(
+            task_id="validate",
+            outlets=list(landing.values()),
+            doc_md="Gate each landed batch with its contract; quarantine rejects. Each landing"
+            " table's asset event carries its batch's counts and top errors.",
+        )
         def validate_task() -> dict:
             from liftoff.pipeline import validate
 
-            conf = get_current_context()["dag_run"].conf or {}
-            return run_step(validate, with_run_id=True, accept_low_volume=bool(conf.get("accept_low_volume")))
+            context = get_current_context()
+            conf = context["dag_run"].conf or {}
+            results = run_step(
+                validate, with_run_id=True, accept_low_volume=bool(conf.get("accept_low_volume"))
+            )
+            for stream, result in results.items():  # the data quality, where the asset is
+                counts = {key: result[key] for key in ("landed", "accepted", "rejected", "top_errors")}
+                ratio = round(result["rejected"] / result["landed"], 6) if result["landed"] else 0.0
+                context["outlet_events"][landing[stream]].extra = {
+                    "day": run_interval(context).day.isoformat(),
+                    "run_id": context["run_id"],
+                    **counts,
+                    "reject_ratio": ratio,
+                }
+            return results
 
         @task(task_id="archive", doc_md="Write each batch to the raw archive and check it back.")
         def archive_task() -> dict:

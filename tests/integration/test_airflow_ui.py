@@ -16,6 +16,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from liftoff.airflow_api import AirflowApi
@@ -110,6 +111,23 @@ def walk_the_ui(page, login: Login, day: date, shots: Path) -> dict:
     gate_line = page.get_by_text(re.compile(r"accepted=\d+ rejected=\d+")).first.inner_text()
     walk.shot("gate-log")
 
+    # the LiftOff data quality page, from the Browse menu, inside the UI (an iframe of the app
+    # the API server mounts at /liftoff, behind the same login)
+    page.goto(f"{login.url}/dags")
+    page.get_by_role("button", name="Browse").click()
+    page.get_by_role("menuitem", name="Data quality").click()
+    page.wait_for_url(re.compile(r"/plugin/data-quality$"))
+    quality = page.frame_locator("iframe").first
+    quality.get_by_role("table", name="streams").wait_for()
+    quality_streams = quality.get_by_role("table", name="streams").inner_text()
+    judged = ".".join(re.search(r"batch (\S+):", gate_line).group(1).split(".")[:2])  # the log's stream
+    quality.get_by_text(judged, exact=True).last.click()  # its days, under By day
+    quality_day = quality.get_by_role("table", name=f"{judged} by day").inner_text()
+    walk.shot("data-quality")
+    asset_events = api.client.get(
+        "/assets/events", params={"source_dag_id": DAG, "source_run_id": run.run_id, "limit": 100}
+    ).json()["asset_events"]
+
     page.goto(f"{login.url}/dags/{DAG}/runs/{run.run_id}")
     page.get_by_role("button", name="Press shift+c to clear").click()  # the run's Clear button
     clear = page.get_by_role("dialog")
@@ -134,6 +152,10 @@ def walk_the_ui(page, login: Login, day: date, shots: Path) -> dict:
         "run": run,
         "tasks": tasks,
         "gate_line": gate_line,
+        "quality_streams": quality_streams,
+        "quality_day": quality_day,
+        "judged": judged,
+        "asset_events": asset_events,
         "clear_dialog": clear_dialog,
         "backfill_dialog": backfill_dialog,
     }
@@ -165,7 +187,26 @@ def test_a_data_engineer_triggers_a_day_and_reads_its_gate_in_the_ui(
     assert seen["run"].day == day and seen["state"] == "success"
     assert seen["tasks"] and {t["state"] for t in seen["tasks"]} == {"success"}, seen["tasks"]
     assert re.search(r"landed=\d+ accepted=\d+ rejected=\d+", seen["gate_line"]), seen["gate_line"]
-    for name in ("dags", "dag-docs", "paused", "trigger", "grid", "gate-log", "clear-run", "backfill"):
+    # the quality page shows the day the gate judged, with the gate's own counts
+    landed, accepted, rejected = re.search(
+        r"landed=(\d+) accepted=(\d+) rejected=(\d+)", seen["gate_line"]
+    ).groups()
+    assert "crm.sales" in seen["quality_streams"] and "shop." in seen["quality_streams"]
+    day_row = next(line for line in seen["quality_day"].splitlines() if line.startswith(day.isoformat()))
+    assert day_row.split()[1:5] == ["archived", landed, accepted, rejected], day_row
+    # and so does the landing table's asset event, the gate's task its source
+    source, stream = seen["judged"].split(".")
+    (event,) = [e for e in seen["asset_events"] if e["uri"].endswith(f"/raw_{source}/{stream}")]
+    assert event["source_task_id"] == f"{source}.validate"
+    assert {key: event["extra"][key] for key in ("day", "landed", "accepted", "rejected")} == {
+        "day": day.isoformat(), "landed": int(landed), "accepted": int(accepted), "rejected": int(rejected),
+    }  # fmt: skip
+    assert isinstance(event["extra"]["top_errors"], dict) and 0 <= event["extra"]["reject_ratio"] <= 1
+    signed_out = httpx.get(f"{airflow_deployment.login.url}/liftoff/quality", timeout=30)
+    assert signed_out.status_code == 401 and "Data quality" not in signed_out.text
+    for name in (
+        "dags", "dag-docs", "paused", "trigger", "grid", "gate-log", "data-quality", "clear-run", "backfill",
+    ):  # fmt: skip
         assert (shots / f"{name}.png").stat().st_size > 10_000, name
         shutil.copy(shots / f"{name}.png", tmp_path / f"{name}.png")
     if os.environ.get("LIFTOFF_UPDATE_SCREENSHOTS") == "1":

@@ -1,4 +1,5 @@
-"""The gold tables as Airflow assets, named the OpenLineage way for PostgreSQL tables.
+"""The warehouse's tables as Airflow assets, named the OpenLineage way for PostgreSQL tables:
+the gold tables, and the landing tables the gate judges.
 
 URI ``postgres://<host>:<port>/<database>/gold/<table>`` (Airflow's PostgreSQL asset
 scheme), name ``<database>.gold.<table>`` (OpenLineage's dataset name; its namespace is
@@ -16,9 +17,7 @@ import json
 
 from airflow.sdk import Asset
 
-from liftoff.config import MANIFEST_PATH, get_settings
-from liftoff.warehouse.embedded import DATABASE as EMBEDDED_DATABASE
-from liftoff.warehouse.location import Warehouse, configured_warehouse_url
+from liftoff.config import MANIFEST_PATH, get_settings, landing_schema
 
 GOLD_SCHEMA = "gold"
 
@@ -38,7 +37,11 @@ def gold_tables() -> tuple[str, ...]:
 
 
 def warehouse_address() -> tuple[str, int, str]:
-    """Host, port and database of the warehouse the tasks write (the embedded one by default)."""
+    """Host, port and database of the warehouse the tasks write (the embedded one by default).
+    Its modules imported here: parsing a DAG imports no database driver."""
+    from liftoff.warehouse.embedded import DATABASE as EMBEDDED_DATABASE
+    from liftoff.warehouse.location import Warehouse, configured_warehouse_url
+
     url = configured_warehouse_url()
     if url:
         target = Warehouse.from_url(url)
@@ -46,13 +49,24 @@ def warehouse_address() -> tuple[str, int, str]:
     return "127.0.0.1", get_settings().embedded_pg_port, EMBEDDED_DATABASE
 
 
-def gold_asset(table: str) -> Asset:
+def table_asset(schema: str, table: str, group: str) -> Asset:
+    """A table of the warehouse as an asset (URI and name as above)."""
     host, port, database = warehouse_address()
     return Asset(
-        uri=f"postgres://{host}:{port}/{database}/{GOLD_SCHEMA}/{table}",
-        name=f"{database}.{GOLD_SCHEMA}.{table}",
-        group=GOLD_SCHEMA,
+        uri=f"postgres://{host}:{port}/{database}/{schema}/{table}",
+        name=f"{database}.{schema}.{table}",
+        group=group,
     )
+
+
+def gold_asset(table: str) -> Asset:
+    return table_asset(GOLD_SCHEMA, table, GOLD_SCHEMA)
+
+
+def landing_asset(source: str, stream: str) -> Asset:
+    """A stream's landing table (``raw_<source>.<stream>``): the gate updates it for each batch it
+    passes, with the batch's counts and top errors in the event's extra (the data quality)."""
+    return table_asset(landing_schema(source), stream, "raw")
 
 
 def gold_assets() -> list[Asset]:

@@ -58,6 +58,17 @@ class Warehouse:
             auth += ":" + quote(self.password, safe="")
         return f"postgresql://{auth}@{self.host}:{self.port}/{self.database}"
 
+    @classmethod
+    def from_airflow(cls, conn) -> Warehouse:
+        """The server an Airflow connection (any of its ``Connection`` classes) describes."""
+        return cls(
+            host=conn.host or "127.0.0.1",
+            port=int(conn.port or 5432),
+            database=conn.schema or "postgres",
+            user=conn.login or "postgres",
+            password=conn.password or "",
+        )
+
     @property
     def airflow_conn_uri(self) -> str:
         """The same server as an Airflow connection URI (``AIRFLOW_CONN_WAREHOUSE``)."""
@@ -120,11 +131,4 @@ def airflow_warehouse(conn_id: str = "warehouse") -> Warehouse:
     """The warehouse as Airflow's ``warehouse`` connection describes it (inside tasks)."""
     from airflow.sdk import BaseHook
 
-    conn = BaseHook.get_connection(conn_id)
-    return Warehouse(
-        host=conn.host or "127.0.0.1",
-        port=int(conn.port or 5432),
-        database=conn.schema or "postgres",
-        user=conn.login or "postgres",
-        password=conn.password or "",
-    )
+    return Warehouse.from_airflow(BaseHook.get_connection(conn_id))

@@ -1,0 +1,101 @@
+"""The data quality page's numbers, from audit rows written as the gate and the syncs write
+them, against a real PostgreSQL: each stream's window is its own 30 days, the ratios and
+the top errors are counted by rows, and the page escapes what upstream sent."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from liftoff.quality.page import render
+from liftoff.quality.report import stream_quality
+from liftoff.warehouse.location import Warehouse
+
+pytestmark = pytest.mark.integration
+
+NEWEST = datetime(2026, 11, 20, tzinfo=UTC)
+
+
+def batch(conn, source: str, stream: str, day: datetime, landed: int, rejected: int, status: str) -> str:
+    batch_id = f"{source}.{stream}.{day:%Y%m%dT%H%M}"
+    conn.execute(
+        "insert into audit.batches (batch_id, source, stream, interval_start, interval_end, landed,"
+        " accepted, rejected, contract, contract_version, status)"
+        " values (%s, %s, %s, %s, %s, %s, %s, %s, 'Sale', '1', %s)",
+        (batch_id, source, stream, day, day + timedelta(days=1), landed,
+         0 if status == "landed" else landed - rejected, 0 if status == "landed" else rejected, status),
+    )  # fmt: skip
+    return batch_id
+
+
+def quarantine(conn, batch_id: str, raw_id: str, *errors: tuple[str, str]) -> None:
+    source, stream, _ = batch_id.split(".")
+    conn.execute(
+        "insert into audit.quarantine (batch_id, source, stream, airbyte_raw_id, row_data, errors,"
+        " contract, contract_version) values (%s, %s, %s, %s, '{}', %s, 'Sale', '1')",
+        (batch_id, source, stream, raw_id,
+         json.dumps([{"field": f, "message": m, "type": "value_error"} for f, m in errors])),
+    )  # fmt: skip
+
+
+def test_each_streams_last_30_days_with_ratios_top_errors_and_schema_changes(bootstrapped: Warehouse) -> None:
+    with bootstrapped.connect() as conn:
+        old = batch(conn, "crm", "sales", NEWEST - timedelta(days=45), 1000, 500, "archived")  # outside
+        quarantine(conn, old, "old-1", ("amount", "an old error, outside the window"))
+        first = batch(conn, "crm", "sales", NEWEST - timedelta(days=2), 100, 4, "archived")
+        for n in range(3):
+            quarantine(conn, first, f"a{n}", ("amount", "Input should be greater than 0"))
+        quarantine(
+            conn,
+            first,
+            "b",
+            ("email", "value is not a valid email"),
+            ("amount", "Input should be greater than 0"),
+        )
+        second = batch(conn, "crm", "sales", NEWEST - timedelta(days=1), 50, 1, "validated")
+        quarantine(conn, second, "c", ("sold_at", "<script>alert(1)</script> is not a date"))
+        batch(conn, "crm", "sales", NEWEST, 10, 0, "landed")  # not gated yet
+        batch(
+            conn, "shop", "orders", NEWEST - timedelta(days=400), 7, 0, "archived"
+        )  # a year back: its own window
+        conn.execute(
+            "insert into audit.schema_changes (source, stream, field, change, new_type, interval_start)"
+            " values ('crm', 'sales', 'discount', 'added', 'number', %s),"
+            " ('crm', 'sales', 'legacy', 'removed', null, %s)",
+            (NEWEST - timedelta(days=1), NEWEST - timedelta(days=60)),
+        )
+        conn.commit()
+        streams = stream_quality(conn)
+
+    assert [(s.source, s.stream) for s in streams] == [("crm", "sales"), ("shop", "orders")]
+    crm, shop = streams
+    assert [d.day.isoformat() for d in crm.days] == ["2026-11-20", "2026-11-19", "2026-11-18"]
+    assert (crm.batches, crm.landed, crm.accepted, crm.rejected, crm.waiting) == (3, 160, 145, 5, 1)
+    assert crm.reject_ratio == pytest.approx(5 / 150)  # of the rows judged: the landed day's are not
+    assert [(e.field, e.message, e.rows) for e in crm.top_errors] == [
+        ("amount", "Input should be greater than 0", 4),
+        ("email", "value is not a valid email", 1),
+        ("sold_at", "<script>alert(1)</script> is not a date", 1),
+    ]
+    assert crm.latest_rejecting_batch == second
+    # the validated day and its end; the landed one is not accepted yet
+    assert (crm.newest_day.isoformat(), crm.newest_accepted) == ("2026-11-19", NEWEST)
+    assert crm.hours_since_newest == pytest.approx(
+        (datetime.now(UTC) - NEWEST).total_seconds() / 3600, abs=0.1
+    )
+    assert crm.schema_changes == 1  # the one 60 days back is outside the window
+    assert (shop.batches, shop.accepted, shop.top_errors, shop.schema_changes) == (1, 7, [], 0)
+
+    page = render(streams, datetime.now(UTC))
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert f"liftoff quarantine list --batch {second}" in page
+    assert "3.33%" in page  # crm's reject ratio over its window
+    assert "an old error" not in page
+
+
+def test_no_batch_yet_says_so(bootstrapped: Warehouse) -> None:
+    with bootstrapped.connect() as conn:
+        assert stream_quality(conn) == []
+    assert "No batch yet" in render([], datetime.now(UTC))
