@@ -343,3 +343,23 @@ def test_a_day_just_ended_is_read_after_the_brokers_clock_grace() -> None:
     preview = today_so_far(day.end + timedelta(hours=3))
     wait_for_the_brokers_clock(preview, now=preview.end, sleep=waits.append)  # today so far
     assert len(waits) == 1
+
+
+def test_an_event_the_broker_refuses_fails_the_publish_naming_how_many(kafka_broker: EmbeddedKafka) -> None:
+    """A terminal's event the broker will not take (here: larger than the topic allows) is an
+    error, not a count: the simulator and the demo say so instead of losing it unsaid."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    from sales_api.pos import Message
+
+    servers, topic = kafka_broker.bootstrap_servers, "pos.sales.small"
+    admin = AdminClient(client_config({"bootstrap.servers": servers}))
+    config = {"max.message.bytes": "2000"}
+    for future in admin.create_topics([NewTopic(topic, PARTITIONS, 1, config=config)]).values():
+        future.result(30)
+    good = [m for m in messages_for_day(DAYS[0]) if m.event][:3]
+    big = Message(None, b'{"sale_id": "' + b"x" * 5000 + b'"}', good[-1].arrival, None)
+    assert publish(servers, good, topic=topic) == 3
+    refused = r"Kafka refused 1 of 4 point-of-sale events for pos\.sales\.small: "
+    with pytest.raises(RuntimeError, match=refused):
+        publish(servers, [*good, big], topic=topic)

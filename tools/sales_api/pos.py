@@ -151,7 +151,8 @@ def publish(
     stamp: bool = True,
     sasl: dict[str, str] | None = None,
 ) -> int:
-    """Publish ``messages`` to ``topic`` (idempotent producer, all acks); how many.
+    """Publish ``messages`` to ``topic`` (idempotent producer, all acks); how many. An event the
+    broker refuses fails the call, naming how many and the first reason: none is lost unsaid.
 
     ``stamp``: give each message its simulated arrival as its timestamp (a replayed past day
     on a ``CreateTime`` topic); else the broker stamps it on arrival. ``sasl``: a login's
@@ -172,6 +173,12 @@ def publish(
         )
     )
     count = 0
+    refused: list = []  # the broker's refusals (too large, not authorized, …), one per event
+
+    def delivered(error, _message) -> None:
+        if error is not None:
+            refused.append(error)
+
     for index, message in enumerate(messages):
         kwargs = {"timestamp": int(message.arrival.timestamp() * 1000)} if stamp else {}
         while True:
@@ -181,6 +188,7 @@ def publish(
                     value=message.value,
                     key=message.key,
                     partition=partition_of(message, index),
+                    on_delivery=delivered,
                     **kwargs,
                 )
                 break
@@ -189,6 +197,10 @@ def publish(
         count += 1
     if producer.flush(60) != 0:
         raise RuntimeError("not every point-of-sale event was delivered to Kafka")
+    if refused:
+        raise RuntimeError(
+            f"Kafka refused {len(refused)} of {count} point-of-sale events for {topic}: {refused[0].str()}"
+        )
     return count
 
 
