@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -91,9 +92,32 @@ def test_every_healthcheck_runs_as_a_process_somewhere(services: dict[str, dict]
         assert re.search(rf'healthcheck\(\s*\w+,\s*"{re.escape(name)}"', source), (name, test_file)
 
 
+@pytest.fixture
+def root_minio(services: dict[str, dict], tmp_path: Path) -> Iterator[MinioServer]:
+    """MinIO as the minio service starts it: the compose file's root credentials."""
+    if minio_binary() is None:
+        reason = "no MinIO binary: make minio"
+        if IN_CI:
+            pytest.fail(f"CI must provide MinIO: {reason}")
+        pytest.skip(reason)
+    root = services["minio"]["environment"]
+    minio = MinioServer(
+        minio_binary(), tmp_path / "minio", root["MINIO_ROOT_USER"], root["MINIO_ROOT_PASSWORD"]
+    )
+    minio.start()
+    yield minio
+    minio.stop()
+
+
 def test_airflow_init_runs_at_every_up_against_fresh_services(
-    services: dict[str, dict], team: Team, database_factory, redis_server: str, tmp_path: Path
+    services: dict[str, dict],
+    team: Team,
+    database_factory,
+    redis_server: str,
+    root_minio: MinioServer,
+    tmp_path: Path,
 ) -> None:
+    minio = root_minio
     init = services["airflow-init"]
     resolved = init["environment"]
     assert init["command"][:2] == ["bash", "-c"]
@@ -105,17 +129,6 @@ def test_airflow_init_runs_at_every_up_against_fresh_services(
     made = team.init_owner()
     assert made.returncode == 0, made.stdout + made.stderr
     metadata = database_factory("airflow_init")
-    # MinIO as the minio service starts: the compose file's root credentials
-    if minio_binary() is None:
-        reason = "no MinIO binary: make minio"
-        if IN_CI:
-            pytest.fail(f"CI must provide MinIO: {reason}")
-        pytest.skip(reason)
-    root = services["minio"]["environment"]
-    minio = MinioServer(
-        minio_binary(), tmp_path / "minio", root["MINIO_ROOT_USER"], root["MINIO_ROOT_PASSWORD"]
-    )
-    minio.start()
     bucket = f"archive-{uuid.uuid4().hex[:8]}"
     local = Warehouse(
         team.superuser.host, team.superuser.port, team.database, team.owner, team.owner_password
@@ -150,45 +163,39 @@ def test_airflow_init_runs_at_every_up_against_fresh_services(
     if os.getuid() != 0:  # chown to another user is root's: the image's init runs as root
         env["AIRFLOW_UID"] = str(os.getuid())
 
-    try:
-        for _ in range(2):  # `docker compose up` runs it each time
-            done = subprocess.run(
-                ["bash", "-c", script], env=env, capture_output=True, text=True, timeout=900
-            )
-            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-            output = done.stdout + done.stderr
-            for secret in (
-                "AIRFLOW_ADMIN_PASSWORD",
-                "LIFTOFF_ARCHIVE_PIPELINE_SECRET",
-                "LIFTOFF_PIPELINE_PASSWORD",
-            ):
-                assert resolved[secret] not in output, secret
-            assert team.owner_password not in output
-        # the first admin, a FAB login with the Admin role, made once
-        with metadata.connect() as conn:
-            admins = conn.execute(
-                "select u.username, r.name from public.ab_user u"
-                " join public.ab_user_role ur on ur.user_id = u.id join public.ab_role r on r.id = ur.role_id"
-            ).fetchall()
-        assert admins == [("admin", "Admin")]
-        if os.getuid() == 0:  # handed to the image's Airflow user (not root, who made it)
-            assert (tmp_path / "logs").stat().st_uid == int(env["AIRFLOW_UID"]) != 0
-        # the warehouse bootstrapped as its owner; the pipeline's login works with the .env's password
-        pipeline = local.as_role(team.roles["pipeline"], SecretStr(resolved["LIFTOFF_PIPELINE_PASSWORD"]))
-        with pipeline.connect() as conn:
-            assert conn.execute("select to_regclass('audit.batches')").fetchone()[0] is not None
-        # the pipeline's MinIO user writes the archive with the .env's secret
-        task = MinioStore(
-            minio.endpoint, "liftoff-pipeline", resolved["LIFTOFF_ARCHIVE_PIPELINE_SECRET"], bucket
-        )
-        task.put_bytes("raw/probe.txt", b"written by a task")
-        assert task.get_bytes("raw/probe.txt") == b"written by a task"
+    for _ in range(2):  # `docker compose up` runs it each time
+        done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        output = done.stdout + done.stderr
+        for secret in (
+            "AIRFLOW_ADMIN_PASSWORD",
+            "LIFTOFF_ARCHIVE_PIPELINE_SECRET",
+            "LIFTOFF_PIPELINE_PASSWORD",
+        ):
+            assert resolved[secret] not in output, secret
+        assert team.owner_password not in output
+    # the first admin, a FAB login with the Admin role, made once
+    with metadata.connect() as conn:
+        admins = conn.execute(
+            "select u.username, r.name from public.ab_user u"
+            " join public.ab_user_role ur on ur.user_id = u.id join public.ab_role r on r.id = ur.role_id"
+        ).fetchall()
+    assert admins == [("admin", "Admin")]
+    if os.getuid() == 0:  # handed to the image's Airflow user (not root, who made it)
+        assert (tmp_path / "logs").stat().st_uid == int(env["AIRFLOW_UID"]) != 0
+    # the warehouse bootstrapped as its owner; the pipeline's login works with the .env's password
+    pipeline = local.as_role(team.roles["pipeline"], SecretStr(resolved["LIFTOFF_PIPELINE_PASSWORD"]))
+    with pipeline.connect() as conn:
+        assert conn.execute("select to_regclass('audit.batches')").fetchone()[0] is not None
+    # the pipeline's MinIO user writes the archive with the .env's secret
+    task = MinioStore(minio.endpoint, "liftoff-pipeline", resolved["LIFTOFF_ARCHIVE_PIPELINE_SECRET"], bucket)
+    task.put_bytes("raw/probe.txt", b"written by a task")
+    assert task.get_bytes("raw/probe.txt") == b"written by a task"
 
-        # the minio service's healthcheck, against it
-        live = run_healthcheck(services, "minio", base_env(tmp_path), {"localhost:9000": minio.endpoint})
-        assert live.returncode == 0, live.stderr
-    finally:
-        minio.stop()
+    # the minio service's healthcheck, against it
+    live = run_healthcheck(services, "minio", base_env(tmp_path), {"localhost:9000": minio.endpoint})
+    assert live.returncode == 0, live.stderr
+    minio.stop()
     dead = run_healthcheck(
         services, "minio", base_env(tmp_path), {"localhost:9000": minio.endpoint}, attempts=1
     )
