@@ -132,6 +132,8 @@ def run_healthcheck(
     expects to fail; ``pause`` between, not the service's interval). Each run has a minute: a
     busy test machine answers later than a deployment's own timeout."""
     argv = healthcheck(services, name, moves)
+    # the image's PATH has its Python's scripts (airflow, celery): here, this interpreter's
+    env = {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"}
     for _ in range(attempts or services[name]["healthcheck"].get("retries", 3)):
         done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
         if done.returncode == 0:
