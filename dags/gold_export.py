@@ -10,10 +10,11 @@ Owner: data platform.
 
 from __future__ import annotations
 
-from airflow.sdk import DAG, get_current_context, task
+from airflow.sdk import DAG, get_current_context
 
 from liftoff.config import disable_telemetry
 from liftoff.dag_defaults import DEFAULT_ARGS, START_DATE
+from liftoff.lineage import export_lineage, lineage_task
 from liftoff.transform.gold_assets import gold_assets
 
 disable_telemetry()
@@ -30,7 +31,10 @@ with DAG(
     doc_md=__doc__,
 ) as dag:
 
-    @task(doc_md="Write each refreshed day of every gold table to `exports/<table>/dt=<day>/`.")
+    @lineage_task(
+        doc_md="Write each refreshed day of every gold table to `exports/<table>/dt=<day>/`.",
+        lineage=export_lineage,  # gold tables -> the day's CSV objects
+    )
     def export_gold() -> list[dict]:
         from datetime import date
 

@@ -42,7 +42,13 @@ METADATA_ROLE = "airflow"
 # its tasks fork from it (Airflow's task runner 1.2 s, dbt 1.4 s a task otherwise). Our own
 # code is not among them, so each task reads the project as it is now; an upgrade of dbt or
 # Cosmos needs the scheduler (LocalExecutor) or the Celery workers restarted.
-TASK_PRELOAD = ("airflow.sdk.execution_time.task_runner", "cosmos", "dbt.cli.main", "dbt.adapters.postgres")
+TASK_PRELOAD = (
+    "airflow.sdk.execution_time.task_runner",
+    "cosmos",
+    "dbt.cli.main",
+    "dbt.adapters.postgres",
+    "airflow.providers.openlineage.plugins.listener",  # the lineage listener: 1.3 s a task otherwise
+)
 # Celery's settings: Airflow's, with these as `imports` (a worker imports them before its pool forks).
 CELERY_CONFIG_OPTIONS = "liftoff.celery_config.CELERY_CONFIG"
 

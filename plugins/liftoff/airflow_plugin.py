@@ -1,5 +1,6 @@
 """What LiftOff registers with Airflow (entry point ``airflow.plugins``): the daily timetable, and
-the data quality page (an app the API server mounts, an entry in the UI's Browse menu).
+the data quality page and the dbt docs (an app the API server mounts, entries in the UI's Browse
+menu).
 
 Every Airflow component loads plugins: the page's app (FastAPI, Jinja, psycopg) is built at
 its first request only, so the others never import it.
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit
 
 from airflow.plugins_manager import AirflowPlugin
 
-from liftoff.quality import PATH, URL_PREFIX
+from liftoff.quality import DBT_DOCS_PATH, PATH, URL_PREFIX
 from liftoff.timetable import DailyTimetable
 
 
@@ -50,5 +51,11 @@ class LiftoffPlugin(AirflowPlugin):
                 "href": f"{_base_path()}{URL_PREFIX}{PATH}",
                 "url_route": "data-quality",  # inside the UI, at /plugin/data-quality
                 "category": "Browse",
-            }
+            },
+            {
+                "name": "dbt docs",
+                "href": f"{_base_path()}{URL_PREFIX}{DBT_DOCS_PATH}",
+                "url_route": "dbt-docs",  # at /plugin/dbt-docs
+                "category": "Browse",
+            },
         ]

@@ -25,6 +25,7 @@ from liftoff.config import (
     skipped_sources,
     streamed_sources,
 )
+from liftoff.lineage import lineage_env
 from liftoff.warehouse.location import Warehouse
 
 DAG_ID = "sales_elt"
@@ -86,6 +87,7 @@ def airflow_env(
         "LIFTOFF_HOME": str(settings.home),
         # The tasks archive where the CLI would: said explicitly, never a silent fallback.
         "LIFTOFF_ARCHIVE_URL": embedded_archive_url(settings),
+        **lineage_env(settings.home),  # OpenLineage events: files under $LIFTOFF_HOME/lineage
         **stream_env(settings, kafka_servers),
     }
 
@@ -167,8 +169,9 @@ def run_day(
             command += ["--mark-success-pattern", pattern]
         if conf:  # the run's config, as a trigger from the UI gives it
             command += ["--conf", json.dumps(conf)]
-        # no deadline alerts under `dags test` (it runs the day at once; liftoff.config says why)
-        test_env = {**env, "LIFTOFF_ALERT_DEADLINES": "false"}
+        # no deadline alerts under `dags test` (it runs the day at once; liftoff.config says why),
+        # and no approvals: nobody answers them here (a quiet day fails, naming --accept-low-volume)
+        test_env = {**env, "LIFTOFF_ALERT_DEADLINES": "false", "LIFTOFF_APPROVALS": "false"}
         done = subprocess.run(command, env=test_env, stdout=log, stderr=subprocess.STDOUT)
     text = log_path.read_text(errors="replace")
     ok = done.returncode == 0 and "state=success" in text

@@ -1,6 +1,7 @@
 """Alerts: one message per task that failed after its retries, per run still unfinished
-a set time after it was queued (Airflow's deadline alerts), and per sync that found its
-source's schema changed (the changes it found first).
+a set time after it was queued (Airflow's deadline alerts), per sync that found its
+source's schema changed (the changes it found first), and per quiet day waiting for a
+person's approval (with the link to decide).
 
 Channels, each optional: e-mail (``LIFTOFF_ALERT_EMAIL_TO``, sent with the SMTP provider's
 ``smtp_default`` connection) and a webhook that takes Slack-style JSON ``{"text": ...}``
@@ -34,8 +35,9 @@ RUNBOOK_SECTIONS = {
     "ingest": "the-sync-failed",
     "validate": "a-batch-was-rejected",
     "archive": "the-warehouse-an-api-or-the-archive-was-down",
+    "approve_low_volume": "a-day-is-far-quieter-than-usual",
+    "freshness": "a-source-is-stale",
     "build": "a-dbt-model-or-test-failed",
-    "source_freshness": "a-source-is-stale",
     "previous_day_transformed": "a-day-failed-and-the-days-after-it",
 }
 LATE_SECTION = "a-day-failed-and-the-days-after-it"
@@ -123,6 +125,20 @@ def run_late_alert(dag_run: dict, deadline_time: object) -> Alert:
             f"queued at {dag_run.get('queued_at')}, deadline {deadline_time}",
             f"run: {base}/dags/{dag_run['dag_id']}/runs/{dag_run['dag_run_id']}",
             f"runbook: {runbook_link(LATE_SECTION)}",
+        ],
+    )
+
+
+def approval_alert(context, source: str, day: str, drops: list[str], link: str, hours: int) -> Alert:
+    """The alert of a quiet day waiting for a person's decision: what dropped, where to decide."""
+    ti = context["ti"]
+    return Alert(
+        f"[liftoff] {ti.dag_id} {day}: {source} is far quieter than usual: approve or reject it",
+        [
+            *drops,
+            f"decide: {link}",
+            f"the day waits there, before transform; with no decision in {hours} hours it fails",
+            f"runbook: {runbook_link(RUNBOOK_SECTIONS['approve_low_volume'])}",
         ],
     )
 

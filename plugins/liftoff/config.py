@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     # Off for `airflow dags test` (the embedded runner): Airflow 3.3's `dags test` fails to
     # finish a run of a DAG with a deadline (DagRun.update_state reads it by a wrong key).
     alert_deadlines: bool = True
+    # Off for `airflow dags test` too (`liftoff run`): nobody is there to answer an approval, so a
+    # quiet day fails at once saying how to accept it (liftoff.operators.low_volume).
+    approvals: bool = True
     runbook_url: str = "docs/runbook.md"
 
     @model_validator(mode="after")
@@ -278,6 +281,29 @@ class KafkaTopicConfig(BaseModel):
     topic: str = Field(min_length=1)
 
 
+class FreshnessConfig(BaseModel):
+    """How old a source's data may be, in hours: from the newest cursor its accepted rows
+    hold to the end of the run's interval (``liftoff.validate.freshness``). Over
+    ``warn_after`` the run logs a warning; over ``error_after`` it stops before transform.
+    Either may be omitted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    warn_after: float | None = Field(None, gt=0, allow_inf_nan=False)
+    error_after: float | None = Field(None, gt=0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FreshnessConfig:
+        if self.warn_after is None and self.error_after is None:
+            raise ValueError("give warn_after, error_after or both (hours), or leave out `freshness:`")
+        if None not in (self.warn_after, self.error_after) and self.warn_after > self.error_after:
+            raise ValueError(
+                f"warn_after ({self.warn_after:g} h) is over error_after ({self.error_after:g} h):"
+                " a stream warns before it errors"
+            )
+        return self
+
+
 IngestMode = Literal["local", "airbyte", "push", "stream"]
 
 
@@ -299,7 +325,18 @@ class SourceConfig(BaseModel):
     connector: ConnectorConfig | None = None  # a PyPI connector instead of a manifest
     airbyte: AirbyteServerConfig | None = None
     kafka: KafkaTopicConfig | None = None
+    # Checked after each run's validation on the incremental streams with a cursor; unset:
+    # not checked (a pushed or streamed source's quiet day, a closed shop's, may be normal).
+    freshness: FreshnessConfig | None = None
     streams: dict[str, StreamConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _freshness_has_a_cursor(self) -> SourceConfig:
+        if self.freshness is not None and not self.fresh_streams():
+            raise ValueError(
+                "freshness is measured on incremental streams with a cursor_field: this source has none"
+            )
+        return self
 
     @model_validator(mode="after")
     def _each_mode_has_its_connector(self) -> SourceConfig:
@@ -334,11 +371,17 @@ class SourceConfig(BaseModel):
     def is_streamed(self) -> bool:
         return self.mode == "stream"
 
-    def checks_freshness(self, stream: str) -> bool:
-        """Whether bronze first checks the stream's landing freshness: incremental and synced
-        (a stalled sync shows as stale landing; a pushed or streamed source's quiet day, a
-        closed shop's, is normal)."""
-        return self.streams[stream].sync == "incremental" and self.mode not in ("push", "stream")
+    def fresh_streams(self) -> list[str]:
+        """The streams freshness is measured on: incremental, with a cursor (a snapshot has none)."""
+        return [
+            name
+            for name, stream in self.streams.items()
+            if stream.sync == "incremental" and stream.cursor_field is not None
+        ]
+
+    def freshness_of(self, stream: str) -> FreshnessConfig | None:
+        """The thresholds the stream is checked against, or None when it is not checked."""
+        return self.freshness if stream in self.fresh_streams() else None
 
     def ingest_mode(self, name: str) -> IngestMode:
         mode = self.mode or get_settings().ingest_mode

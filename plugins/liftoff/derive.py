@@ -4,8 +4,8 @@ Everything in the dbt project that restates the list is written from it here, so
 adding a source is its entry, its connector and, when it is new, its contract:
 
 - ``models/sources.yml``: one dbt source ``raw_<source>`` per source, a table per stream,
-  its columns from the stream's contract; freshness on the incremental streams of synced
-  sources (a pushed source's quiet day is normal);
+  its columns from the stream's contract (no dbt freshness: a source's is measured on the
+  data, before transform, by ``liftoff.validate.freshness``);
 - ``models/bronze/bronze_<source>_<stream>.sql`` and ``.yml``: one bronze model per stream,
   the call of its contract's bronze macro (``macros/bronze/<contract>.sql``) and that
   contract's documentation and tests (``macros/bronze/<contract>.yml.j2``), tagged with the
@@ -47,7 +47,6 @@ KAFKA_COLUMNS = {
     "_kafka_offset": "The message's offset in its partition.",
     "_kafka_timestamp": "The broker's timestamp of the message (the batch's cursor).",
 }
-FRESHNESS = {"warn_after": {"count": 26, "period": "hour"}, "error_after": {"count": 7, "period": "day"}}
 LINEAGE_COLUMNS = """\
       - name: source
         description: The source the row came from.
@@ -86,10 +85,6 @@ class Stream:
     def model(self) -> str:
         return f"bronze_{self.source}_{self.name}"
 
-    @property
-    def checks_freshness(self) -> bool:
-        return self.source_config.checks_freshness(self.name)
-
 
 def streams(sources: dict[str, SourceConfig]) -> list[Stream]:
     return [
@@ -109,7 +104,7 @@ def _sql_header() -> str:
 
 
 class _Dumper(yaml.SafeDumper):
-    def ignore_aliases(self, data) -> bool:  # the same freshness block, written out each time
+    def ignore_aliases(self, data) -> bool:  # a repeated block written out each time, no anchors
         return True
 
 
@@ -142,8 +137,6 @@ def dbt_sources(sources: dict[str, SourceConfig]) -> str:
                 f" validation; a run's batch is {how}.",
                 "columns": columns,
             }
-            if stream.checks_freshness:
-                table["config"] = {"loaded_at_field": "_airbyte_extracted_at", "freshness": FRESHNESS}
             tables.append(table)
         documented.append(
             {

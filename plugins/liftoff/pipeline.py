@@ -16,7 +16,7 @@ from liftoff.batch import Batch, Interval
 from liftoff.config import Settings, SourceConfig, get_settings
 from liftoff.ingest.local import sync_interval
 from liftoff.validate.gate import validate_batch
-from liftoff.validate.volume import check_volume
+from liftoff.validate.volume import volume_drop
 from liftoff.warehouse.location import Warehouse
 from liftoff_contracts import get_contract
 
@@ -53,8 +53,10 @@ def validate(
     run_id: str | None = None,
     accept_low_volume: bool = False,
 ) -> dict[str, dict]:
-    """Gate every batch of ``source``; raises BatchRejected if one is over its threshold,
-    VolumeDrop if one is far quieter than its recent days (unless ``accept_low_volume``)."""
+    """Gate every batch of ``source``; raises BatchRejected if one is over its threshold.
+
+    A batch far quieter than its recent days has its ``volume_drop`` said in its result (the
+    source's approval asks a person about it), unless the run ``accept_low_volume``."""
     results = {}
     with target.connect() as conn:
         for batch in Batch.all_of(name, source, interval):
@@ -67,13 +69,16 @@ def validate(
                 run_id=run_id,
             )
             log.info(result.summary())
-            check_volume(conn, batch, result.landed, stream.min_volume_ratio, accept_low=accept_low_volume)
+            drop = volume_drop(conn, batch, result.landed, stream.min_volume_ratio)
+            if drop and accept_low_volume:
+                log.warning("%s: accepted by the run's config (accept_low_volume)", drop)
             results[batch.stream] = {
                 "landed": result.landed,
                 "accepted": result.accepted,
                 "rejected": result.rejected,
                 "checksum": result.checksum,
                 "top_errors": dict(result.errors_by_field.most_common(5)),  # rows by field in error
+                "volume_drop": None if accept_low_volume else drop,
             }
     return results
 

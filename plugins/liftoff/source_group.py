@@ -1,4 +1,5 @@
-"""The task group of one source in ``sales_elt``: ingest >> validate >> archive.
+"""The task group of one source in ``sales_elt``: ingest >> validate >> archive, and after
+validate its freshness check and, for a day far quieter than usual, a person's approval.
 
 Apart from the steps themselves (``liftoff.pipeline``), so that parsing the DAG imports no
 database driver, object-store client or connector: a task loads its step when it runs.
@@ -10,10 +11,17 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from airflow.sdk import TaskGroup, get_current_context, task
+from airflow.sdk import TaskGroup, get_current_context
 from airflow.sdk.exceptions import AirflowFailException
 
 from liftoff.config import ConfigError, SourceConfig
+from liftoff.lineage import (
+    archive_lineage,
+    freshness_lineage,
+    gate_lineage,
+    ingest_lineage,
+    lineage_task,
+)
 from liftoff.transform.gold_assets import landing_asset
 
 if TYPE_CHECKING:
@@ -47,14 +55,16 @@ def run_interval(context) -> Interval:
 
 
 def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse") -> TaskGroup:
-    """The task group of one source: ingest >> validate >> archive (a pushed source: no ingest)."""
+    """The task group of one source: ingest >> validate >> archive (a pushed source: no ingest);
+    validate >> freshness (a source with thresholds) and validate >> approve_low_volume (a
+    source with a stream's ``min_volume_ratio``)."""
 
     def run_step(step, *, with_run_id: bool = False, **kwargs):
         from liftoff.archive.archiver import ArchiveError
         from liftoff.archive.store import StoreError
         from liftoff.ingest.local import IngestError
+        from liftoff.validate.freshness import StaleSource
         from liftoff.validate.gate import BatchRejected
-        from liftoff.validate.volume import VolumeDrop
         from liftoff.warehouse.location import airflow_warehouse
 
         context = get_current_context()
@@ -62,7 +72,7 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
             kwargs["run_id"] = context["run_id"]
         try:
             return step(name, source, run_interval(context), airflow_warehouse(conn_id), **kwargs)
-        except (ConfigError, BatchRejected, VolumeDrop, ValueError) as exc:
+        except (ConfigError, BatchRejected, StaleSource, ValueError) as exc:
             raise AirflowFailException(str(exc)) from exc
         except (IngestError, StoreError, ArchiveError) as exc:  # transient: API or store down; retried
             raise RuntimeError(str(exc)) from exc
@@ -93,7 +103,7 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
                 else f"Sync the run's interval of `{name}` into `raw_{name}` (the Airbyte CDK)."
             )
 
-            @task(task_id="ingest", doc_md=doc)
+            @lineage_task(task_id="ingest", doc_md=doc, lineage=ingest_lineage(name, source))
             def local_ingest() -> dict:
                 from liftoff.pipeline import ingest
 
@@ -106,8 +116,9 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
 
         landing = {stream: landing_asset(name, stream) for stream in source.streams}
 
-        @task(
+        @lineage_task(
             task_id="validate",
+            lineage=gate_lineage(name, source),
             outlets=list(landing.values()),
             doc_md="Gate each landed batch with its contract; quarantine rejects. Each landing"
             " table's asset event carries its batch's counts and top errors.",
@@ -121,7 +132,8 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
                 validate, with_run_id=True, accept_low_volume=bool(conf.get("accept_low_volume"))
             )
             for stream, result in results.items():  # the data quality, where the asset is
-                counts = {key: result[key] for key in ("landed", "accepted", "rejected", "top_errors")}
+                keys = ("landed", "accepted", "rejected", "top_errors", "volume_drop")
+                counts = {key: result[key] for key in keys}
                 ratio = round(result["rejected"] / result["landed"], 6) if result["landed"] else 0.0
                 context["outlet_events"][landing[stream]].extra = {
                     "day": run_interval(context).day.isoformat(),
@@ -131,7 +143,11 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
                 }
             return results
 
-        @task(task_id="archive", doc_md="Write each batch to the raw archive and check it back.")
+        @lineage_task(
+            task_id="archive",
+            doc_md="Write each batch to the raw archive and check it back.",
+            lineage=archive_lineage(name, source),
+        )
         def archive_task() -> dict:
             from liftoff.archive.location import airflow_archive_store
             from liftoff.pipeline import archive
@@ -142,8 +158,31 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
                 archive, with_run_id=True, store=airflow_archive_store(), replace_smaller=replace_smaller
             )
 
+        @lineage_task(
+            task_id="freshness",
+            lineage=freshness_lineage(name, source),
+            doc_md="Hours from the newest cursor landed to the day's end, against the source's"
+            " `freshness` in sources.yaml: over `warn_after` a warning, over `error_after` the day fails.",
+        )
+        def freshness_task() -> dict:
+            from liftoff.validate.freshness import check_freshness
+
+            return run_step(check_freshness)
+
         validated = validate_task()
         if ingest_task is not None:
             ingest_task >> validated
         validated >> archive_task()
+        if source.freshness is not None:
+            validated >> freshness_task()
+        if any(stream.min_volume_ratio for stream in source.streams.values()):
+            from liftoff.operators.low_volume import LowVolumeApprovalOperator
+
+            LowVolumeApprovalOperator(
+                task_id="approve_low_volume",
+                doc_md="A day far under its streams' `min_volume_ratio` waits here for a person's"
+                " decision (*Required Actions*): approve and it goes on, reject and it fails.",
+                source=name,
+                validated=validated,
+            )
     return group

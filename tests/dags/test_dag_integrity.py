@@ -128,6 +128,20 @@ def sales_elt(request: pytest.FixtureRequest, dagbag):
     return sales_elt_under(request.param)
 
 
+def source_leaves(names) -> set[str]:
+    """The last tasks of these sources' groups, which the transform waits for: `archive`, and
+    the checks after `validate` (`freshness`, `approve_low_volume`) where sources.yaml sets them."""
+    leaves = set()
+    for name in names:
+        source = SOURCES[name]
+        leaves.add(f"{name}.archive")
+        if source.freshness is not None:
+            leaves.add(f"{name}.freshness")
+        if any(stream.min_volume_ratio for stream in source.streams.values()):
+            leaves.add(f"{name}.approve_low_volume")
+    return leaves
+
+
 def model_tasks(dag, model: str) -> tuple[str, str]:
     """The first and the last task of a model: its layer's `build`, its `<model>_model_build`,
     or `.run` then `.test`."""
@@ -153,17 +167,14 @@ def test_sales_elt_order_is_ingest_validate_archive_then_layers(sales_elt) -> No
         assert f"{source}.ingest" not in ids and not dag.task_dict[f"{source}.validate"].upstream_task_ids
         assert dag.task_dict[f"{source}.archive"].upstream_task_ids == {f"{source}.validate"}
     wait = dag.task_dict["previous_day_transformed"]
-    assert wait.upstream_task_ids == {f"{source}.archive" for source in SOURCES}, "every source archived"
+    assert wait.upstream_task_ids == source_leaves(SOURCES), "every source archived and checked"
     assert hasattr(wait, "execute_complete"), "it waits deferred: no worker slot held"
     for stream in STREAMS:
-        if not stream.checks_freshness:
-            continue
         before = dag.task_dict[model_tasks(dag, stream.model)[0]].get_flat_relative_ids(upstream=True)
-        assert any(
-            f"{landing_schema(stream.source)}_{stream.name}" in t or t == "bronze.source_freshness"
-            for t in before
-        ), "source freshness is checked first"
         assert "previous_day_transformed" in before
+        assert not [t for t in before if f"{landing_schema(stream.source)}_{stream.name}" in t], (
+            "no dbt source task: freshness is the source's own check, on the data"
+        )
     before_silver = dag.task_dict[model_tasks(dag, "silver_sales")[0]].get_flat_relative_ids(upstream=True)
     assert {model_tasks(dag, m)[1] for m in MODELS if m.startswith("bronze")} <= before_silver, (
         "silver waits for every bronze model and its tests"
@@ -180,9 +191,9 @@ def test_a_stream_source_lands_from_its_topic_and_a_skipped_source_is_left_out(d
         assert SOURCES[name].kafka.topic in dag.task_dict[f"{name}.ingest"].doc_md
     skipped = sales_elt_under("layer", skip_sources=",".join(STREAMED))
     assert not [task for task in skipped.task_dict if task.split(".")[0] in STREAMED]
-    assert skipped.task_dict["previous_day_transformed"].upstream_task_ids == {
-        f"{name}.archive" for name in SOURCES if name not in STREAMED
-    }
+    assert skipped.task_dict["previous_day_transformed"].upstream_task_ids == source_leaves(
+        [name for name in SOURCES if name not in STREAMED]
+    )
 
 
 def test_pos_today_is_scheduled_by_a_watcher_on_each_stream_sources_topic() -> None:
@@ -199,21 +210,24 @@ def test_pos_today_is_scheduled_by_a_watcher_on_each_stream_sources_topic() -> N
     }
 
 
-def test_layer_setting_is_one_dbt_build_per_layer_after_bronze_freshness(dagbag) -> None:
+def test_freshness_thresholds_where_a_quiet_day_is_not_normal() -> None:
+    """What dbt's source freshness had (26 h, 7 days), now per source and on the data; none for
+    the sources whose quiet day is normal (an app's entries, a closed shop's terminals)."""
+    for name in ("crm", "shop"):
+        freshness = SOURCES[name].freshness
+        assert (freshness.warn_after, freshness.error_after) == (26, 168), name
+        assert SOURCES[name].fresh_streams() == [
+            stream for stream, config in SOURCES[name].streams.items() if config.sync == "incremental"
+        ]
+    for name in PUSHED + STREAMED:
+        assert SOURCES[name].freshness is None, name
+
+
+def test_layer_setting_is_one_dbt_build_per_layer(dagbag) -> None:
     dag = sales_elt_under("layer")
     layers = [task for task in dag.tasks if task.task_id.split(".")[0] in ("bronze", "silver", "gold")]
-    assert sorted(t.task_id for t in layers) == [
-        "bronze.build",
-        "bronze.source_freshness",
-        "gold.build",
-        "silver.build",
-    ]
-    freshness = dag.task_dict["bronze.source_freshness"]
-    assert sorted(freshness.select) == sorted(
-        f"source:{landing_schema(s.source)}.{s.name}" for s in STREAMS if s.checks_freshness
-    )
-    assert freshness.select, "some stream is synced and incremental"
-    assert dag.task_dict["bronze.build"].upstream_task_ids == {"bronze.source_freshness"}
+    assert sorted(t.task_id for t in layers) == ["bronze.build", "gold.build", "silver.build"]
+    assert dag.task_dict["bronze.build"].upstream_task_ids == {"previous_day_transformed"}
     assert dag.task_dict["silver.build"].upstream_task_ids == {"bronze.build"}
     assert dag.task_dict["gold.build"].upstream_task_ids == {"silver.build"}
     for layer in ("bronze", "silver", "gold"):

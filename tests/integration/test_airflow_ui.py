@@ -21,8 +21,14 @@ import pytest
 
 from liftoff.airflow_api import AirflowApi
 from liftoff.airflow_deployment import Login
-from liftoff.config import PROJECT_ROOT
+from liftoff.batch import Interval
+from liftoff.config import PROJECT_ROOT, load_sources
+from liftoff.pipeline import validate
+from liftoff.warehouse.embedded import EmbeddedPostgres
+from sales_api.data import sales_for_day
 from tests.browser import ARTEFACTS
+from tests.integration.landing import land_sales
+from tests.integration.test_airflow_deployment import task_log
 
 pytestmark = pytest.mark.integration
 
@@ -128,6 +134,24 @@ def walk_the_ui(page, login: Login, day: date, shots: Path) -> dict:
         "/assets/events", params={"source_dag_id": DAG, "source_run_id": run.run_id, "limit": 100}
     ).json()["asset_events"]
 
+    # the dbt docs, which the run's gold refresh had the dbt_docs DAG publish
+    def docs_published() -> str | list[str]:
+        states = [r["state"] for r in api.client.get("/dags/dbt_docs/dagRuns").json()["dag_runs"]]
+        return "success" if "success" in states else states
+
+    docs_state = _wait_for(docs_published, "success", timeout=600)
+    page.goto(f"{login.url}/dags")
+    page.get_by_role("button", name="Browse").click()
+    page.get_by_role("menuitem", name="dbt docs").click()
+    page.wait_for_url(re.compile(r"/plugin/dbt-docs$"))
+    overview = page.frame_locator("iframe").first.get_by_text("auto-generated documentation for your dbt")
+    overview.first.wait_for(timeout=60_000)
+    docs = next(f for f in page.frames if f != page.main_frame and "/liftoff/dbt-docs" in f.url)
+    docs.goto(docs.url.split("#")[0] + "#!/model/model.liftoff.gold_sales_daily")  # a gold model's page
+    docs.locator("h1:visible", has_text="gold_sales_daily").first.wait_for(timeout=60_000)
+    page.wait_for_load_state("networkidle")
+    walk.shot("dbt-docs")
+
     page.goto(f"{login.url}/dags/{DAG}/runs/{run.run_id}")
     page.get_by_role("button", name="Press shift+c to clear").click()  # the run's Clear button
     clear = page.get_by_role("dialog")
@@ -156,6 +180,7 @@ def walk_the_ui(page, login: Login, day: date, shots: Path) -> dict:
         "quality_day": quality_day,
         "judged": judged,
         "asset_events": asset_events,
+        "docs_state": docs_state,
         "clear_dialog": clear_dialog,
         "backfill_dialog": backfill_dialog,
     }
@@ -202,10 +227,18 @@ def test_a_data_engineer_triggers_a_day_and_reads_its_gate_in_the_ui(
         "day": day.isoformat(), "landed": int(landed), "accepted": int(accepted), "rejected": int(rejected),
     }  # fmt: skip
     assert isinstance(event["extra"]["top_errors"], dict) and 0 <= event["extra"]["reject_ratio"] <= 1
-    signed_out = httpx.get(f"{airflow_deployment.login.url}/liftoff/quality", timeout=30)
-    assert signed_out.status_code == 401 and "Data quality" not in signed_out.text
+    # each gold table's event carries its dbt tests' results in the run
+    gold = {e["uri"].rsplit("/", 1)[1]: e for e in seen["asset_events"] if "/gold/" in e["uri"]}
+    assert gold and {e["source_task_id"] for e in gold.values()} == {"transformed"}, gold
+    daily = gold["gold_sales_daily"]["extra"]["tests"]
+    assert daily["pass"] > 0 and daily["fail"] == 0 and len(daily["results"]) == daily["pass"] + daily["warn"]
+    for path, title in (("quality", "Data quality"), ("dbt-docs", "gold_sales_daily")):
+        signed_out = httpx.get(f"{airflow_deployment.login.url}/liftoff/{path}", timeout=30)
+        assert signed_out.status_code == 401 and title not in signed_out.text, path
+    assert seen["docs_state"] == "success", seen["docs_state"]  # the dbt_docs run made the page shown
     for name in (
-        "dags", "dag-docs", "paused", "trigger", "grid", "gate-log", "data-quality", "clear-run", "backfill",
+        "dags", "dag-docs", "paused", "trigger", "grid", "gate-log", "data-quality", "dbt-docs", "clear-run",
+        "backfill",
     ):  # fmt: skip
         assert (shots / f"{name}.png").stat().st_size > 10_000, name
         shutil.copy(shots / f"{name}.png", tmp_path / f"{name}.png")
@@ -213,3 +246,76 @@ def test_a_data_engineer_triggers_a_day_and_reads_its_gate_in_the_ui(
         DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
         for shot in shots.glob("*.png"):
             shutil.copy(shot, DOCS_IMAGES / shot.name)
+
+
+APPROVAL = "crm.approve_low_volume"
+
+
+def gate_usual_days(deployment, api: AirflowApi, quiet: date) -> None:
+    """Three usual days of the CRM's sales gated before ``quiet`` (the history its volume is
+    judged by): landed as the connector lands them and gated by the pipeline's own step."""
+    env = deployment.env
+    owner = EmbeddedPostgres(deployment.home / "warehouse", port=int(env["LIFTOFF_EMBEDDED_PG_PORT"])).start()
+    with owner.connect() as conn:
+        landing = conn.execute("select to_regclass('raw_crm.sales')").fetchone()[0]
+    if landing is None:  # the connector makes its landing table: one real run first
+        run, _ = api.run_day(DAG, quiet - timedelta(days=4))
+        assert api.wait(DAG, run.run_id, poll=3) == "success"
+    crm = load_sources()["crm"]
+    sales = crm.model_copy(update={"streams": {"sales": crm.streams["sales"]}})
+    with owner.connect() as conn:
+        for offset in (3, 2, 1):
+            usual = quiet - timedelta(days=offset)
+            land_sales(conn, sales_for_day(usual).sales)
+            validate("crm", sales, Interval.for_day(usual), owner)
+
+
+def test_on_call_approves_a_quiet_day_from_the_alerts_link(airflow_deployment, browser, tmp_path) -> None:
+    deployment, api = airflow_deployment, AirflowApi(airflow_deployment.login)
+    day = datetime.now(UTC).date() - timedelta(days=20)
+    gate_usual_days(deployment, api, day)
+    demo_api = deployment.env["LIFTOFF_API_URL"]
+    httpx.post(
+        f"{demo_api}/_quiet", json={"days": [day.isoformat()], "rows": 3}, timeout=30
+    ).raise_for_status()
+    try:
+        run, _ = api.run_day(DAG, day)
+        instance = f"/dags/{DAG}/dagRuns/{run.run_id}/taskInstances/{APPROVAL}"
+        asked = _wait_for(lambda: api.client.get(instance).json().get("state"), "awaiting_input", timeout=600)
+    finally:
+        httpx.post(f"{demo_api}/_quiet", json={"days": []}, timeout=30).raise_for_status()
+    assert asked == "awaiting_input", (asked, api.failed_tasks(DAG, run.run_id))
+    alert = task_log(api, run.run_id, APPROVAL)
+    assert "crm is far quieter than usual: approve or reject it" in alert, alert
+    link = re.search(r"decide: (http\S+)", alert).group(1)
+    assert link.startswith(
+        f"{deployment.login.url}/dags/{DAG}/runs/{run.run_id}/tasks/{APPROVAL}/required_actions"
+    )
+
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    shots = ARTEFACTS / "airflow-ui"
+    walk = Walk(page, deployment.login, shots)
+    walk.log_in()
+    page.goto(link)  # what on-call opens from the alert
+    page.get_by_text("a day far quieter than usual").first.wait_for(timeout=60_000)
+    question = page.get_by_text("landed 3 rows").first.inner_text()
+    approve = page.get_by_test_id("hitl-option-Approve")
+    reason_required = approve.is_disabled()  # no decision without a reason
+    page.locator("#element_reason").fill("Black Friday: the shops closed at noon")  # the Reason field
+    walk.shot("approval")
+    approve.click()
+    assert api.wait(DAG, run.run_id, poll=3) == "success", api.failed_tasks(DAG, run.run_id)
+
+    detail = api.client.get(
+        f"/dags/{DAG}/dagRuns/{run.run_id}/taskInstances/{APPROVAL}/-1/hitlDetails"
+    ).json()
+    assert detail["chosen_options"] == ["Approve"] and detail["responded_by_user"]["name"] == "admin", detail
+    assert "landed 3 rows, under 25% of the median of its last" in question, question
+    assert reason_required
+    assert "the quiet day was approved by admin: Black Friday: the shops closed at noon" in task_log(
+        api, run.run_id, APPROVAL
+    )
+    assert (shots / "approval.png").stat().st_size > 10_000
+    shutil.copy(shots / "approval.png", tmp_path / "approval.png")
+    if os.environ.get("LIFTOFF_UPDATE_SCREENSHOTS") == "1":
+        shutil.copy(shots / "approval.png", DOCS_IMAGES / "approval.png")

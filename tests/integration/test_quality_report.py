@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from liftoff.config import FreshnessConfig, load_sources
 from liftoff.quality.page import render
 from liftoff.quality.report import stream_quality
 from liftoff.warehouse.location import Warehouse
@@ -18,14 +19,24 @@ pytestmark = pytest.mark.integration
 NEWEST = datetime(2026, 11, 20, tzinfo=UTC)
 
 
-def batch(conn, source: str, stream: str, day: datetime, landed: int, rejected: int, status: str) -> str:
+def batch(
+    conn,
+    source: str,
+    stream: str,
+    day: datetime,
+    landed: int,
+    rejected: int,
+    status: str,
+    newest_cursor: datetime | None = None,
+) -> str:
     batch_id = f"{source}.{stream}.{day:%Y%m%dT%H%M}"
     conn.execute(
         "insert into audit.batches (batch_id, source, stream, interval_start, interval_end, landed,"
-        " accepted, rejected, contract, contract_version, status)"
-        " values (%s, %s, %s, %s, %s, %s, %s, %s, 'Sale', '1', %s)",
+        " accepted, rejected, contract, contract_version, status, newest_cursor)"
+        " values (%s, %s, %s, %s, %s, %s, %s, %s, 'Sale', '1', %s, %s)",
         (batch_id, source, stream, day, day + timedelta(days=1), landed,
-         0 if status == "landed" else landed - rejected, 0 if status == "landed" else rejected, status),
+         0 if status == "landed" else landed - rejected, 0 if status == "landed" else rejected, status,
+         newest_cursor),
     )  # fmt: skip
     return batch_id
 
@@ -44,7 +55,10 @@ def test_each_streams_last_30_days_with_ratios_top_errors_and_schema_changes(boo
     with bootstrapped.connect() as conn:
         old = batch(conn, "crm", "sales", NEWEST - timedelta(days=45), 1000, 500, "archived")  # outside
         quarantine(conn, old, "old-1", ("amount", "an old error, outside the window"))
-        first = batch(conn, "crm", "sales", NEWEST - timedelta(days=2), 100, 4, "archived")
+        # the newest cursor accepted: 28 hours before the end of the newest gated day (crm: warn)
+        first = batch(
+            conn, "crm", "sales", NEWEST - timedelta(days=2), 100, 4, "archived", NEWEST - timedelta(hours=28)
+        )
         for n in range(3):
             quarantine(conn, first, f"a{n}", ("amount", "Input should be greater than 0"))
         quarantine(
@@ -56,10 +70,12 @@ def test_each_streams_last_30_days_with_ratios_top_errors_and_schema_changes(boo
         )
         second = batch(conn, "crm", "sales", NEWEST - timedelta(days=1), 50, 1, "validated")
         quarantine(conn, second, "c", ("sold_at", "<script>alert(1)</script> is not a date"))
-        batch(conn, "crm", "sales", NEWEST, 10, 0, "landed")  # not gated yet
+        batch(conn, "crm", "sales", NEWEST, 10, 0, "landed", NEWEST)  # not gated yet: its cursor not counted
         batch(
             conn, "shop", "orders", NEWEST - timedelta(days=400), 7, 0, "archived"
-        )  # a year back: its own window
+        )  # a year back: its own window; no cursor accepted
+        batch(conn, "crm", "sellers", NEWEST, 5, 0, "validated")  # a snapshot: no cursor, not checked
+        batch(conn, "legacy", "sales", NEWEST, 5, 0, "validated", NEWEST)  # no longer in sources.yaml
         conn.execute(
             "insert into audit.schema_changes (source, stream, field, change, new_type, interval_start)"
             " values ('crm', 'sales', 'discount', 'added', 'number', %s),"
@@ -69,8 +85,13 @@ def test_each_streams_last_30_days_with_ratios_top_errors_and_schema_changes(boo
         conn.commit()
         streams = stream_quality(conn)
 
-    assert [(s.source, s.stream) for s in streams] == [("crm", "sales"), ("shop", "orders")]
-    crm, shop = streams
+    assert [(s.source, s.stream) for s in streams] == [
+        ("crm", "sales"),
+        ("crm", "sellers"),
+        ("legacy", "sales"),
+        ("shop", "orders"),
+    ]
+    crm, sellers, legacy, shop = streams
     assert [d.day.isoformat() for d in crm.days] == ["2026-11-20", "2026-11-19", "2026-11-18"]
     assert (crm.batches, crm.landed, crm.accepted, crm.rejected, crm.waiting) == (3, 160, 145, 5, 1)
     assert crm.reject_ratio == pytest.approx(5 / 150)  # of the rows judged: the landed day's are not
@@ -87,12 +108,27 @@ def test_each_streams_last_30_days_with_ratios_top_errors_and_schema_changes(boo
     )
     assert crm.schema_changes == 1  # the one 60 days back is outside the window
     assert (shop.batches, shop.accepted, shop.top_errors, shop.schema_changes) == (1, 7, [], 0)
+    # freshness as of the newest gated day (2026-11-19), against sources.yaml's thresholds
+    assert (crm.newest_cursor, crm.cursor_hours) == (NEWEST - timedelta(hours=28), 28.0)
+    assert (crm.freshness, crm.warn_after, crm.error_after) == ("warn", 26, 168)
+    assert (shop.newest_cursor, shop.cursor_hours, shop.freshness) == (None, None, "no data")
+    assert (sellers.freshness, sellers.warn_after, legacy.freshness) == ("not checked", None, "not checked")
+    stricter = load_sources()
+    stricter["crm"] = stricter["crm"].model_copy(
+        update={"freshness": FreshnessConfig(warn_after=12, error_after=24)}
+    )
+    with bootstrapped.connect() as conn:
+        assert stream_quality(conn, sources=stricter)[0].freshness == "error"
 
     page = render(streams, datetime.now(UTC))
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert f"liftoff quarantine list --batch {second}" in page
     assert "3.33%" in page  # crm's reject ratio over its window
     assert "an old error" not in page
+    assert (
+        "2026-11-18 20:00 UTC" in page and "28.0" in page
+    )  # crm's newest cursor, hours before its day's end
+    assert "warn &gt; 26 h, error &gt; 168 h" in page and "not checked" in page and "no data" in page
 
 
 def test_no_batch_yet_says_so(bootstrapped: Warehouse) -> None:

@@ -1,4 +1,4 @@
-"""A day far quieter than its recent days stops before transform, unless the run accepts it."""
+"""A day far quieter than its recent days is reported for a person's approval, unless the run accepts it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import pytest
 from liftoff.batch import Interval
 from liftoff.config import load_sources
 from liftoff.pipeline import validate
-from liftoff.validate.volume import VolumeDrop
 from liftoff.warehouse.location import Warehouse
 from sales_api.data import sales_for_day
 from tests.integration.landing import land_sales
@@ -24,7 +23,9 @@ def crm_sales():
     return crm.model_copy(update={"streams": {"sales": crm.streams["sales"]}})
 
 
-def test_a_day_with_a_fraction_of_its_usual_rows_stops_with_the_numbers(bootstrapped: Warehouse) -> None:
+def test_a_day_with_a_fraction_of_its_usual_rows_is_reported_with_the_numbers(
+    bootstrapped: Warehouse,
+) -> None:
     source = crm_sales()
     with bootstrapped.connect() as conn:
         for offset in range(5, 0, -1):  # five normal days
@@ -32,13 +33,16 @@ def test_a_day_with_a_fraction_of_its_usual_rows_stops_with_the_numbers(bootstra
             validate("crm", source, Interval.for_day(DAY - timedelta(days=offset)), bootstrapped)
         usual = len(sales_for_day(DAY - timedelta(days=1)).sales)
         land_sales(conn, sales_for_day(DAY).sales[:3])  # an export cut short: 3 valid rows
-    with pytest.raises(
-        VolumeDrop, match=r"landed 3 rows, under 25% of the median of its last 5 days"
-    ) as info:
-        validate("crm", source, Interval.for_day(DAY), bootstrapped)
-    assert "accept-low-volume" in str(info.value) and "\n" not in str(info.value)
+    reported = validate("crm", source, Interval.for_day(DAY), bootstrapped)["sales"]
+    median = sorted(len(sales_for_day(DAY - timedelta(days=n)).sales) for n in range(1, 6))[2]
+    assert reported["volume_drop"] == (
+        f"batch crm.sales.{DAY:%Y%m%d}T0000 landed 3 rows,"
+        f" under 25% of the median of its last 5 days ({median})"
+    )
     results = validate("crm", source, Interval.for_day(DAY), bootstrapped, accept_low_volume=True)
-    assert results["sales"]["landed"] == 3 and usual > 12
+    assert results["sales"]["landed"] == 3 and usual > 12 and results["sales"]["volume_drop"] is None
+    usual_day = validate("crm", source, Interval.for_day(DAY - timedelta(days=1)), bootstrapped)["sales"]
+    assert usual_day["landed"] == usual and usual_day["volume_drop"] is None
 
 
 def test_the_run_passes_its_acceptance_to_airflow(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:

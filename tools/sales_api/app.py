@@ -12,7 +12,7 @@ records (``poison_records``: values no database text holds) and hostile paginati
 
 What the docs tell people to copy, so it is safe to copy: keys are compared in constant
 time; with a key configured, every route but ``/health`` wants it (the test routes
-``/_faults``, ``/_outage``, ``/_dirty`` and ``/_stats`` too); a request's window is at most
+``/_faults``, ``/_outage``, ``/_quiet``, ``/_dirty`` and ``/_stats`` too); a request's window is at most
 ``MAX_WINDOW_DAYS`` days, so no request makes the server build an unbounded answer.
 """
 
@@ -102,12 +102,35 @@ class OutagePlan(BaseModel):
     status: int = Field(503, ge=400, le=599)
 
 
+class QuietPlan(BaseModel):
+    """The CRM's sales of ``days`` stop after their first ``rows`` (an export cut short: every
+    row valid, too few of them; an empty list heals)."""
+
+    days: list[date]
+    rows: int = Field(3, ge=0)
+
+
 class _Faults:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._plan = FaultPlan(status=503, count=0)
         self.outage = OutagePlan(days=[])
+        self.quiet = QuietPlan(days=[])
         self.served = 0
+
+    def quieten(self, sales: list[dict]) -> list[dict]:
+        """``sales`` less what the quiet plan cuts from its days."""
+        kept: dict[str, int] = {}
+        quiet = {day.isoformat() for day in self.quiet.days}
+        out = []
+        for sale in sales:
+            day = str(sale.get("updated_at"))[:10]
+            if day in quiet:
+                kept[day] = kept.get(day, 0) + 1
+                if kept[day] > self.quiet.rows:
+                    continue
+            out.append(sale)
+        return out
 
     def refuse_window(self, start: datetime, end: datetime) -> None:
         """Raise the outage's status if the window touches a day that is down."""
@@ -223,6 +246,7 @@ def create_app(settings: SalesApiSettings | None = None) -> FastAPI:
             rows_per_day=settings.rows_per_day,
             late_corrections=settings.late_corrections,
         )
+        rows = faults.quieten(rows)
         if settings.poison_records:
             n = settings.poison_records
             rows = [
@@ -287,6 +311,11 @@ def create_app(settings: SalesApiSettings | None = None) -> FastAPI:
     @app.post("/_outage", dependencies=[Depends(check_key)])
     def set_outage(plan: OutagePlan) -> dict:
         faults.outage = plan
+        return plan.model_dump(mode="json")
+
+    @app.post("/_quiet", dependencies=[Depends(check_key)])
+    def set_quiet(plan: QuietPlan) -> dict:
+        faults.quiet = plan
         return plan.model_dump(mode="json")
 
     @app.post("/_pagination", dependencies=[Depends(check_key)])

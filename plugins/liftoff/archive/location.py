@@ -2,7 +2,7 @@
 
 - ``LIFTOFF_ARCHIVE_URL``: ``http(s)://ACCESS_KEY:SECRET_KEY@host:port/bucket`` (MinIO or
   any S3 API) or ``file:///absolute/folder`` (the same keys in a folder).
-- Inside an Airflow task: the ``minio`` connection if it is defined, else
+- Inside Airflow (a task, the API server): the ``minio`` connection if it is defined, else
   ``LIFTOFF_ARCHIVE_URL``; with neither, the task fails at once with one line.
 - The CLI (the embedded default): ``LIFTOFF_ARCHIVE_URL``, else the folder
   ``<LIFTOFF_HOME>/archive``; the embedded Airflow it starts gets that choice as its
@@ -52,16 +52,18 @@ def configured_store(settings: Settings | None = None) -> ObjectStore:
 
 
 def airflow_archive_store(conn_id: str = "minio") -> ObjectStore:
-    """Inside a task: the ``minio`` connection, else ``LIFTOFF_ARCHIVE_URL``, else ConfigError.
+    """Inside Airflow (a task, the API server's LiftOff app): the ``minio`` connection, else
+    ``LIFTOFF_ARCHIVE_URL``, else ConfigError.
 
     The connection: login/password are the access and secret keys; ``extra`` holds
     ``endpoint_url`` (else http://host:port) and ``bucket`` (default liftoff-archive).
     """
-    from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException
 
+    from liftoff.ingest.secrets import airflow_connection
+
     try:
-        conn = BaseHook.get_connection(conn_id)
+        conn = airflow_connection(conn_id)
     except AirflowNotFoundException:
         url = get_settings().archive_url
         if url is None:

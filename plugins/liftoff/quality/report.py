@@ -1,6 +1,8 @@
 """Each stream's last 30 days of data, as the gate and the syncs recorded them in ``audit``:
 batches, rows landed, accepted and rejected, the reject ratio, the most frequent quarantine
-errors, how fresh the newest accepted day is, and the schema changes upstream made.
+errors, how fresh the newest accepted day is, how fresh its data is (the newest cursor
+accepted, against the source's ``freshness`` in sources.yaml), and the schema changes
+upstream made.
 
 Read only, in one read-only transaction (one snapshot), with any login that may read ``audit`` (the
 pipeline's). The window is the stream's own: the 30 days up to its newest batch, so a
@@ -13,6 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import psycopg
+
+from liftoff.config import SourceConfig, load_sources
+from liftoff.validate.freshness import classify, hours_before
 
 WINDOW_DAYS = 30
 TOP_ERRORS = 3
@@ -49,7 +54,16 @@ class StreamQuality:
     top_errors: list[TopError] = field(default_factory=list)
     newest_day: date | None = None  # the newest day the gate passed
     newest_accepted: datetime | None = None  # and its end
-    hours_since_newest: float | None = None  # since that end: how fresh the stream is
+    hours_since_newest: float | None = None  # since that end: how current the pipeline is
+    # How fresh the data is as of that newest gated batch (what its run's freshness check
+    # saw): the newest cursor accepted up to it, the hours from that cursor to the batch's
+    # interval end, and the status against the source's thresholds of today's sources.yaml
+    # (fresh, warn, error, no data; "not checked" without them).
+    newest_cursor: datetime | None = None
+    cursor_hours: float | None = None
+    freshness: str = "not checked"
+    warn_after: float | None = None
+    error_after: float | None = None
     schema_changes: int = 0
     last_schema_change: datetime | None = None
     latest_rejecting_batch: str | None = None  # for `liftoff quarantine list --batch`
@@ -92,8 +106,29 @@ _WINDOWED = """
 """
 
 
-def stream_quality(conn: psycopg.Connection, days: int = WINDOW_DAYS) -> list[StreamQuality]:
-    """Every stream with a batch, by source and stream name."""
+# Per stream, its newest gated batch and the newest cursor accepted up to it (the batches a
+# run of that batch's interval checks: liftoff.validate.freshness).
+_NEWEST_GATED = """
+    with newest as (
+        select distinct on (source, stream) source, stream, interval_start, interval_end
+        from audit.batches where status in ('validated', 'archived')
+        order by source, stream, interval_end desc
+    )
+    select n.source, n.stream, (n.interval_start at time zone 'UTC')::date, n.interval_end,
+           extract(epoch from now() - n.interval_end) / 3600, max(b.newest_cursor)
+    from newest n join audit.batches b
+      on b.source = n.source and b.stream = n.stream and b.interval_start <= n.interval_start
+         and b.status in ('validated', 'archived')
+    group by n.source, n.stream, n.interval_start, n.interval_end
+"""
+
+
+def stream_quality(
+    conn: psycopg.Connection, days: int = WINDOW_DAYS, *, sources: dict[str, SourceConfig] | None = None
+) -> list[StreamQuality]:
+    """Every stream with a batch, by source and stream name; freshness judged against
+    ``sources`` (default: include/sources.yaml as it is now)."""
+    sources = load_sources() if sources is None else sources
     params = {"days": days, "top": TOP_ERRORS}
     streams: dict[tuple[str, str], StreamQuality] = {}
 
@@ -108,16 +143,12 @@ def stream_quality(conn: psycopg.Connection, days: int = WINDOW_DAYS) -> list[St
             params,
         ):
             of(source, stream).days.append(Day(day, status, landed, accepted, rejected))
-        for source, stream, day, newest, hours in conn.execute(
-            "select distinct on (source, stream) source, stream, (interval_start at time zone 'UTC')::date,"
-            " interval_end, extract(epoch from now() - interval_end) / 3600"
-            " from audit.batches where status in ('validated', 'archived')"
-            " order by source, stream, interval_end desc"
-        ):
+        for source, stream, day, newest, hours, cursor in conn.execute(_NEWEST_GATED):
             quality = streams.get((source, stream))
             if quality is not None:
                 quality.newest_day, quality.newest_accepted = day, newest
                 quality.hours_since_newest = float(hours)
+                quality.newest_cursor, quality.cursor_hours = cursor, hours_before(newest, cursor)
         for source, stream, error_field, message, rows in conn.execute(
             f"""
             select source, stream, error_field, message, rows from (
@@ -150,4 +181,10 @@ def stream_quality(conn: psycopg.Connection, days: int = WINDOW_DAYS) -> list[St
         ):
             quality = of(source, stream)
             quality.schema_changes, quality.last_schema_change = changes, last
+    for (source, stream), quality in streams.items():
+        configured = sources.get(source)  # a source no longer configured: not checked
+        thresholds = configured.freshness_of(stream) if configured else None
+        if thresholds is not None:
+            quality.freshness = classify(quality.cursor_hours, thresholds)
+            quality.warn_after, quality.error_after = thresholds.warn_after, thresholds.error_after
     return [streams[key] for key in sorted(streams)]

@@ -226,21 +226,34 @@ def wait_for_previous_day():
     )
 
 
+def dbt_tests(context) -> dict[str, dict]:
+    """This run's dbt test results per model, as its dbt tasks pushed them
+    (``liftoff.transform.test_results``)."""
+    from liftoff.transform.task_groups import LAYERS
+    from liftoff.transform.test_results import XCOM_KEY, gathered_tests
+
+    dbt_tasks = [task_id for task_id in context["dag"].task_ids if task_id.split(".")[0] in LAYERS]
+    return gathered_tests(context["ti"].xcom_pull(task_ids=dbt_tasks, key=XCOM_KEY) or [])
+
+
 def transform_done(conn_id: str = "warehouse"):
     """The marker the next day's wait looks for; it logs the day in ``audit.refreshes`` and
-    updates the gold assets (``liftoff.transform.gold_assets``) with the day in their extra."""
-    from airflow.sdk import get_current_context, task
+    updates the gold assets (``liftoff.transform.gold_assets``) with the day and the tests of
+    each table in their extra."""
+    from airflow.sdk import get_current_context
 
     from liftoff.batch import Interval
-    from liftoff.transform.gold_assets import gold_assets
+    from liftoff.lineage import lineage_task, transformed_lineage
+    from liftoff.transform.gold_assets import gold_assets, gold_tables
     from liftoff.warehouse.location import airflow_warehouse
     from liftoff.warehouse.refreshes import record_refresh
 
     assets = gold_assets()
 
-    @task(
+    @lineage_task(
         task_id=TRANSFORMED_TASK_ID,
         outlets=assets,
+        lineage=transformed_lineage(list(gold_tables())),
         doc_md="Every dbt layer of this day succeeded: log it in `audit.refreshes` (read as"
         " `gold.gold_refreshes`, the dashboards' freshness) and update the gold assets.",
     )
@@ -249,10 +262,12 @@ def transform_done(conn_id: str = "warehouse"):
         interval = Interval(context["data_interval_start"], context["data_interval_end"])
         with airflow_warehouse(conn_id).connect() as conn:
             record_refresh(conn, interval, context["run_id"])
-        for asset in assets:
+        tests = dbt_tests(context)
+        for table, asset in zip(gold_tables(), assets, strict=True):
             context["outlet_events"][asset].extra = {
                 "day": interval.day.isoformat(),
                 "run_id": context["run_id"],
+                "tests": tests.get(table, {}),  # its dbt tests' results in this run
             }
 
     return transformed()

@@ -24,7 +24,7 @@ from cosmos.constants import (
     TestIndirectSelection,
 )
 from cosmos.exceptions import CosmosDbtRunError
-from cosmos.operators.local import DbtBuildLocalOperator, DbtSourceLocalOperator
+from cosmos.operators.local import DbtBuildLocalOperator
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
 from liftoff.batch import Interval
@@ -35,7 +35,6 @@ from liftoff.config import (
     Settings,
     SourceConfig,
     get_settings,
-    landing_schema,
 )
 from liftoff.dag_defaults import DEFAULT_ARGS
 
@@ -65,7 +64,13 @@ def interval_env(interval: Interval) -> dict[str, str]:
 # What every dbt task gets, whatever the setting. A failed model or test is not fixed by
 # retrying: on-call reruns the day (docs/runbook.md). The `layer` setting's tasks tell an
 # outage from a failure (below) and are retried; per-model tasks are not.
-DBT_OPERATOR_ARGS = {"install_deps": False, "env": {**PIPELINE_DBT_ENV, **INTERVAL_ENV}, "retries": 0}
+# Each command's test results go to its XCom, for the gold asset events (imported when it runs).
+DBT_OPERATOR_ARGS = {
+    "install_deps": False,
+    "env": {**PIPELINE_DBT_ENV, **INTERVAL_ENV},
+    "retries": 0,
+    "callback": "liftoff.transform.test_results.push_test_results",
+}
 # What dbt reports when the warehouse went away under it (restarted, backends terminated):
 # an outage, which a retry fixes; anything else (a failed test, a SQL error) is not.
 OUTAGE_MARKERS = (
@@ -110,10 +115,6 @@ class LayerBuildOperator(_FrozenHeap, _OutageRetried, DbtBuildLocalOperator):
     """`dbt build` of a layer (the `layer` setting)."""
 
 
-class SourceFreshnessOperator(_FrozenHeap, _OutageRetried, DbtSourceLocalOperator):
-    """`dbt source freshness` of bronze's landing tables (the `layer` setting)."""
-
-
 def project_config() -> ProjectConfig:
     return ProjectConfig(
         dbt_project_path=DBT_PROJECT_DIR,
@@ -147,34 +148,18 @@ def execution_config() -> ExecutionConfig:
 
 
 def render_config(layer: str, sources: dict[str, SourceConfig]) -> RenderConfig:
-    """The layer's models, each followed by its tests.
-
-    Bronze also renders the incremental landing tables as dbt source tasks that check
-    their freshness before the models that read them.
+    """The layer's models, each followed by its tests; no task for the landing tables (a
+    source's freshness is checked before transform: ``liftoff.validate.freshness``).
     LoadMode.DBT_MANIFEST: parsing the DAG reads manifest.json, never runs `dbt ls`.
     """
     return RenderConfig(
         load_method=LoadMode.DBT_MANIFEST,
-        select=[f"path:models/{layer}", *fresh_sources(layer, sources)],
+        select=[f"path:models/{layer}"],
         test_behavior=TestBehavior.BUILD
         if get_settings().dbt_execution == "build"
         else TestBehavior.AFTER_EACH,
-        source_rendering_behavior=SourceRenderingBehavior.WITH_TESTS_OR_FRESHNESS
-        if layer == "bronze"
-        else SourceRenderingBehavior.NONE,
+        source_rendering_behavior=SourceRenderingBehavior.NONE,
     )
-
-
-def fresh_sources(layer: str, sources: dict[str, SourceConfig]) -> list[str]:
-    """The landing tables whose freshness a layer checks first: bronze's synced incremental ones."""
-    if layer != "bronze":
-        return []
-    return [
-        f"source:{landing_schema(name)}.{stream}"
-        for name, source in sources.items()
-        for stream in source.streams
-        if source.checks_freshness(stream)
-    ]
 
 
 def dbt_layer(layer: str, sources: dict[str, SourceConfig], conn_id: str = "warehouse") -> TaskGroup:
@@ -219,8 +204,8 @@ def layer_build(layer: str, sources: dict[str, SourceConfig], conn_id: str = "wa
     """The `layer` setting: one in-process `dbt build` of the whole layer.
 
     dbt builds each model then its tests, and a failed test skips what depends on the model;
-    the task fails naming the failed nodes. Bronze checks its sources' freshness first. The
-    layers share one partial-parse cache, so only the first dbt call of a run parses the project.
+    the task fails naming the failed nodes. The layers share one partial-parse cache, so only
+    the first dbt call of a run parses the project.
     """
     with TaskGroup(group_id=layer) as group:
         dbt_args = {
@@ -228,17 +213,15 @@ def layer_build(layer: str, sources: dict[str, SourceConfig], conn_id: str = "wa
             "retries": DEFAULT_ARGS["retries"],  # an outage is retried; a failure fails at once
             "project_dir": str(DBT_PROJECT_DIR),
             "profile_config": profile_config(conn_id),
-            # The artifacts would land in the task's throw-away copy of the project.
-            "dbt_cmd_flags": ["--no-write-json"],
             "invocation_mode": InvocationMode.DBT_RUNNER,
+            # dbt's artifacts (written) feed the OpenLineage events; no Airflow asset per model
+            "emit_datasets": False,
             "cache_dir": Path(cosmos_settings.cache_dir) / f"{group.dag_id}__dbt_layers",
         }
-        build = LayerBuildOperator(
+        LayerBuildOperator(
             task_id="build",
             select=[f"path:models/{layer}"],
             indirect_selection=TEST_SELECTION.value,
             **dbt_args,
         )
-        if checked := fresh_sources(layer, sources):
-            SourceFreshnessOperator(task_id="source_freshness", select=checked, **dbt_args) >> build
     return group

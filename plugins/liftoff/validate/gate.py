@@ -13,8 +13,10 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -36,6 +38,7 @@ class BatchResult:
     checksum: str = ""
     errors_by_field: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    newest_cursor: datetime | None = None  # of the accepted rows (audit.batches.newest_cursor)
 
     @property
     def reject_ratio(self) -> float:
@@ -164,6 +167,39 @@ def _record_gated(conn: psycopg.Connection, batch: Batch, rows: list[tuple[str, 
             copy.write_row((batch.batch_id, raw_id))
 
 
+def newest_accepted_cursor(conn: psycopg.Connection, batch: Batch, result: BatchResult) -> datetime | None:
+    """The newest cursor of the batch's accepted rows, once its quarantine is written: the rows
+    whose cursor falls in the interval (a row without one is quarantined) less the quarantined
+    ones, and only those the gate judged when landing may change under the run. None for a
+    stream without a cursor or a batch with no row accepted."""
+    if batch.cursor_field is None or result.accepted == 0:
+        return None
+    conditions = [
+        sql.SQL("cursor >= {} and cursor < {}").format(
+            sql.Literal(batch.interval.start), sql.Literal(batch.interval.end)
+        )
+    ]
+    if batch.records_gated:  # a row committed after the gate read is not this batch's yet
+        conditions.append(
+            sql.SQL(
+                "exists (select 1 from audit.gated g where g.batch_id = {b}"
+                " and g.airbyte_raw_id = landed._airbyte_raw_id)"
+            ).format(b=sql.Literal(batch.batch_id))
+        )
+    if result.rejected:
+        conditions.append(
+            sql.SQL(
+                "not exists (select 1 from audit.quarantine q where q.batch_id = {b}"
+                " and q.airbyte_raw_id = landed._airbyte_raw_id)"
+            ).format(b=sql.Literal(batch.batch_id))
+        )
+    # `offset 0` keeps the subquery whole: each row's cursor is read once, not once per use
+    query = sql.SQL(
+        "select max(cursor) from (select {} as cursor, _airbyte_raw_id from {} offset 0) as landed where {}"
+    ).format(batch.cursor(), batch.table, sql.SQL(" and ").join(conditions))
+    return conn.execute(query).fetchone()[0]
+
+
 def validate_batch(
     conn: psycopg.Connection,
     batch: Batch,
@@ -174,6 +210,9 @@ def validate_batch(
     chunk_size: int = 5000,
 ) -> BatchResult:
     """Gate ``batch``: audit row, quarantine, conservation; raise BatchRejected over threshold.
+
+    The audit row also keeps the newest cursor of the accepted rows (what the freshness
+    check reads: ``liftoff.validate.freshness``).
 
     The batch's previous audit and quarantine rows are replaced in the same transaction,
     so a rerun never duplicates them.
@@ -234,11 +273,13 @@ def validate_batch(
                     _quarantine(conn, batch, contract, rows, rejected)
         result.checksum = checksum.hexdigest()
         result.accepted = result.landed - result.rejected
+        result.newest_cursor = newest_accepted_cursor(conn, batch, result)
         result.seconds = time.perf_counter() - started
         over = result.reject_ratio > max_reject_ratio
         conn.execute(
             """update audit.batches set landed = %s, accepted = %s, rejected = %s, checksum = %s,
-                   status = %s, validated_at = now(), validate_seconds = %s where batch_id = %s""",
+                   status = %s, validated_at = now(), validate_seconds = %s, newest_cursor = %s
+               where batch_id = %s""",
             (
                 result.landed,
                 result.accepted,
@@ -246,6 +287,7 @@ def validate_batch(
                 result.checksum,
                 "rejected" if over else "validated",
                 result.seconds,
+                result.newest_cursor,
                 batch.batch_id,
             ),
         )

@@ -1,12 +1,13 @@
-"""A day far quieter than its recent days stops before transform, unless the run says so.
+"""A day far quieter than its recent days waits for a person's decision before transform.
 
 A broken upstream (a filter changed, an export cut short) looks like a quiet day: every
 row valid, just too few of them. A stream with ``min_volume_ratio`` in sources.yaml is
 compared with the median of its last ``RECENT_DAYS`` validated batches (at least
-``MIN_HISTORY`` of them); under that share of it, the validation fails with the numbers and
-what to do. A run that knows the day is quiet passes ``accept_low_volume`` (the run's
-config: ``liftoff run --accept-low-volume``, or ``{"accept_low_volume": true}`` when
-triggering in the UI).
+``MIN_HISTORY`` of them); under that share of it, the gate reports the drop and the source's
+``approve_low_volume`` task asks a person in the Airflow UI (``liftoff.operators.low_volume``).
+A run that knows the day is quiet passes ``accept_low_volume`` (the run's config:
+``liftoff run --accept-low-volume``, or ``{"accept_low_volume": true}`` when triggering in
+the UI) and is not asked.
 """
 
 from __future__ import annotations
@@ -21,10 +22,6 @@ RECENT_DAYS = 7
 MIN_HISTORY = 3
 
 
-class VolumeDrop(RuntimeError):
-    """The batch landed far fewer rows than its recent days."""
-
-
 def recent_volumes(conn: psycopg.Connection, batch: Batch) -> list[int]:
     rows = conn.execute(
         "select landed from audit.batches where source = %s and stream = %s and interval_start < %s"
@@ -34,20 +31,18 @@ def recent_volumes(conn: psycopg.Connection, batch: Batch) -> list[int]:
     return [landed for (landed,) in rows]
 
 
-def check_volume(
-    conn: psycopg.Connection, batch: Batch, landed: int, min_ratio: float | None, *, accept_low: bool
-) -> None:
-    """Raise VolumeDrop when ``landed`` is under ``min_ratio`` of the recent median."""
+def volume_drop(conn: psycopg.Connection, batch: Batch, landed: int, min_ratio: float | None) -> str | None:
+    """What is wrong when ``landed`` is under ``min_ratio`` of the recent median, in one line;
+    None when the day is within it (or the stream has no ratio, or too little history)."""
     if min_ratio is None:
-        return
+        return None
     recent = recent_volumes(conn, batch)
     if len(recent) < MIN_HISTORY:
-        return
+        return None
     median = statistics.median(recent)
-    if landed >= min_ratio * median or accept_low:
-        return
-    raise VolumeDrop(
+    if landed >= min_ratio * median:
+        return None
+    return (
         f"batch {batch.batch_id} landed {landed} rows, under {min_ratio:.0%} of the median of its last"
-        f" {len(recent)} days ({median:g}): check the source; if the day is really this quiet, rerun it"
-        " with accept_low_volume (liftoff run --accept-low-volume, or the run's config in the UI)"
+        f" {len(recent)} days ({median:g})"
     )

@@ -50,6 +50,9 @@ create table if not exists audit.batches (
 -- preview lands today's slice): the gate records the rows it judged, and bronze takes only
 -- those (a row committed after the gate waits for the next run of its day).
 alter table audit.batches add column if not exists gated_ids boolean not null default false;
+-- The newest cursor of the batch's accepted rows (null: none accepted, or a stream without a
+-- cursor): what the data says about how fresh a source is (liftoff.validate.freshness).
+alter table audit.batches add column if not exists newest_cursor timestamptz;
 create table if not exists audit.gated (
     batch_id          text not null references audit.batches (batch_id) on delete cascade,
     airbyte_raw_id    text not null,

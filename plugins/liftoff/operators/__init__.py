@@ -1,0 +1,1 @@
+"""LiftOff's Airflow operators (one step each), as a provider lays them out."""
