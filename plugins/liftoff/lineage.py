@@ -73,11 +73,10 @@ def lineage_env(home: Path, environ: Mapping[str, str] | None = None) -> dict[st
 
 
 def postgres_table(schema: str, table: str) -> tuple[str, str]:
-    """A table of the warehouse the tasks write (the same address as the gold assets)."""
-    from liftoff.transform.gold_assets import warehouse_address
+    """A table of the warehouse the tasks write, named as its asset is."""
+    from liftoff.transform.gold_assets import table_dataset
 
-    host, port, database = warehouse_address()
-    return f"postgres://{host}:{port}", f"{database}.{schema}.{table}"
+    return table_dataset(schema, table)
 
 
 def _address(url: str, default_scheme: str = "http") -> str:
@@ -228,9 +227,9 @@ def source_streams(source) -> dict[str, tuple[str, str]]:
     """Where a source's streams come from, by stream: its Kafka topic (the cluster of its
     connection) or its API (the URL in its ``base_url_env``); none when it is not configured."""
     if source.kafka is not None:
-        from airflow.sdk import BaseHook
+        from liftoff.ingest.secrets import airflow_connection
 
-        servers = BaseHook.get_connection(source.kafka.conn_id).extra_dejson.get("bootstrap.servers")
+        servers = airflow_connection(source.kafka.conn_id).extra_dejson.get("bootstrap.servers")
         if not servers:
             return {}
         return {stream: kafka_topic(servers, source.kafka.topic) for stream in source.streams}

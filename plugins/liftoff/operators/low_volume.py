@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from airflow.providers.standard.operators.hitl import ApprovalOperator
+from airflow.providers.standard.operators.hitl import ApprovalOperator, HITLOperator
 from airflow.sdk import Param
 from airflow.sdk.exceptions import AirflowFailException
 
@@ -99,12 +99,11 @@ class LowVolumeApprovalOperator(ApprovalOperator):
                 f"{self.source} {day}: nobody approved or rejected the quiet day within {WAIT_HOURS} hours;"
                 " rerun it with accept_low_volume if it really was this quiet"
             )
-        if "error" in event:
-            self.process_trigger_event_error(event)
-        chosen, params = event["chosen_options"], event["params_input"] or {}
-        self.validate_chosen_options(chosen)
-        self.validate_params_input(params)
-        who = (event.get("responded_by_user") or {}).get("name") or "nobody (the default)"
+        # the answer checked and recorded as any HITL task's; not ApprovalOperator's own step,
+        # which skips what follows on a rejection where this day must fail
+        answer = HITLOperator.execute_complete(self, context, event)
+        chosen, params = answer["chosen_options"], answer["params_input"]
+        who = (answer["responded_by_user"] or {}).get("name") or "nobody (the default)"
         reason = str(params.get(REASON) or "").strip() or "no reason given"
         if chosen == [self.APPROVE]:
             self.log.info("%s %s: the quiet day was approved by %s: %s", self.source, day, who, reason)

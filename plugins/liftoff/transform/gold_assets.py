@@ -49,14 +49,17 @@ def warehouse_address() -> tuple[str, int, str]:
     return "127.0.0.1", get_settings().embedded_pg_port, EMBEDDED_DATABASE
 
 
-def table_asset(schema: str, table: str, group: str) -> Asset:
-    """A table of the warehouse as an asset (URI and name as above)."""
+def table_dataset(schema: str, table: str) -> tuple[str, str]:
+    """A table of the warehouse as an OpenLineage dataset: (namespace, name), as above."""
     host, port, database = warehouse_address()
-    return Asset(
-        uri=f"postgres://{host}:{port}/{database}/{schema}/{table}",
-        name=f"{database}.{schema}.{table}",
-        group=group,
-    )
+    return f"postgres://{host}:{port}", f"{database}.{schema}.{table}"
+
+
+def table_asset(schema: str, table: str, group: str) -> Asset:
+    """A table of the warehouse as an asset: its dataset's name, and as URI the namespace
+    followed by the name's parts."""
+    namespace, name = table_dataset(schema, table)
+    return Asset(uri=f"{namespace}/{name.replace('.', '/')}", name=name, group=group)
 
 
 def gold_asset(table: str) -> Asset:
