@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from liftoff.config import PROJECT_ROOT
 from liftoff.entry.launch import streamlit_command
@@ -56,3 +58,17 @@ def start_streamlit(env: dict[str, str], folder: Path) -> Iterator[str]:
         finally:
             process.terminate()
             process.wait(20)
+
+
+def shown(page: Page, text: str, log: Path, timeout_ms: int = 90_000) -> None:
+    """Wait for ``text`` on ``page``, long enough for a save on a busy machine; if it never
+    shows, fail with what the page shows instead and the end of the app's log (``log``)."""
+    try:
+        page.get_by_text(text).first.wait_for(timeout=timeout_ms)
+    except PlaywrightTimeout:
+        body = page.locator("body").inner_text(timeout=5_000)
+        tail = log.read_text(errors="replace")[-3000:] if log.exists() else f"(no {log})"
+        raise AssertionError(
+            f"{text!r} not shown within {timeout_ms / 1000:.0f} s; the page shows:\n{body[-2000:]}\n"
+            f"the app's log ends:\n{tail}"
+        ) from None

@@ -28,11 +28,12 @@ VERSION = re.search(
     r"^COMPOSE_VERSION := (\S+)$", (PROJECT_ROOT / "Makefile").read_text(), re.MULTILINE
 ).group(1)
 DEFAULT_BIN = Path.home() / ".cache" / "liftoff" / f"compose-{VERSION}" / "docker-compose"  # `make compose`
-PROFILES = ([], ["demo"], ["analytics"], ["demo", "analytics"])
+PROFILES = ([], ["demo"], ["analytics"], ["lineage"], ["demo", "analytics"])
 LIFTOFF = str(Path(sys.executable).with_name("liftoff"))
 # The compose network's host names: a value naming one must be moved to a stand-in to run here.
 SERVICE_HOSTS = (
     "warehouse", "postgres", "airflow-postgres", "redis", "minio", "kafka", "airflow-apiserver", "sales-api",
+    "marquez", "marquez-db",
 )  # fmt: skip
 
 

@@ -18,7 +18,7 @@ import pytest
 from liftoff.config import get_settings
 from liftoff.entry.launch import app_env
 from liftoff.warehouse.location import Warehouse
-from tests.browser import ARTEFACTS, start_streamlit
+from tests.browser import ARTEFACTS, shown, start_streamlit
 from tests.integration.test_sales_elt_e2e import liftoff_run
 
 pytestmark = pytest.mark.integration
@@ -70,7 +70,8 @@ def test_enter_upload_run_and_read_the_dashboards(
     page.goto(entry_app)
     fill_form(page, "Browser.Seller@LiftOff.Example", "149.90", "Growth Plan", quantity="3")
     page.get_by_role("button", name="Save sale").dblclick()
-    page.get_by_text("It reaches the dashboards after the next daily run").wait_for()
+    app_log = tmp_path / "streamlit.log"  # start_streamlit's
+    shown(page, "It reaches the dashboards after the next daily run", app_log)
     [form_sale] = entered(warehouse)
     assert form_sale[1:] == ("browser.seller@liftoff.example", "149.90", "3", "Growth Plan")
     page.get_by_text(f"Sale {form_sale[0]} saved").wait_for()  # the id the page shows is the row's
@@ -100,7 +101,7 @@ def test_enter_upload_run_and_read_the_dashboards(
     assert "bo@liftoff.example" in rejects and "amount: Input should be greater than 0" in rejects
     assert "ana@liftoff.example" not in rejects
     page.get_by_role("button", name="Save the 2 accepted sales").click()
-    page.get_by_text("Saved 2 sales.").wait_for()
+    shown(page, "Saved 2 sales.", app_log)
     assert [row[2] for row in entered(warehouse)] == ["149.90", "398.00", "49.00"]  # text order
 
     # Today's run (a day not ended yet: said so) takes what was entered today to silver and gold.

@@ -46,6 +46,7 @@ pytestmark = pytest.mark.integration
 RUN_BY = {
     "warehouse": "tests/integration/test_compose_commands.py",
     "airflow-postgres": "tests/integration/test_compose_commands.py",
+    "marquez-db": "tests/integration/test_compose_commands.py",
     "redis": "tests/integration/test_compose_commands.py",
     "minio": "tests/integration/test_compose_commands.py",
     "sales-api": "tests/integration/test_compose_commands.py",
@@ -216,6 +217,12 @@ def test_the_databases_healthchecks_answer_for_a_running_server(
         base_env(tmp_path) | {"PGHOST": pg_server.host, "PGPORT": str(pg_server.port)},
     )
     assert metadata.returncode == 0, metadata.stdout + metadata.stderr
+    marquez = run_healthcheck(
+        services, "marquez-db", base_env(tmp_path) | {"PGHOST": pg_server.host, "PGPORT": str(pg_server.port)}
+    )
+    assert marquez.returncode == 0 and "accepting connections" in marquez.stdout, (
+        marquez.stdout + marquez.stderr
+    )
     closed = run_healthcheck(services, "warehouse", env | {"PGPORT": "9"}, attempts=1)
     assert closed.returncode != 0 and "no response" in closed.stdout
 

@@ -20,6 +20,7 @@ from liftoff.deployment_env import check_env, secret_names
 from tests.compose_cli import LIFTOFF, PROFILES, compose_binary, config, make_env, services_of
 
 SECRETS = secret_names()  # every secret .env.example leaves to `make env`
+THIS_MACHINE_ONLY = ("sales-api", "marquez", "marquez-web")  # published on 127.0.0.1 whatever the bind
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +37,7 @@ def test_compose_config_is_valid_for_every_profile(compose: Path, profiles: list
     assert {"airflow-apiserver", "airflow-worker", "warehouse", "kafka", "minio", "pgadmin"} <= services
     assert ("briefer" in services) == ("analytics" in profiles)
     assert ("pos-simulator" in services) == ("demo" in profiles)
+    assert ({"marquez", "marquez-db", "marquez-web"} <= services) == ("lineage" in profiles)
 
 
 @pytest.mark.integration
@@ -199,9 +201,9 @@ def published(services: dict[str, dict]) -> dict[str, set[str]]:
 
 @pytest.mark.integration
 def test_every_published_port_binds_to_the_bind_address(compose: Path, tmp_path: Path) -> None:
-    """127.0.0.1 unless LIFTOFF_BIND_ADDRESS says otherwise; the demo API's always."""
+    """127.0.0.1 unless LIFTOFF_BIND_ADDRESS says otherwise; the demo API's and Marquez's always."""
     example = (PROJECT_ROOT / ".env.example").read_text()
-    services = services_of(config(compose, PROJECT_ROOT / ".env.example", "demo", "analytics"))
+    services = services_of(config(compose, PROJECT_ROOT / ".env.example", "demo", "analytics", "lineage"))
     addresses = published(services)
     assert {"warehouse", "minio", "entry-app", "pgadmin", "briefer", "airflow-apiserver", "sales-api"} <= set(
         addresses
@@ -218,8 +220,9 @@ def test_every_published_port_binds_to_the_bind_address(compose: Path, tmp_path:
     # a team's choice, made knowingly: every port but the demo API's
     everywhere = tmp_path / "everywhere.env"
     everywhere.write_text(example.replace("LIFTOFF_BIND_ADDRESS=127.0.0.1", "LIFTOFF_BIND_ADDRESS=0.0.0.0"))
-    opened = published(services_of(config(compose, everywhere, "demo", "analytics")))
-    assert opened.pop("sales-api") == {"127.0.0.1"}
+    opened = published(services_of(config(compose, everywhere, "demo", "analytics", "lineage")))
+    for name in THIS_MACHINE_ONLY:  # no login in front of them
+        assert opened.pop(name) == {"127.0.0.1"}, name
     assert all(hosts == {"0.0.0.0"} for hosts in opened.values()), opened
 
 
@@ -328,3 +331,33 @@ def test_a_env_into_a_missing_folder_says_so_in_one_line(tmp_path: Path) -> None
         f"error: {target}: No such file or directory (nothing written)"
     ]
     assert "Traceback" not in done.stdout + done.stderr
+
+
+@pytest.mark.integration
+def test_the_lineage_profile_runs_marquez_and_the_components_send_it_their_events(
+    compose: Path, tmp_path: Path
+) -> None:
+    """`--profile lineage` with OPENLINEAGE_URL=http://marquez:5000 in .env: every Airflow
+    component sends to Marquez; Marquez reads its database's password from its environment
+    (tools/marquez/marquez.yml names none), the one `make env` gave its database."""
+    env_file, _ = make_env(tmp_path)
+    env_file.write_text(
+        env_file.read_text().replace("OPENLINEAGE_URL=\n", "OPENLINEAGE_URL=http://marquez:5000\n")
+    )
+    services = services_of(config(compose, env_file, "lineage"))
+    password = re.search(r"^MARQUEZ_DB_PASSWORD=(\S+)$", env_file.read_text(), re.MULTILINE).group(1)
+    assert services["marquez-db"]["environment"]["POSTGRES_PASSWORD"] == password
+    assert services["marquez"]["environment"]["POSTGRES_PASSWORD"] == password
+    assert services["marquez"]["depends_on"]["marquez-db"]["condition"] == "service_healthy"
+    mounted = {v["target"]: v for v in services["marquez"]["volumes"]}
+    configuration = mounted[services["marquez"]["environment"]["MARQUEZ_CONFIG"]]
+    assert (
+        configuration["read_only"]
+        and Path(configuration["source"]) == PROJECT_ROOT / "tools/marquez/marquez.yml"
+    )
+    text = Path(configuration["source"]).read_text()
+    assert "password: ${POSTGRES_PASSWORD}" in text and "marquez-db" in text
+    assert services["marquez-web"]["environment"]["MARQUEZ_HOST"] == "marquez"
+    airflow = [n for n, s in services.items() if "AIRFLOW__CORE__EXECUTOR" in (s.get("environment") or {})]
+    assert len(airflow) == 6, airflow
+    assert {services[n]["environment"]["OPENLINEAGE_URL"] for n in airflow} == {"http://marquez:5000"}

@@ -177,6 +177,11 @@ def test_the_airflow_services_after_the_official_compose_file() -> None:
         assert service["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
         assert service["restart"] == "unless-stopped"
     assert SERVICES["briefer"]["profiles"] == ["analytics"]
+    assert {n for n, s in SERVICES.items() if s.get("profiles") == ["lineage"]} == {
+        "marquez",
+        "marquez-db",
+        "marquez-web",
+    }
     assert SERVICES["sales-api"]["profiles"] == SERVICES["pos-simulator"]["profiles"] == ["demo"]
     assert "curl" not in json.dumps(SERVICES["minio"]["healthcheck"]), "the image has no curl for MinIO"
     kafka = [service for service in SERVICES.values() if "kafka" in service["image"]]
@@ -314,6 +319,7 @@ def test_one_postgresql_major_version_for_the_embedded_default_compose_and_ci() 
 
 BIND = "${LIFTOFF_BIND_ADDRESS:-127.0.0.1}"
 DEMO_API = "sales-api"
+NO_LOGIN = (DEMO_API, "marquez", "marquez-web")  # this machine only, whatever LIFTOFF_BIND_ADDRESS
 
 
 def test_every_published_port_binds_to_the_bind_address_and_the_demo_api_to_this_machine() -> None:
@@ -325,7 +331,7 @@ def test_every_published_port_binds_to_the_bind_address_and_the_demo_api_to_this
     for name, ports in published.items():
         for port in ports:
             assert isinstance(port, str) and port.count(":") >= 2, (name, port)
-            address = "127.0.0.1" if name == DEMO_API else BIND
+            address = "127.0.0.1" if name in NO_LOGIN else BIND
             assert port.startswith(f"{address}:"), (name, port)
     assert SERVICES[DEMO_API]["profiles"] == ["demo"], "/_faults is open: the demo only"
     assert example_variables()["LIFTOFF_BIND_ADDRESS"] == "127.0.0.1"
