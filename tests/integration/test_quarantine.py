@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -56,8 +56,10 @@ def test_replay_after_a_contract_fix_moves_the_now_valid_rows(
     day = sales_for_day(DAY, dirty_fraction=0.4)
     negative = {e["sale_id"] for e in day.dirty if e["kind"] == "negative_amount"}
     assert negative, "the chosen day must have negative amounts"
+    latest = f"{DAY}T23:59:59+00:00"  # a refund is the day's newest sale
     with warehouse.connect() as conn:
         land_sales(conn, day.sales)
+        conn.execute("update raw_crm.sales set updated_at = %s where sale_id = %s", (latest, min(negative)))
         validate_batch(conn, BATCH, Sale, max_reject_ratio=1.0)
         landed, _, rejected = counts(conn)
 
@@ -72,6 +74,15 @@ def test_replay_after_a_contract_fix_moves_the_now_valid_rows(
         still = {r[0] for r in conn.execute("select row_data->>'sale_id' from audit.quarantine")}
         assert not still & negative
         assert counts(conn) == (landed, landed - rejected + len(negative), rejected - len(negative))
+        # freshness reads the newest cursor of the accepted rows: the moved ones count now
+        newest = conn.execute(
+            "select max(audit.cursor_time(updated_at::text)) from raw_crm.sales where sale_id <> all(%s)",
+            (list(still),),
+        ).fetchone()[0]
+        recorded = conn.execute(
+            "select newest_cursor from audit.batches where batch_id = %s", (BATCH.batch_id,)
+        ).fetchone()[0]
+        assert recorded == newest == datetime.fromisoformat(latest)
 
 
 def test_replay_of_an_unknown_batch(warehouse: Warehouse) -> None:

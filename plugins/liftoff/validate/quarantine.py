@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from liftoff.validate.gate import validate_rows
+from liftoff.batch import Batch, Interval
+from liftoff.config import load_sources
+from liftoff.validate.gate import BatchResult, newest_accepted_cursor, validate_rows
 from liftoff_contracts import CONTRACTS, contract_version, rows_adapter
 
 
@@ -49,16 +51,18 @@ def replay_batch(conn: psycopg.Connection, batch_id: str) -> ReplayResult:
 
     Rows that now pass leave the quarantine, which moves them into the batch (bronze reads
     the landed rows less the quarantined ones); the others get their new errors. The
-    batch's counts follow, so conservation holds. Rerun the day to rebuild the layers.
+    batch's counts follow, so conservation holds, and so does its newest accepted cursor
+    (what freshness reads). Rerun the day to rebuild the layers.
     """
     with conn.transaction():
         batch = conn.execute(
-            "select contract, interval_start, interval_end from audit.batches where batch_id = %s for update",
+            "select contract, interval_start, interval_end, source, stream, accepted, rejected"
+            " from audit.batches where batch_id = %s for update",
             (batch_id,),
         ).fetchone()
         if batch is None:
             raise UnknownBatch(f"no batch {batch_id!r} in audit.batches")
-        contract_name, interval_start, interval_end = batch
+        contract_name, interval_start, interval_end, source, stream, accepted, rejected = batch
         contract = {model.__name__: model for model in CONTRACTS.values()}[contract_name]
         # a row whose field landing had to null stays: no contract brings the value back
         rows = conn.execute(
@@ -87,6 +91,23 @@ def replay_batch(conn: psycopg.Connection, batch_id: str) -> ReplayResult:
             " contract_version = %(version)s where batch_id = %(batch)s",
             {"moved": len(valid_ids), "version": version, "batch": batch_id},
         )
+        configured = stream_batch(source, stream, interval_start, interval_end)
+        if valid_ids and configured is not None:  # a source since removed keeps its recorded cursor
+            moved = BatchResult(
+                batch_id, accepted=accepted + len(valid_ids), rejected=rejected - len(valid_ids)
+            )
+            newest = newest_accepted_cursor(conn, configured, moved)
+            conn.execute(
+                "update audit.batches set newest_cursor = %s where batch_id = %s", (newest, batch_id)
+            )
     return ReplayResult(
         batch_id, len(rows), len(valid_ids), len(errors), version, interval_start.astimezone(UTC).date()
     )
+
+
+def stream_batch(source: str, stream: str, start: datetime, end: datetime) -> Batch | None:
+    """The batch of ``source.stream`` over [start, end) as sources.yaml defines the stream now;
+    None if it defines it no more."""
+    config = load_sources().get(source)
+    batches = Batch.all_of(source, config, Interval(start, end)) if config else []
+    return next((b for b in batches if b.stream == stream), None)
