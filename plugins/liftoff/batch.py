@@ -192,24 +192,34 @@ class Batch:
         return conn.execute(sql.SQL("delete from {} where {}").format(self.table, self.where())).rowcount
 
     def iter_json_chunks(
-        self, conn: psycopg.Connection, chunk_size: int = 5000, *, data_only: bool = True
-    ) -> Iterator[list[tuple[str, str]]]:
+        self,
+        conn: psycopg.Connection,
+        chunk_size: int = 5000,
+        *,
+        data_only: bool = True,
+        cursor: bool = False,
+    ) -> Iterator[list[tuple]]:
         """Stream the batch as (``_airbyte_raw_id``, row as a JSON object) pairs, in chunks.
 
         ``data_only``: the JSON holds the data columns only (what contracts judge and
         checksums cover); otherwise the whole landed row, Airbyte's columns included.
-        PostgreSQL renders the JSON; a server-side cursor keeps memory flat whatever the
-        batch's size. Must run in a transaction (named cursors live in one).
+        ``cursor`` (with ``data_only``, on a stream with a cursor): a third item, the row's
+        cursor as a time (None when it has none). PostgreSQL renders the JSON; a server-side
+        cursor keeps memory flat whatever the batch's size. Must run in a transaction (named
+        cursors live in one).
         """
         if not self.landing_exists(conn):
             return
         if data_only:
             columns = self.data_columns(conn)
             data = sql.SQL(", ").join(sql.SQL("landed.{}").format(sql.Identifier(c)) for c in columns)
+            extra = (
+                sql.SQL(", {}").format(self.cursor("landed")) if cursor and self.cursor_field else sql.SQL("")
+            )
             query = sql.SQL(
-                "select landed._airbyte_raw_id, row_to_json(content)::text from {} as landed"
+                "select landed._airbyte_raw_id, row_to_json(content)::text{} from {} as landed"
                 " cross join lateral (select {}) as content where {}"
-            ).format(self.table, data, self.where("landed"))
+            ).format(extra, self.table, data, self.where("landed"))
         else:
             query = sql.SQL(
                 "select _airbyte_raw_id, row_to_json(landed)::text from {} as landed where {}"

@@ -14,7 +14,7 @@ import yaml
 from liftoff.batch import Batch, Interval
 from liftoff.config import INCLUDE_DIR, ConfigError, SourceConfig, load_sources
 from liftoff.validate.freshness import StaleSource, check_freshness
-from liftoff.validate.gate import validate_batch
+from liftoff.validate.gate import newest_accepted_cursor, validate_batch
 from liftoff.warehouse.location import Warehouse
 from liftoff_contracts import Sale
 from sales_api.data import sales_for_day
@@ -59,8 +59,10 @@ def test_the_gate_keeps_the_newest_cursor_of_accepted_rows_never_a_quarantined_o
     batch = Batch("crm", "sales", "updated_at", Interval.for_day(DAY), records_gated=records_gated)
     with warehouse.connect() as conn:
         land_sales(conn, [*rows, late_and_bad])
-        result = validate_batch(conn, batch, Sale, max_reject_ratio=0.1)
+        result = validate_batch(conn, batch, Sale, max_reject_ratio=0.1, chunk_size=7)  # many chunks
         assert result.rejected == 1 and result.newest_cursor == newest_valid < at(DAY, 23.9)
+        # the gate reads it in its scan; a replay, by a query of its own: the same answer
+        assert newest_accepted_cursor(conn, batch, result) == newest_valid
         recorded = conn.execute(
             "select newest_cursor from audit.batches where batch_id = %s", (batch.batch_id,)
         ).fetchone()[0]

@@ -212,7 +212,7 @@ def validate_batch(
     """Gate ``batch``: audit row, quarantine, conservation; raise BatchRejected over threshold.
 
     The audit row also keeps the newest cursor of the accepted rows (what the freshness
-    check reads: ``liftoff.validate.freshness``).
+    check reads: ``liftoff.validate.freshness``), taken in the scan that judges them.
 
     The batch's previous audit and quarantine rows are replaced in the same transaction,
     so a rerun never duplicates them.
@@ -250,9 +250,13 @@ def validate_batch(
             for raw_id, changes in batch.nulled_fields(conn).items()
             if (found := [c for c in changes if c.get("field") in judged])
         }
+        newest = None  # the accepted rows' newest cursor, read in the scan that judges them
         # PostgreSQL renders the next chunk while this thread validates the current one
-        with prefetch(batch.iter_json_chunks(conn, chunk_size)) as chunks:
+        with prefetch(batch.iter_json_chunks(conn, chunk_size, cursor=True)) as chunks:
             for rows in chunks:
+                if batch.cursor_field:
+                    cursors = [row[2] for row in rows]
+                    rows = [row[:2] for row in rows]
                 texts = [data for _, data in rows]
                 rejected = validate_json_rows(adapter, texts, context)
                 for index, (raw_id, _) in enumerate(rows) if uncursored or nulled else ():
@@ -262,6 +266,10 @@ def validate_batch(
                             errors.insert(0, cursor_error(batch.cursor_field))
                     if raw_id in nulled:  # a field the contract judges that landing changed
                         rejected.setdefault(index, [])[:0] = map(nulled_error, nulled[raw_id])
+                if batch.cursor_field:
+                    accepted = [c for i, c in enumerate(cursors) if c is not None and i not in rejected]
+                    if accepted and (newest is None or max(accepted) > newest):
+                        newest = max(accepted)
                 checksum.add(texts)
                 if batch.records_gated:
                     _record_gated(conn, batch, rows)
@@ -273,7 +281,7 @@ def validate_batch(
                     _quarantine(conn, batch, contract, rows, rejected)
         result.checksum = checksum.hexdigest()
         result.accepted = result.landed - result.rejected
-        result.newest_cursor = newest_accepted_cursor(conn, batch, result)
+        result.newest_cursor = newest
         result.seconds = time.perf_counter() - started
         over = result.reject_ratio > max_reject_ratio
         conn.execute(
