@@ -108,16 +108,17 @@ class Batch:
         column = sql.Identifier(*([alias] if alias else []), self.cursor_field)
         return sql.SQL("audit.cursor_time({}::text)").format(column)
 
-    def where(self, alias: str | None = None) -> sql.Composable:
+    def where(self, alias: str | None = None, cursor: sql.Composable | None = None) -> sql.Composable:
+        """The batch's rows; ``cursor``: the row's cursor computed already (else computed here)."""
         if self.cursor_field is None:
             return sql.SQL("true")
-        cursor = self.cursor(alias)
+        cursor = cursor or self.cursor(alias)
         in_window = sql.SQL("({c} >= {s} and {c} < {e})").format(
             c=cursor, s=sql.Literal(self.interval.start), e=sql.Literal(self.interval.end)
         )
-        return sql.SQL("({} or {})").format(in_window, self._uncursored(alias))
+        return sql.SQL("({} or {})").format(in_window, self._uncursored(alias, cursor))
 
-    def _uncursored(self, alias: str | None = None) -> sql.Composable:
+    def _uncursored(self, alias: str | None = None, cursor: sql.Composable | None = None) -> sql.Composable:
         """The batch's rows with no readable cursor: a pushed source's written in the interval
         (the writer sets ``_airbyte_extracted_at`` in UTC, as Airbyte does), a synced source's
         that this run's sync landed."""
@@ -127,7 +128,7 @@ class Batch:
             return sql.SQL(
                 "({c} is null and {x} >= ({s} at time zone 'UTC') and {x} < ({e} at time zone 'UTC'))"
             ).format(
-                c=self.cursor(alias),
+                c=cursor or self.cursor(alias),
                 x=column("_airbyte_extracted_at"),
                 s=start,
                 e=sql.Literal(self.interval.end),
@@ -213,13 +214,17 @@ class Batch:
         if data_only:
             columns = self.data_columns(conn)
             data = sql.SQL(", ").join(sql.SQL("landed.{}").format(sql.Identifier(c)) for c in columns)
-            extra = (
-                sql.SQL(", {}").format(self.cursor("landed")) if cursor and self.cursor_field else sql.SQL("")
-            )
-            query = sql.SQL(
-                "select landed._airbyte_raw_id, row_to_json(content)::text{} from {} as landed"
-                " cross join lateral (select {}) as content where {}"
-            ).format(extra, self.table, data, self.where("landed"))
+            if cursor and self.cursor_field:  # computed once a row (`offset 0`: not inlined twice)
+                query = sql.SQL(
+                    "select landed._airbyte_raw_id, row_to_json(content)::text, k.cursor from {} as landed"
+                    " cross join lateral (select {} as cursor offset 0) as k"
+                    " cross join lateral (select {}) as content where {}"
+                ).format(self.table, self.cursor("landed"), data, self.where("landed", sql.SQL("k.cursor")))
+            else:
+                query = sql.SQL(
+                    "select landed._airbyte_raw_id, row_to_json(content)::text from {} as landed"
+                    " cross join lateral (select {}) as content where {}"
+                ).format(self.table, data, self.where("landed"))
         else:
             query = sql.SQL(
                 "select _airbyte_raw_id, row_to_json(landed)::text from {} as landed where {}"
