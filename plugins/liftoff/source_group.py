@@ -94,6 +94,7 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
                 connection_id_env=server.connection_id_env,
                 timeout=server.timeout_seconds,
                 execution_timeout=timedelta(seconds=server.timeout_seconds + 300),
+                lineage=ingest_lineage(name, source),
             )
         else:
             doc = (

@@ -282,6 +282,17 @@ def test_airbyte_mode_builds_the_deferrable_provider_operator(monkeypatch: pytes
     assert ingest.connection_id == "3f1c2a9e-crm"
     assert ingest.timeout == 3600 and ingest.execution_timeout.total_seconds() == 3900
     assert bag.dags["sales_elt"].task_dict["crm.validate"].upstream_task_ids == {"crm.ingest"}
+    # its lineage, as the OpenLineage provider asks for it: the CRM's streams to its landing tables
+    monkeypatch.setenv("LIFTOFF_API_URL", "http://crm.example.com:8765")
+    lineage = ingest.get_openlineage_facets_on_complete(None)
+    assert {d.name.split(".", 1)[1] for d in lineage.outputs} == {
+        "raw_crm.sales",
+        "raw_crm.sellers",
+        "raw_crm.products",
+    }
+    assert {(d.namespace, d.name.rsplit("/", 1)[-1]) for d in lineage.inputs} == {
+        ("http://crm.example.com:8765", stream) for stream in ("sales", "sellers", "products")
+    }
 
 
 def test_airbyte_mode_without_its_connection_id_fails_that_ingest_task_only(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from typing import Any
 
 from airflow.providers.airbyte.operators.airbyte import AirbyteTriggerSyncOperator
@@ -29,13 +30,29 @@ class AirbyteSyncOperator(AirbyteTriggerSyncOperator):
     missing id fails this source's ingest at once, and no other task or DAG.
     """
 
-    def __init__(self, *, source: str, connection_id_env: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        source: str,
+        connection_id_env: str | None = None,
+        lineage: Callable[[Any], Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("deferrable", True)
         kwargs.setdefault("connection_id", "")
         super().__init__(**kwargs)
         self.source = source
         self.connection_id_env = connection_id_env
         self.job_id: int | None = None
+        self._lineage = lineage  # liftoff.lineage.ingest_lineage: the source's streams -> its landing
+
+    def get_openlineage_facets_on_start(self) -> Any:
+        """The OpenLineage provider's question: what the sync reads and writes (no row counts:
+        the Airbyte server keeps those)."""
+        return self._lineage(None).operator_lineage() if self._lineage else None
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        return self.get_openlineage_facets_on_start()
 
     def _resolve_connection_id(self) -> None:
         if self.connection_id or not self.connection_id_env:
