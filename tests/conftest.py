@@ -34,6 +34,16 @@ os.environ.setdefault("LIFTOFF_SKIP_SOURCES", "pos")
 # A developer's .env (for docker compose) never steers the tests.
 os.environ.setdefault("LIFTOFF_ENV_FILE", "")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# Tests are marked by folder: these need real services (PostgreSQL, the demo API, a browser,
+# the connectors' virtualenv); unit/ and dags/ need none (`make test-unit`).
+INTEGRATION_FOLDERS = ("integration", "entry", "dbt")
+TESTS = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.relative_to(TESTS).parts[0] in INTEGRATION_FOLDERS:
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from liftoff.batch import Batch, Interval
 from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF, load_sources
 from liftoff.ingest.push import push_records
@@ -22,7 +20,6 @@ from liftoff.warehouse.bootstrap import bootstrap
 from liftoff.warehouse.location import Warehouse
 from liftoff_contracts import Sale
 
-pytestmark = pytest.mark.integration
 DBT = str(Path(sys.executable).with_name("dbt"))
 
 

@@ -14,8 +14,6 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import pytest
-
 from liftoff.batch import Interval
 from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF, load_sources
 from liftoff.ingest.push import landing_table_ddl
@@ -48,7 +46,6 @@ def dbt(target: Warehouse, tmp_path: Path, *args: str) -> subprocess.CompletedPr
     )
 
 
-@pytest.mark.integration
 def test_unit_tests_pass_and_can_fail(warehouse: Warehouse, tmp_path: Path) -> None:
     with warehouse.connect() as conn:
         sources = load_sources()

@@ -10,8 +10,6 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import pytest
-
 from liftoff.batch import Interval
 from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF, load_sources
 from liftoff.ingest.push import landing_table_ddl
@@ -19,7 +17,6 @@ from liftoff.transform.task_groups import interval_env
 from liftoff.warehouse.bootstrap import bootstrap
 from liftoff.warehouse.location import Warehouse
 
-pytestmark = pytest.mark.integration
 DBT = str(Path(sys.executable).with_name("dbt"))
 
 

@@ -21,8 +21,6 @@ from liftoff.warehouse.location import Warehouse
 from tests.browser import ARTEFACTS, shown, start_streamlit
 from tests.integration.test_sales_elt_e2e import liftoff_run
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def entry_app(warehouse: Warehouse, tmp_path: Path) -> Iterator[str]:

@@ -12,8 +12,6 @@ from liftoff.config import PROJECT_ROOT, get_settings
 from liftoff.warehouse.refreshes import record_refresh
 from tests.entry.conftest import AppWarehouse
 
-pytestmark = pytest.mark.integration
-
 PAGE = PROJECT_ROOT / "apps" / "entry" / "views" / "dashboards.py"
 DAYS = (date(2026, 11, 19), date(2026, 11, 20))
 GOLD_DDL = [

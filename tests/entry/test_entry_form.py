@@ -10,8 +10,6 @@ from streamlit.testing.v1 import AppTest
 from liftoff.config import PROJECT_ROOT, get_settings
 from tests.entry.conftest import AppWarehouse, add_products
 
-pytestmark = pytest.mark.integration
-
 PAGE = PROJECT_ROOT / "apps" / "entry" / "views" / "enter_sale.py"
 PRODUCTS = ("Starter Plan", "Growth Plan")
 VALID = {

@@ -25,8 +25,6 @@ from tests.compose_cli import run_healthcheck, team_services
 from tests.entry.conftest import AppWarehouse, add_products
 from tests.entry.test_roles import a_sale, denied
 
-pytestmark = pytest.mark.integration
-
 LIFTOFF = str(Path(sys.executable).with_name("liftoff"))
 
 

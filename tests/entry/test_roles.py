@@ -5,15 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import psycopg
-import pytest
 
 from liftoff.config import load_sources
 from liftoff.entry.form import SOURCE, STREAM, check_sale, new_entry_key
 from liftoff.ingest.push import push_records
 from liftoff.warehouse.bootstrap import bootstrap
 from tests.entry.conftest import AppWarehouse, add_products
-
-pytestmark = pytest.mark.integration
 
 
 def a_sale(key: str | None = None):

@@ -7,7 +7,6 @@ import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 from psycopg import sql
 
 from liftoff.batch import Batch, Interval
@@ -17,8 +16,6 @@ from liftoff.validate.gate import validate_batch
 from liftoff.warehouse.location import Warehouse
 from liftoff_contracts import Sale
 from tests.entry.test_roles import a_sale
-
-pytestmark = pytest.mark.integration
 
 DAY = date(2026, 11, 20)
 

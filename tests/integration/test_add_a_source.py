@@ -16,8 +16,6 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import pytest
-
 from liftoff.config import PROJECT_ROOT
 from liftoff.warehouse.location import Warehouse
 from tests.unit.test_derive import SECOND_CRM
@@ -30,7 +28,6 @@ def per_source_products(conn) -> int:
     return conn.execute("select count(*) from silver.silver_products where source = 'crm'").fetchone()[0]
 
 
-@pytest.mark.integration
 def test_one_entry_in_sources_yaml_reaches_gold(warehouse: Warehouse, sales_api: str, tmp_path: Path) -> None:
     copy = tmp_path / "project"
     shutil.copytree(

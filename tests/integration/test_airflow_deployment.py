@@ -20,7 +20,6 @@ from liftoff.warehouse.location import Warehouse
 from sales_api.pos import Message, publish
 
 DAG = "sales_elt"
-pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")

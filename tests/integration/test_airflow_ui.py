@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 
 from liftoff.airflow_api import AirflowApi
 from liftoff.airflow_deployment import Login
@@ -29,8 +28,6 @@ from sales_api.data import sales_for_day
 from tests.browser import ARTEFACTS
 from tests.integration.landing import land_sales
 from tests.integration.test_airflow_deployment import task_log
-
-pytestmark = pytest.mark.integration
 
 DAG = "sales_elt"
 DOCS_IMAGES = PROJECT_ROOT / "docs" / "img" / "airflow-ui"

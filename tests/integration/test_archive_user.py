@@ -17,7 +17,6 @@ from minio.versioningconfig import SUSPENDED, VersioningConfig
 from liftoff.archive.store import MinioStore, StoreError
 from tests.minio_server import MinioServer
 
-pytestmark = pytest.mark.integration
 LIFTOFF = str(Path(sys.executable).with_name("liftoff"))
 
 

@@ -21,8 +21,6 @@ from itertools import pairwise
 from pathlib import Path
 from urllib.parse import quote
 
-import pytest
-
 from liftoff.airflow_deployment import write_state
 from sales_api.server import free_port
 from tests.airflow_deployment import LIFTOFF
@@ -73,7 +71,6 @@ def component_healthchecks(
     }
 
 
-@pytest.mark.integration
 def test_a_backfill_whose_middle_day_fails_heals_once_cleared(
     database_factory, api_server_factory, redis_server: str, tmp_path: Path
 ) -> None:

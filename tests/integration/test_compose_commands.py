@@ -40,8 +40,6 @@ from tests.conftest import IN_CI
 from tests.integration.conftest import Team
 from tests.minio_server import MinioServer, minio_binary
 
-pytestmark = pytest.mark.integration
-
 # Where each service's healthcheck runs as a process; the one left out says why.
 RUN_BY = {
     "warehouse": "tests/integration/test_compose_commands.py",

@@ -28,7 +28,6 @@ def compose() -> Path:
     return compose_binary()
 
 
-@pytest.mark.integration
 @pytest.mark.parametrize("profiles", PROFILES, ids=lambda p: "+".join(p) or "default")
 def test_compose_config_is_valid_for_every_profile(compose: Path, profiles: list[str]) -> None:
     done = config(compose, PROJECT_ROOT / ".env.example", *profiles)
@@ -40,7 +39,6 @@ def test_compose_config_is_valid_for_every_profile(compose: Path, profiles: list
     assert ({"marquez", "marquez-db", "marquez-web"} <= services) == ("lineage" in profiles)
 
 
-@pytest.mark.integration
 def test_a_missing_secret_stops_it_in_one_line(compose: Path, tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text(
@@ -58,7 +56,6 @@ def test_a_missing_secret_stops_it_in_one_line(compose: Path, tmp_path: Path) ->
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
-@pytest.mark.integration
 def test_the_original_readme_variables_configure_the_warehouse(compose: Path, tmp_path: Path) -> None:
     """The original README's .env lines, as written there (spaces around `=`)."""
     original = {
@@ -94,7 +91,6 @@ def test_the_original_readme_variables_configure_the_warehouse(compose: Path, tm
     assert warehouse.endswith("@postgres:5432/mydatabase") and warehouse.startswith("postgresql://pipeline:")
 
 
-@pytest.mark.integration
 def test_no_value_is_a_comment_as_compose_reads_env_example(compose: Path) -> None:
     """compose-go reads `VAR=   # text` as "# text": the Fernet key was a comment once."""
     services = services_of(config(compose, PROJECT_ROOT / ".env.example", "demo", "analytics"))
@@ -117,7 +113,6 @@ def test_no_value_is_a_comment_as_compose_reads_env_example(compose: Path) -> No
     assert services["deployment-check"]["environment"]["AIRFLOW_FERNET_KEY"] == ""
 
 
-@pytest.mark.integration
 @pytest.mark.parametrize("profiles", PROFILES, ids=lambda p: "+".join(p) or "default")
 def test_one_service_builds_the_image_every_other_of_ours_names(
     compose: Path, tmp_path: Path, profiles: list[str]
@@ -140,7 +135,6 @@ def test_one_service_builds_the_image_every_other_of_ours_names(
     assert not any("liftoff-data" in s["image"] for s in tagged.values())
 
 
-@pytest.mark.integration
 def test_a_made_env_passes_compose_and_the_check_and_is_never_overwritten(
     compose: Path, tmp_path: Path
 ) -> None:
@@ -175,7 +169,6 @@ def test_a_made_env_passes_compose_and_the_check_and_is_never_overwritten(
     assert env_file.read_text() == text and stat.S_IMODE(env_file.stat().st_mode) == 0o600
 
 
-@pytest.mark.integration
 def test_deployment_check_refuses_the_placeholders_compose_lets_through(compose: Path) -> None:
     """`${VAR:?}` takes `change-me-…`; deployment-check, which every service of a secret waits
     for, gets each under its .env name and refuses it, one line each."""
@@ -199,7 +192,6 @@ def published(services: dict[str, dict]) -> dict[str, set[str]]:
     }
 
 
-@pytest.mark.integration
 def test_every_published_port_binds_to_the_bind_address(compose: Path, tmp_path: Path) -> None:
     """127.0.0.1 unless LIFTOFF_BIND_ADDRESS says otherwise; the demo API's and Marquez's always."""
     example = (PROJECT_ROOT / ".env.example").read_text()
@@ -226,7 +218,6 @@ def test_every_published_port_binds_to_the_bind_address(compose: Path, tmp_path:
     assert all(hosts == {"0.0.0.0"} for hosts in opened.values()), opened
 
 
-@pytest.mark.integration
 def test_the_warehouse_runs_the_owner_init_script_and_briefer_knows_about_http(compose: Path) -> None:
     services = services_of(config(compose, PROJECT_ROOT / ".env.example", "analytics"))
     warehouse = services["warehouse"]
@@ -240,7 +231,6 @@ def test_the_warehouse_runs_the_owner_init_script_and_briefer_knows_about_http(c
     assert services["briefer"]["environment"]["ALLOW_HTTP"] == "false"
 
 
-@pytest.mark.integration
 def test_kafka_has_an_external_sasl_listener_for_the_terminals(compose: Path, tmp_path: Path) -> None:
     """Issue #25 item 5, as Compose resolves it from a made .env: EXTERNAL advertised on the
     variable host and port, published on the bind address, SASL (SCRAM-SHA-512) required and
@@ -333,7 +323,6 @@ def test_a_env_into_a_missing_folder_says_so_in_one_line(tmp_path: Path) -> None
     assert "Traceback" not in done.stdout + done.stderr
 
 
-@pytest.mark.integration
 def test_the_lineage_profile_runs_marquez_and_the_components_send_it_their_events(
     compose: Path, tmp_path: Path
 ) -> None:

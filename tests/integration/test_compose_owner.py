@@ -9,13 +9,10 @@ script (with its init-owner.sql) runs against a real PostgreSQL as that superuse
 from __future__ import annotations
 
 import psycopg
-import pytest
 from pydantic import SecretStr
 
 from liftoff.warehouse.location import Warehouse
 from tests.integration.conftest import Team
-
-pytestmark = pytest.mark.integration
 
 LAYERS = ("bronze", "silver", "gold")
 

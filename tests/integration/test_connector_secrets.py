@@ -15,10 +15,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-pytestmark = pytest.mark.integration
-
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 LOOKUP = """
 import os, sys

@@ -17,14 +17,10 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
-import pytest
-
 from liftoff.config import PROJECT_ROOT
 from liftoff.warehouse.bootstrap import bootstrap
 from liftoff.warehouse.embedded import EmbeddedPostgres
 from liftoff.warehouse.location import Warehouse
-
-pytestmark = pytest.mark.integration
 
 DOC = PROJECT_ROOT / "docs" / "deployment.md"
 WAREHOUSE_COMMAND = re.compile(r"docker compose exec -T warehouse sh -c '[^'\n]*'[^`\n]*")

@@ -7,12 +7,8 @@ import shutil
 import stat
 from pathlib import Path
 
-import pytest
-
 from liftoff.warehouse.embedded import EmbeddedPostgres
 from sales_api.server import free_port
-
-pytestmark = pytest.mark.integration
 
 
 def mode(path: Path) -> int:

@@ -8,13 +8,10 @@ import io
 from datetime import date
 from pathlib import Path
 
-import pytest
-
 from liftoff.archive.exports import export_table
 from liftoff.archive.store import LocalFolderStore
 from liftoff.warehouse.location import Warehouse
 
-pytestmark = pytest.mark.integration
 DAY = date(2026, 11, 20)
 
 

@@ -18,7 +18,6 @@ import threading
 
 import httpx
 import psutil
-import pytest
 import yaml
 
 from liftoff.airflow_deployment import AirflowProcesses, airflow_binary, deployment_env
@@ -92,7 +91,6 @@ def token(url: str, name: str, password: str) -> str:
     return answer.json()["access_token"]
 
 
-@pytest.mark.integration
 def test_analysts_read_oncall_clears_and_backfills_admins_administer(migrated_metadata, tmp_path) -> None:
     metadata = migrated_metadata  # `airflow db migrate` with FAB's auth manager (tests/conftest.py)
     dags = tmp_path / "dags"
@@ -204,7 +202,6 @@ def test_analysts_read_oncall_clears_and_backfills_admins_administer(migrated_me
         airflow.stop()
 
 
-@pytest.mark.integration
 def test_user_add_refuses_the_simple_auth_manager_and_a_password_argument(tmp_path) -> None:
     """The embedded default's simple auth manager reads no FAB user: refused, nothing written."""
     simple = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"

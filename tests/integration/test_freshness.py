@@ -20,8 +20,6 @@ from liftoff_contracts import Sale
 from sales_api.data import sales_for_day
 from tests.integration.landing import land_sales
 
-pytestmark = pytest.mark.integration
-
 DAY = date(2026, 11, 20)
 END = datetime(2026, 11, 21, tzinfo=UTC)  # DAY's end
 

@@ -9,11 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from sales_api.server import free_port
-
-pytestmark = pytest.mark.integration
 
 HOLD_RUN_LOCK = """
 import sys

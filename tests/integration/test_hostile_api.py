@@ -18,8 +18,6 @@ from liftoff.warehouse.location import Warehouse
 from liftoff_contracts import Sale
 from sales_api.server import BackgroundApi
 
-pytestmark = pytest.mark.integration
-
 DAY = date(2026, 11, 20)
 SALE = {
     "sale_id": "S1",

@@ -25,8 +25,6 @@ from liftoff.ingest.local import IngestError, promote, staging_schema, sync_inte
 from liftoff.warehouse.location import Warehouse
 from sales_api.server import BackgroundApi
 
-pytestmark = pytest.mark.integration
-
 DAY = date(2026, 11, 20)
 INTERVAL = Interval.for_day(DAY)
 SALES = [

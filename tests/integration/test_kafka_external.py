@@ -33,8 +33,6 @@ from sales_api.server import free_port
 from tests.compose_cli import run_healthcheck, team_services
 from tests.conftest import IN_CI
 
-pytestmark = pytest.mark.integration
-
 TIMESTAMP_LOG_APPEND_TIME = 2  # confluent_kafka.TIMESTAMP_LOG_APPEND_TIME
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yaml").read_text())

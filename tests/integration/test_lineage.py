@@ -14,12 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
-
 from liftoff.lineage import lineage_dir
 from liftoff.transform.gold_assets import gold_tables
-
-pytestmark = pytest.mark.integration
 
 DAG = "sales_elt"
 SALES_GOLD = ("gold_sales_daily", "gold_sales_by_product_7d", "gold_sales_by_seller_7d")

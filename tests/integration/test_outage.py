@@ -53,7 +53,6 @@ def files_holding(folder: Path, secrets: dict[str, str]) -> dict[str, list[str]]
     return found
 
 
-@pytest.mark.integration
 def test_backends_terminated_mid_run_are_retried_and_gold_is_a_clean_runs(
     warehouse: Warehouse, api_server_factory, liftoff_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -31,8 +31,6 @@ from liftoff_contracts import Sale
 from sales_api.data import sales_for_day
 from tests.integration.landing import land_sales
 
-pytestmark = pytest.mark.integration
-
 LIFTOFF = str(Path(sys.executable).with_name("liftoff"))
 DAY = date(2026, 11, 20)
 BATCH = Batch("crm", "sales", "updated_at", Interval.for_day(DAY))

@@ -18,8 +18,6 @@ from liftoff.config import DEFAULT_MAX_RECORDS, ConfigError, Settings, load_sour
 from liftoff.ingest.local import IngestError, PaginationLoop, sync_interval
 from liftoff.warehouse.location import Warehouse
 
-pytestmark = pytest.mark.integration
-
 DAY = date(2026, 11, 20)
 INTERVAL = Interval.for_day(DAY)
 

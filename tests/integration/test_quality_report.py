@@ -14,8 +14,6 @@ from liftoff.quality.page import render
 from liftoff.quality.report import stream_quality
 from liftoff.warehouse.location import Warehouse
 
-pytestmark = pytest.mark.integration
-
 NEWEST = datetime(2026, 11, 20, tzinfo=UTC)
 
 

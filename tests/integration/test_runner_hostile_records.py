@@ -28,8 +28,6 @@ from liftoff.validate.gate import validate_batch
 from liftoff.warehouse.location import Warehouse
 from liftoff_contracts import Sale
 
-pytestmark = pytest.mark.integration
-
 DAY = date(2026, 11, 20)
 STAGING = "raw_crm__hostile"
 FIELDS = ("sale_id", "seller_email", "product", "quantity", "amount", "sold_at", "updated_at")

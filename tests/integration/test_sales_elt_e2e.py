@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
-import pytest
 
 from liftoff.stream.broker import EmbeddedKafka
 from liftoff.stream.topics import TOPIC, create_topic
@@ -127,7 +126,6 @@ def positions_of_malformed(broker: EmbeddedKafka) -> set[str]:
     return found
 
 
-@pytest.mark.integration
 def test_three_days_with_a_late_correction_then_three_reruns(
     warehouse: Warehouse, api_server_factory, liftoff_home: Path, kafka_broker: EmbeddedKafka
 ) -> None:
@@ -219,7 +217,6 @@ def test_three_days_with_a_late_correction_then_three_reruns(
     assert table_hashes(warehouse) == before, "the archive gave back the landed day as it was"
 
 
-@pytest.mark.integration
 def test_dirty_day_quarantines_exactly_what_the_api_injected(
     warehouse: Warehouse, api_server_factory, liftoff_home: Path
 ) -> None:
@@ -249,7 +246,6 @@ def test_dirty_day_quarantines_exactly_what_the_api_injected(
         assert_gold_matches(conn, expected_after(api.url, [day]), [day])
 
 
-@pytest.mark.integration
 def test_day_over_the_reject_threshold_stops_before_transform(
     warehouse: Warehouse, api_server_factory, liftoff_home: Path
 ) -> None:
@@ -268,7 +264,6 @@ def test_day_over_the_reject_threshold_stops_before_transform(
         assert layers == 0, "no transform may run after a rejected batch"
 
 
-@pytest.mark.integration
 def test_a_failed_dbt_test_stops_the_layers_after_it_and_names_it(
     warehouse: Warehouse, sales_api: str, liftoff_home: Path
 ) -> None:
@@ -300,7 +295,6 @@ def test_a_failed_dbt_test_stops_the_layers_after_it_and_names_it(
         assert status == "archived", "the batch itself was valid: the contract checks rows, dbt the whole"
 
 
-@pytest.mark.integration
 def test_disaster_recovery_from_the_minio_archive(
     warehouse: Warehouse, sales_api: str, liftoff_home: Path, minio_server
 ) -> None:
@@ -332,7 +326,6 @@ def test_disaster_recovery_from_the_minio_archive(
     assert table_hashes(warehouse) == before
 
 
-@pytest.mark.integration
 def test_server_mode_through_a_stand_in_airbyte(
     warehouse: Warehouse, sales_api: str, liftoff_home: Path
 ) -> None:

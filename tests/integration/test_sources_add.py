@@ -68,7 +68,6 @@ def liftoff(
     )
 
 
-@pytest.mark.integration
 def test_two_real_connectors_added_with_one_command_each_reach_bronze(
     project: Path, warehouse: Warehouse, sales_api: str, minio_server: MinioServer, tmp_path: Path
 ) -> None:

@@ -34,8 +34,6 @@ from sales_api.pos import PosFaults, messages_for_day, publish
 from sales_api.server import free_port
 from tests.integration.test_stream_landing import DAYS, FIELDS, TABLE, land
 
-pytestmark = pytest.mark.integration
-
 DATA_FIELDS = [name for name in FIELDS if name != CURSOR]
 
 

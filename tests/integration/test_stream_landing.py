@@ -29,8 +29,6 @@ from liftoff_contracts import get_contract
 from sales_api.pos import PosFaults, messages_for_day, publish
 from sales_api.server import free_port
 
-pytestmark = pytest.mark.integration
-
 DAYS = [date(2026, 11, 20), date(2026, 11, 21)]
 FAULTS = PosFaults(duplicates=0.15, late=0.1, malformed=4)
 FIELDS = list(get_contract("sale").model_fields)

@@ -14,7 +14,6 @@ from sales_api.data import sales_for_day
 from tests.integration.landing import land_sales
 
 DAY = date(2026, 11, 20)
-pytestmark = pytest.mark.integration
 
 
 def crm_sales():

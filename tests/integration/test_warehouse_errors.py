@@ -9,8 +9,6 @@ from liftoff.config import ConfigError, Unavailable
 from liftoff.warehouse.location import Warehouse
 from sales_api.server import free_port
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.mark.parametrize("wrong", ["password", "user", "database"])
 def test_a_refused_login_is_configuration(pg_server: Warehouse, wrong: str) -> None:
