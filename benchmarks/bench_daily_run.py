@@ -1,7 +1,10 @@
 """One day's run end to end through Airflow vs its floor: COPY the same rows + plain `dbt build`.
 
-Subject: `airflow dags test sales_elt` for one day (PyAirbyte syncs of both sources,
-contract gate, archive, the Cosmos task groups), on a fresh database. Baseline, on another
+Subject: `airflow dags test sales_elt` for one day, on a fresh database: local ingest of the
+CRM and the web shop (the default mode: ``liftoff.ingest.local`` starts ``cdk_runner.py`` in
+``.venv-airbyte``, where the Airbyte CDK runs each declarative manifest and COPYs its records
+into landing), the entry app's pushed source (no sync), contract gate, archive, the Cosmos
+task groups; the `pos` stream source is skipped (no broker is given). Baseline, on another
 fresh database: COPY of the very rows the APIs serve for that day into the landing tables,
 the batches' audit rows, then one `dbt build` of the same models for the same interval. The
 ratio is the price of orchestration, ingestion and the gate.

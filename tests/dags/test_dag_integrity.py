@@ -43,15 +43,6 @@ def test_every_dag_has_owner_retries_tags_and_docs(dagbag) -> None:
         assert dag.default_args.get("retries", 0) >= 1, f"{dag_id} is not retried"
 
 
-def test_no_cycles(dagbag) -> None:
-    from airflow.sdk.definitions.dag import DAG
-
-    for dag in dagbag.dags.values():
-        assert isinstance(dag, DAG)
-        dag.check_cycle()  # raises on a cycle
-        assert len(dag.topological_sort()) == len(dag.tasks)
-
-
 def test_every_run_of_day_d_has_logical_date_d_and_covers_d(dagbag) -> None:
     """Scheduled, backfilled and triggered runs of a day are one run: logical date = day."""
     from airflow.serialization.encoders import coerce_to_core_timetable

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from liftoff.config import get_settings
+from liftoff.entry.bulk import MAX_UPLOAD_MB
 from liftoff.entry.launch import app_env
 from liftoff.warehouse.location import Warehouse
 from tests.browser import ARTEFACTS, shown, start_streamlit
@@ -91,6 +92,13 @@ def test_enter_upload_run_and_read_the_dashboards(
         f"cy@liftoff.example,{sold},398.00,2,Growth Plan\n"
     )
     page.goto(f"{entry_app}/upload_sales")
+    # Over the limit, refused before any byte reaches the app (Streamlit's maxUploadSize)
+    oversized = tmp_path / "too_big.csv"
+    oversized.write_bytes(csv_file.read_bytes() + b"x" * (MAX_UPLOAD_MB * 1024 * 1024))
+    page.locator("input[type=file]").set_input_files(str(oversized))
+    page.get_by_text(f"File must be {MAX_UPLOAD_MB}.0MB or smaller.").wait_for()
+    assert not page.get_by_text("Rejected rows").count()
+    page.reload()
     page.locator("input[type=file]").set_input_files(str(csv_file))
     page.get_by_text("Rejected rows").first.wait_for()
     with page.expect_download() as download:

@@ -6,9 +6,9 @@ library at the top, so its pure parts are tested here.
 
 from __future__ import annotations
 
-import re
+import uuid
 
-from liftoff.ingest.cdk_runner import StreamWriter, column_name, column_type, text_of
+from liftoff.ingest.cdk_runner import StreamWriter, column_name, column_type, new_id_prefix, text_of
 
 
 def test_json_schema_types_map_to_airbytes_postgres_types() -> None:
@@ -42,8 +42,8 @@ def test_raw_ids_are_unique_uuids_and_differ_between_runs() -> None:
         return out
 
     first, second = StreamWriter.__new__(StreamWriter), StreamWriter.__new__(StreamWriter)
-    for writer, prefix in ((first, "a" * 20), (second, "b" * 20)):
-        writer.id_prefix, writer.rows, writer.count = prefix, [], 0
+    for writer in (first, second):  # two runs' writers, each with its own draw (as __init__ makes it)
+        writer.id_prefix, writer.rows, writer.count = new_id_prefix(), [], 0
     a, b = ids(first, 1000), ids(second, 10)
     assert len(set(a)) == 1000 and not set(a) & set(b)
-    assert all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", i) for i in a)
+    assert all(str(uuid.UUID(i)) == i for i in a + b)  # each a UUID's canonical text

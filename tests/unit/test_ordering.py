@@ -75,10 +75,21 @@ def test_a_backfill_or_scheduled_run_waits_for_a_failed_previous_day_to_be_clear
     assert previous_day_ready(ti, wait_on_failure=True) is True, "goes on by itself"
 
 
-def test_only_scheduled_and_backfill_runs_wait() -> None:
-    from liftoff.transform.ordering import WAITING_RUN_TYPES
+@pytest.mark.parametrize(
+    ("run_type", "waits"),
+    [("scheduled", True), ("backfill", True), ("manual", False), ("asset_triggered", False)],
+)
+def test_only_scheduled_and_backfill_runs_wait_for_a_failed_eve(run_type: str, waits: bool) -> None:
+    """A manual run (`liftoff run`) stops at once: a person is there to rerun the eve."""
+    from airflow.sdk.exceptions import AirflowFailException
 
-    assert {"scheduled", "backfill"} == WAITING_RUN_TYPES  # a manual run (liftoff run) stops at once
+    history = {"backfill__2026-11-19": {TRANSFORMED_TASK_ID: "failed"}}
+    ti = FakeTaskInstance(PreviousRun("backfill__2026-11-19"), history)
+    if waits:
+        assert _sensor_outcome(ti, run_type=run_type) is not None
+    else:
+        with pytest.raises(AirflowFailException, match="rerun that day, then this one"):
+            _sensor_outcome(ti, run_type=run_type)
 
 
 def _sensor_deferral(ti: FakeTaskInstance, run_type="backfill", **resumed):

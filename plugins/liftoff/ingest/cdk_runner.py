@@ -251,6 +251,12 @@ def text_of(value, json_column: bool) -> str | None:
     return json.dumps(value)
 
 
+def new_id_prefix() -> str:
+    """A writer's random 80 bits: its records' ids are unique across runs without a random draw
+    per record (os.urandom is slow on VMs)."""
+    return uuid.uuid4().hex[:20]
+
+
 class StreamWriter:
     """One stream's staging table, filled by COPY in batches."""
 
@@ -295,12 +301,11 @@ class StreamWriter:
         self.stream = stream
         self.max_records = max_records
         self.nulled = 0  # records landed with a field nulled (the reason in _airbyte_meta)
-        # Ids unique across runs without a random draw per record (os.urandom is slow on VMs):
-        # this run's random 80 bits, then the record's number.
-        self.id_prefix = uuid.uuid4().hex[:20]
+        self.id_prefix = new_id_prefix()
         self.extracted: tuple[int, str] = (-1, "")
 
     def raw_id(self) -> str:
+        """The next record's ``_airbyte_raw_id``: the writer's prefix, then the record's number."""
         n = f"{self.id_prefix}{self.count + len(self.rows):012x}"
         return f"{n[:8]}-{n[8:12]}-{n[12:16]}-{n[16:20]}-{n[20:]}"
 
