@@ -26,9 +26,9 @@ from liftoff.stream.landing import (
     landing_table_ddl,
     read_ranges,
 )
-from liftoff.stream.topics import TOPIC, create_topic
+from liftoff.stream.topics import create_topic
 from liftoff_contracts import get_contract
-from sales_api.pos import messages_for_day, publish
+from sales_api.pos import TOPIC, messages_for_day, publish
 from sales_api.server import free_port
 
 EVENTS = 1_000_000
@@ -70,7 +70,7 @@ def run() -> Result:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         with EmbeddedKafka(root / "kafka", port=free_port(), controller_port=free_port()) as broker:
-            create_topic(broker.bootstrap_servers)
+            create_topic(broker.bootstrap_servers, TOPIC)
             messages = messages_for_day(DAY, per_day=EVENTS)
             started = time.perf_counter()
             publish(broker.bootstrap_servers, messages)

@@ -36,6 +36,7 @@ from liftoff.config import (
     streamed_sources,
 )
 from liftoff.dag_defaults import START_DATE
+from liftoff.ingest.skipping import SKIP_INGEST
 from liftoff.services import (
     demo_api,
     embedded_kafka,
@@ -177,8 +178,7 @@ def replay_point_of_sale(settings, kafka_servers: str | None, days: list[date]) 
     not on the topic yet: the shops' side of the demo, as the demo API is the CRM's."""
     if kafka_servers is None or settings.kafka_bootstrap_servers or not days:
         return
-    from liftoff.stream.topics import TOPIC
-    from sales_api.pos import publish_days
+    from sales_api.pos import TOPIC, publish_days
 
     with console.status("point-of-sale simulator: publishing"):
         sent = publish_days(kafka_servers, days)
@@ -303,7 +303,7 @@ def run_or_route(days: list[date], *, skip_ingest: bool = False, conf: dict | No
             f"Airflow runs on this home ({login.url}): the days go through its scheduler", soft_wrap=True
         )
         return run_through_deployment(
-            login, days, {**(conf or {}), **({"skip_ingest": True} if skip_ingest else {})}
+            login, days, {**(conf or {}), **({SKIP_INGEST: True} if skip_ingest else {})}
         )
     return run_embedded(days, skip_ingest=skip_ingest, conf=conf)
 
@@ -1010,10 +1010,10 @@ def archive_catalog() -> None:
 def kafka_command() -> None:
     """Run the embedded Kafka broker (KRaft, one node) in the foreground until Ctrl-C.
 
-    Its log folder is $LIFTOFF_HOME/kafka; the topic pos.sales is made if missing (CreateTime
-    timestamps, so the simulator can replay past days: python -m sales_api.pos).
+    Its log folder is $LIFTOFF_HOME/kafka; each stream source's topic (pos.sales) is made if
+    missing (CreateTime timestamps, so the simulator can replay past days: python -m sales_api.pos).
     """
-    from liftoff.stream.topics import TOPIC, create_topic
+    from liftoff.stream.topics import create_topic, source_topics
 
     settings = get_settings()
     broker = home_broker(settings)
@@ -1021,8 +1021,11 @@ def kafka_command() -> None:
     try:
         with console.status("starting Kafka"):
             broker.start()
-        create_topic(broker.bootstrap_servers)
-        console.print(f"Kafka on [bold]{broker.bootstrap_servers}[/], topic {TOPIC}  (Ctrl-C stops it)")
+        topics = source_topics(streamed_sources(settings))
+        for topic in topics:
+            create_topic(broker.bootstrap_servers, topic)
+        named = ", ".join(topics) or "none"
+        console.print(f"Kafka on [bold]{broker.bootstrap_servers}[/], topics {named}  (Ctrl-C stops it)")
         serve_until_stopped(
             "Kafka",
             lambda: (

@@ -177,7 +177,7 @@ def running_kafka(settings: Settings, announce) -> Iterator[str | None]:
     skipped and why.
     """
     from liftoff.stream.broker import missing_reason
-    from liftoff.stream.topics import create_topic
+    from liftoff.stream.topics import create_topic, source_topics
 
     streamed = sorted(streamed_sources(settings))
     if not streamed:
@@ -196,7 +196,8 @@ def running_kafka(settings: Settings, announce) -> Iterator[str | None]:
         return
     broker.start()
     try:
-        create_topic(broker.bootstrap_servers)
+        for topic in source_topics(streamed_sources(settings)):
+            create_topic(broker.bootstrap_servers, topic)
         yield broker.bootstrap_servers
     finally:
         broker.stop()

@@ -106,10 +106,10 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
 
             @lineage_task(task_id="ingest", doc_md=doc, lineage=ingest_lineage(name, source))
             def local_ingest() -> dict:
+                from liftoff.ingest.skipping import skip_ingest_requested
                 from liftoff.pipeline import ingest
 
-                if (get_current_context()["dag_run"].conf or {}).get("skip_ingest"):
-                    log.info("skip_ingest: landing is kept as it is (restored from the archive, say)")
+                if skip_ingest_requested(get_current_context(), log):
                     return {"skipped": True}
                 return run_step(ingest)
 

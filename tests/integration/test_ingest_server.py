@@ -129,3 +129,12 @@ def test_bad_credential_is_a_clear_failure(airbyte: FakeAirbyte, monkeypatch: py
 def test_unknown_connection(airbyte: FakeAirbyte) -> None:
     with pytest.raises(AirbyteSyncFailed, match=r"connection conn-missing, job None"):
         sync("conn-missing").execute({})
+
+
+def test_a_run_told_to_skip_ingest_starts_no_sync(airbyte: FakeAirbyte) -> None:
+    """`liftoff run --skip-ingest` through a running Airflow: landing is kept, as in local mode."""
+    from types import SimpleNamespace
+
+    operator = sync("conn-crm")
+    assert operator.execute({"dag_run": SimpleNamespace(conf={"skip_ingest": True})}) is None
+    assert airbyte.jobs == {}

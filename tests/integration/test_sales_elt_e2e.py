@@ -17,10 +17,10 @@ from pathlib import Path
 import httpx
 
 from liftoff.stream.broker import EmbeddedKafka
-from liftoff.stream.topics import TOPIC, create_topic
+from liftoff.stream.topics import create_topic
 from liftoff.warehouse.location import Warehouse
 from sales_api.data import corrections_for_day
-from sales_api.pos import PosFaults, messages_for_day, publish
+from sales_api.pos import TOPIC, PosFaults, messages_for_day, publish
 from tests.integration.expected import (
     CONTRACT_DIRT,
     api_orders,
@@ -98,7 +98,7 @@ def liftoff_run(day: date, env: dict, *options: str) -> subprocess.CompletedProc
 
 def point_of_sale(broker: EmbeddedKafka) -> list:
     """The simulator's events of DAYS (retried, late and malformed ones too) on ``pos.sales``."""
-    create_topic(broker.bootstrap_servers)
+    create_topic(broker.bootstrap_servers, TOPIC)
     messages = [m for day in DAYS for m in messages_for_day(day, faults=POS_FAULTS)]
     assert publish(broker.bootstrap_servers, messages) == len(messages)
     return messages

@@ -26,7 +26,7 @@ from liftoff.stream.landing import (
 from liftoff.stream.topics import create_topic
 from liftoff.warehouse.location import Warehouse
 from liftoff_contracts import get_contract
-from sales_api.pos import PosFaults, messages_for_day, publish
+from sales_api.pos import TOPIC, PosFaults, messages_for_day, publish
 from sales_api.server import free_port
 
 DAYS = [date(2026, 11, 20), date(2026, 11, 21)]
@@ -136,7 +136,7 @@ def test_a_broker_stopped_mid_read_fails_the_attempt_and_the_retry_lands_it_once
     broker = EmbeddedKafka(tmp_path / "kafka", port=free_port(), controller_port=free_port()).start()
     try:
         day = DAYS[0]
-        create_topic(broker.bootstrap_servers)
+        create_topic(broker.bootstrap_servers, TOPIC)
         messages = messages_for_day(day, per_day=20_000, faults=FAULTS)
         publish(broker.bootstrap_servers, messages)
         consumer = StopsTheBrokerMidRead(landing_consumer(broker.bootstrap_servers, **SMALL_FETCHES), broker)

@@ -30,8 +30,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from liftoff.stream.topics import PARTITIONS, TOPIC, client_config, create_topic
+from liftoff.config import load_sources
+from liftoff.stream.topics import PARTITIONS, client_config, create_topic
 from sales_api.data import PRODUCTS, SELLERS, TIMESTAMP_FORMAT
+
+TOPIC = load_sources()["pos"].kafka.topic  # the pos source's, as sources.yaml names it
 
 PASSWORD_VARIABLE = "LIFTOFF_POS_KAFKA_PASSWORD"  # --sasl-username's password, never argv
 EVENT_NAMESPACE = uuid.UUID("7d1c4a52-3c1e-4f0e-9d55-0f1b2f6b9a11")
@@ -332,7 +335,7 @@ def main() -> None:
         return
     if sasl:  # replays make their topic on the embedded broker, with no login
         parser.error("--sasl-username: live events only (--live); replayed days go to a broker without login")
-    create_topic(args.bootstrap_servers)
+    create_topic(args.bootstrap_servers, TOPIC)
     faults = PosFaults(args.duplicates, args.late, args.malformed)
     for day in args.days:
         sent = publish(args.bootstrap_servers, messages_for_day(day, seed=args.seed, faults=faults))

@@ -16,6 +16,7 @@ from airflow.providers.airbyte.operators.airbyte import AirbyteTriggerSyncOperat
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from liftoff.config import first_line
+from liftoff.ingest.skipping import skip_ingest_requested
 
 
 class AirbyteSyncFailed(AirflowException):
@@ -71,6 +72,8 @@ class AirbyteSyncOperator(AirbyteTriggerSyncOperator):
         )
 
     def execute(self, context: Any) -> Any:
+        if skip_ingest_requested(context, self.log):  # `liftoff run --skip-ingest`: no sync
+            return None
         self._resolve_connection_id()  # configuration: not retried
         try:
             return super().execute(context)

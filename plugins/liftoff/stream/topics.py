@@ -1,6 +1,7 @@
-"""The point-of-sale topic: its name, partitions and timestamps, and making it.
+"""The stream sources' topics: their names (each source's ``kafka.topic`` in sources.yaml),
+partitions and timestamps, and making them.
 
-Production creates ``pos.sales`` with ``LogAppendTime`` (the broker stamps each message as
+Production creates each with ``LogAppendTime`` (the broker stamps each message as
 it arrives, so a day is one contiguous range of offsets per partition). The embedded
 default and the tests create it with ``CreateTime`` so that the simulator can replay past
 days with the timestamps they would have had (in order along each partition, which keeps
@@ -14,8 +15,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
+from typing import Any
 
-TOPIC = "pos.sales"
 PARTITIONS = 3
 LEADERS_TIMEOUT = 60  # a new topic's partitions get their leaders within seconds
 
@@ -28,9 +30,14 @@ def client_config(config: dict) -> dict:
     return {**config, "logger": KAFKA_LOG}
 
 
+def source_topics(sources: Mapping[str, Any]) -> list[str]:
+    """The topics of ``sources`` (``liftoff.config.SourceConfig`` by name) that stream."""
+    return sorted({source.kafka.topic for source in sources.values() if source.kafka is not None})
+
+
 def create_topic(
     bootstrap_servers: str,
-    topic: str = TOPIC,
+    topic: str,
     *,
     timestamp_type: str = "CreateTime",
     retention_ms: int = -1,
