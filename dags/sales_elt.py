@@ -23,7 +23,7 @@ from airflow.sdk import DAG
 
 from liftoff.alerts import run_deadline
 from liftoff.config import active_sources, disable_telemetry
-from liftoff.dag_defaults import DEFAULT_ARGS, START_DATE
+from liftoff.dag_defaults import DAG_ID, DEFAULT_ARGS, START_DATE
 from liftoff.source_group import source_task_group
 from liftoff.timetable import DailyTimetable
 from liftoff.transform.ordering import transform_done, wait_for_previous_day
@@ -32,7 +32,7 @@ from liftoff.transform.task_groups import dbt_layer
 disable_telemetry()
 
 with DAG(
-    dag_id="sales_elt",
+    dag_id=DAG_ID,
     description="Daily sales ELT: Airbyte sync, contract gate, raw archive, dbt bronze/silver/gold.",
     # Data intervals (a cron string alone gives start == end in Airflow 3); day D is logical date D.
     schedule=DailyTimetable(),

@@ -106,8 +106,8 @@ def migrated_metadata(pg_server: Warehouse, tmp_path_factory: pytest.TempPathFac
     names of their own (connections, DAGs) and only test_fab_roles adds users."""
     import subprocess
 
-    from liftoff.airflow_deployment import airflow_binary
     from liftoff.deployment_users import FAB_AUTH_MANAGER
+    from liftoff.local.children import airflow_binary
 
     metadata = _create_database(pg_server, "airflow_shared")
     env = {

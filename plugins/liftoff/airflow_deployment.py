@@ -16,20 +16,19 @@ import os
 import secrets
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import psutil
 import psycopg
 from psycopg import sql
 from pydantic import SecretStr
 
 from liftoff.config import ConfigError, Settings, Unavailable
-from liftoff.local.children import terminate_with_parent
+from liftoff.local.children import airflow_binary, terminate_with_parent
+from liftoff.local.health import answers
 from liftoff.warehouse.embedded import free_port, write_private
 from liftoff.warehouse.location import Warehouse
 from liftoff.warehouse.roles import ensure_role
@@ -243,19 +242,12 @@ class AirflowProcesses:
 
 def api_answers(url: str, timeout: float) -> bool:
     """Whether the Airflow API server at ``url`` answers its health check."""
-    try:
-        return httpx.get(f"{url}/api/v2/monitor/health", timeout=timeout).status_code == 200
-    except httpx.HTTPError:
-        return False
+    return answers(f"{url}/api/v2/monitor/health", timeout)
 
 
 def _signal_group(process: subprocess.Popen, signum: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signum)
-
-
-def airflow_binary() -> str:
-    return str(Path(sys.executable).with_name("airflow"))
 
 
 def write_state(folder: Path, login_url: str, state: str) -> Path:

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -25,10 +24,11 @@ from liftoff.config import (
     skipped_sources,
     streamed_sources,
 )
+from liftoff.dag_defaults import DAG_ID
 from liftoff.lineage import lineage_env
+from liftoff.local.children import airflow_binary
 from liftoff.warehouse.location import Warehouse
 
-DAG_ID = "sales_elt"
 PIPELINE_APPLICATION_NAME = "liftoff-pipeline"
 # What Airflow's components and tasks never get of this process's environment: the owner's
 # login (LIFTOFF_WAREHOUSE_URL, the original README's DB_*_PROD) and the apps' roles. The
@@ -111,15 +111,11 @@ def stream_env(settings: Settings, kafka_servers: str | None) -> dict[str, str]:
     return env
 
 
-def _airflow() -> str:
-    return str(Path(sys.executable).with_name("airflow"))
-
-
 def ensure_metadata_db(env: dict[str, str]) -> None:
     """Create or upgrade Airflow's SQLite metadata database (idempotent)."""
     home = Path(env["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run([_airflow(), "db", "migrate"], env=env, capture_output=True, text=True)
+    done = subprocess.run([airflow_binary(), "db", "migrate"], env=env, capture_output=True, text=True)
     if done.returncode != 0:
         (home / "db-migrate.log").write_text(done.stdout + done.stderr)
         raise ConfigError(f"airflow db migrate failed; see {home / 'db-migrate.log'}")
@@ -162,7 +158,7 @@ def run_day(
     latest.symlink_to(log_path.name)
     logical_date = day_logical_date(day)
     with log_path.open("w") as log:
-        command = [_airflow(), "dags", "test", DAG_ID, logical_date]
+        command = [airflow_binary(), "dags", "test", DAG_ID, logical_date]
         # Airflow matches the pattern against the whole task id (re.fullmatch).
         pattern = "|".join(p for p in (r".+\.ingest" if skip_ingest else None, mark_success) if p)
         if pattern:

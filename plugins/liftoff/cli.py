@@ -35,7 +35,7 @@ from liftoff.config import (
     redacted_url,
     streamed_sources,
 )
-from liftoff.dag_defaults import START_DATE
+from liftoff.dag_defaults import DAG_ID, START_DATE
 from liftoff.ingest.skipping import SKIP_INGEST
 from liftoff.services import (
     demo_api,
@@ -65,7 +65,6 @@ class FileFormatChoice(enum.StrEnum):
     csv = "csv"
 
 
-DAG_ID = "sales_elt"
 GOLD_TABLES = ("gold_sales_by_product_7d", "gold_sales_by_seller_7d", "gold_sales_daily")
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from liftoff.alerts import on_task_failed
 from liftoff.config import get_settings
 
+DAG_ID = "sales_elt"  # the daily DAG (dags/sales_elt.py), as the CLI and the runners name it
 START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 
 # A task that raises is retried (an outage: database, API, object store); one that raises

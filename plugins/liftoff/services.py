@@ -13,10 +13,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
-
 from liftoff.config import ConfigError, Settings, Unavailable, redacted_url, streamed_sources
 from liftoff.local.children import terminate_with_parent
+from liftoff.local.health import answers
 from liftoff.warehouse.embedded import EmbeddedPostgres, port_is_free
 from liftoff.warehouse.location import Warehouse, configured_warehouse_url
 
@@ -108,10 +107,8 @@ def run_lock(home: Path, announce) -> Iterator[None]:
 
 
 def api_is_up(api_url: str) -> bool:
-    try:
-        return httpx.get(f"{api_url.rstrip('/')}/health", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
+    """Whether the demo APIs at ``api_url`` answer their health check."""
+    return answers(f"{api_url.rstrip('/')}/health", timeout=2)
 
 
 @contextmanager

@@ -20,6 +20,7 @@ line, where ``ps`` shows it).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -34,7 +35,19 @@ from liftoff.config import load_sources
 from liftoff.stream.topics import PARTITIONS, client_config, create_topic
 from sales_api.data import PRODUCTS, SELLERS, TIMESTAMP_FORMAT
 
-TOPIC = load_sources()["pos"].kafka.topic  # the pos source's, as sources.yaml names it
+
+@functools.cache
+def pos_topic() -> str:
+    """The pos source's topic, as sources.yaml names it (read on first use: a module imports
+    without the project's files beside it)."""
+    return load_sources()["pos"].kafka.topic
+
+
+def __getattr__(name: str) -> str:
+    if name == "TOPIC":  # `from sales_api.pos import TOPIC`: the same, when it is imported
+        return pos_topic()
+    raise AttributeError(name)
+
 
 PASSWORD_VARIABLE = "LIFTOFF_POS_KAFKA_PASSWORD"  # --sasl-username's password, never argv
 EVENT_NAMESPACE = uuid.UUID("7d1c4a52-3c1e-4f0e-9d55-0f1b2f6b9a11")
@@ -150,7 +163,7 @@ def publish(
     bootstrap_servers: str,
     messages: Iterable[Message],
     *,
-    topic: str = TOPIC,
+    topic: str | None = None,
     stamp: bool = True,
     sasl: dict[str, str] | None = None,
 ) -> int:
@@ -161,6 +174,7 @@ def publish(
     on a ``CreateTime`` topic); else the broker stamps it on arrival. ``sasl``: a login's
     settings (:func:`sasl_config`), else none.
     """
+    topic = topic or pos_topic()
     from confluent_kafka import Producer
 
     producer = Producer(
@@ -211,9 +225,10 @@ def publish(
 DEMO_FAULTS = PosFaults(duplicates=0.05, late=0.05, malformed=1)
 
 
-def day_is_published(consumer, day: date, topic: str = TOPIC) -> bool:
+def day_is_published(consumer, day: date, topic: str | None = None) -> bool:
     """Whether ``topic`` holds ``day``'s own events (anything received from its opening to its
     end); ``consumer``: a landing consumer (``liftoff.stream.landing.landing_consumer``)."""
+    topic = topic or pos_topic()
     from liftoff.batch import Interval
     from liftoff.stream.landing import interval_ranges
 
@@ -228,7 +243,7 @@ def publish_days(
     *,
     faults: PosFaults = DEMO_FAULTS,
     now: datetime | None = None,
-    topic: str = TOPIC,
+    topic: str | None = None,
 ) -> dict[date, int]:
     """Replay each of ``days`` the topic does not hold yet (so a second demo publishes nothing
     twice), up to ``now`` (late events still to come are not sent: a broker refuses
@@ -239,6 +254,7 @@ def publish_days(
     what the topic holds already is replayed by rebuilding the topic, every day it held
     and the new ones in date order.
     """
+    topic = topic or pos_topic()
     from liftoff.stream.landing import landing_consumer
 
     now = now or datetime.now(UTC)
@@ -262,8 +278,9 @@ def publish_days(
     return sent
 
 
-def topic_span(consumer, topic: str = TOPIC) -> tuple[datetime, datetime] | None:
+def topic_span(consumer, topic: str | None = None) -> tuple[datetime, datetime] | None:
     """The oldest and the newest timestamp the topic holds (None when it is empty)."""
+    topic = topic or pos_topic()
     from confluent_kafka import TopicPartition
 
     stamps = []
@@ -277,8 +294,9 @@ def topic_span(consumer, topic: str = TOPIC) -> tuple[datetime, datetime] | None
     return (min(stamps), max(stamps)) if stamps else None
 
 
-def recreate_topic(bootstrap_servers: str, topic: str = TOPIC) -> None:
+def recreate_topic(bootstrap_servers: str, topic: str | None = None) -> None:
     """Delete the topic and make it anew, empty (the embedded broker's replays only)."""
+    topic = topic or pos_topic()
     from confluent_kafka.admin import AdminClient
 
     admin = AdminClient(client_config({"bootstrap.servers": bootstrap_servers}))
@@ -335,11 +353,11 @@ def main() -> None:
         return
     if sasl:  # replays make their topic on the embedded broker, with no login
         parser.error("--sasl-username: live events only (--live); replayed days go to a broker without login")
-    create_topic(args.bootstrap_servers, TOPIC)
+    create_topic(args.bootstrap_servers, pos_topic())
     faults = PosFaults(args.duplicates, args.late, args.malformed)
     for day in args.days:
         sent = publish(args.bootstrap_servers, messages_for_day(day, seed=args.seed, faults=faults))
-        print(f"{day}: {sent} messages to {TOPIC}")
+        print(f"{day}: {sent} messages to {pos_topic()}")
 
 
 if __name__ == "__main__":
