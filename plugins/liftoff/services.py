@@ -176,7 +176,8 @@ def running_kafka(settings: Settings, announce) -> Iterator[str | None]:
     from liftoff.stream.broker import missing_reason
     from liftoff.stream.topics import create_topic, source_topics
 
-    streamed = sorted(streamed_sources(settings))
+    sources = streamed_sources(settings)
+    streamed = sorted(sources)
     if not streamed:
         yield None
         return
@@ -193,7 +194,7 @@ def running_kafka(settings: Settings, announce) -> Iterator[str | None]:
         return
     broker.start()
     try:
-        for topic in source_topics(streamed_sources(settings)):
+        for topic in source_topics(sources):
             create_topic(broker.bootstrap_servers, topic)
         yield broker.bootstrap_servers
     finally:

@@ -174,9 +174,9 @@ def publish(
     on a ``CreateTime`` topic); else the broker stamps it on arrival. ``sasl``: a login's
     settings (:func:`sasl_config`), else none.
     """
-    topic = topic or pos_topic()
     from confluent_kafka import Producer
 
+    topic = topic or pos_topic()
     producer = Producer(
         client_config(  # librdkafka's lines to logging, never the user's console
             {
@@ -228,10 +228,10 @@ DEMO_FAULTS = PosFaults(duplicates=0.05, late=0.05, malformed=1)
 def day_is_published(consumer, day: date, topic: str | None = None) -> bool:
     """Whether ``topic`` holds ``day``'s own events (anything received from its opening to its
     end); ``consumer``: a landing consumer (``liftoff.stream.landing.landing_consumer``)."""
-    topic = topic or pos_topic()
     from liftoff.batch import Interval
     from liftoff.stream.landing import interval_ranges
 
+    topic = topic or pos_topic()
     opening = datetime.combine(day, OPENING, tzinfo=UTC)
     ranges = interval_ranges(consumer, topic, Interval(opening, opening + timedelta(hours=16)))
     return any(r.first < r.end for r in ranges)
@@ -254,9 +254,9 @@ def publish_days(
     what the topic holds already is replayed by rebuilding the topic, every day it held
     and the new ones in date order.
     """
-    topic = topic or pos_topic()
     from liftoff.stream.landing import landing_consumer
 
+    topic = topic or pos_topic()
     now = now or datetime.now(UTC)
     consumer = landing_consumer(bootstrap_servers)  # one for every check of the topic
     try:
@@ -280,9 +280,9 @@ def publish_days(
 
 def topic_span(consumer, topic: str | None = None) -> tuple[datetime, datetime] | None:
     """The oldest and the newest timestamp the topic holds (None when it is empty)."""
-    topic = topic or pos_topic()
     from confluent_kafka import TopicPartition
 
+    topic = topic or pos_topic()
     stamps = []
     for partition in consumer.list_topics(topic, timeout=15).topics[topic].partitions:
         low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=15)
@@ -296,9 +296,9 @@ def topic_span(consumer, topic: str | None = None) -> tuple[datetime, datetime] 
 
 def recreate_topic(bootstrap_servers: str, topic: str | None = None) -> None:
     """Delete the topic and make it anew, empty (the embedded broker's replays only)."""
-    topic = topic or pos_topic()
     from confluent_kafka.admin import AdminClient
 
+    topic = topic or pos_topic()
     admin = AdminClient(client_config({"bootstrap.servers": bootstrap_servers}))
     for future in admin.delete_topics([topic], operation_timeout=30).values():
         future.result(60)

@@ -267,9 +267,9 @@ def validate_batch(
                     if raw_id in nulled:  # a field the contract judges that landing changed
                         rejected.setdefault(index, [])[:0] = map(nulled_error, nulled[raw_id])
                 if batch.cursor_field:
-                    accepted = [c for i, c in enumerate(cursors) if c is not None and i not in rejected]
-                    if accepted and (newest is None or max(accepted) > newest):
-                        newest = max(accepted)
+                    found = max((c for i, c in enumerate(cursors) if c and i not in rejected), default=None)
+                    if found and (newest is None or found > newest):
+                        newest = found
                 checksum.add(texts)
                 if batch.records_gated:
                     _record_gated(conn, batch, rows)

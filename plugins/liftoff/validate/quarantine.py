@@ -91,8 +91,8 @@ def replay_batch(conn: psycopg.Connection, batch_id: str) -> ReplayResult:
             " contract_version = %(version)s where batch_id = %(batch)s",
             {"moved": len(valid_ids), "version": version, "batch": batch_id},
         )
-        configured = stream_batch(source, stream, interval_start, interval_end)
-        if valid_ids and configured is not None:  # a source since removed keeps its recorded cursor
+        configured = valid_ids and stream_batch(source, stream, interval_start, interval_end)
+        if configured:  # none moved, or a source since removed: the recorded cursor stays
             moved = BatchResult(
                 batch_id, accepted=accepted + len(valid_ids), rejected=rejected - len(valid_ids)
             )
