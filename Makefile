@@ -17,7 +17,7 @@ MINIO_BIN := $(MINIO_DIR)/minio
 export LIFTOFF_MINIO_BIN := $(MINIO_BIN)
 # Kafka, the point-of-sale stream's broker (KRaft, one node): the Apache jars of the pinned
 # version, resolved by Maven (tools/kafka/pom.xml), cached per version like MinIO; Java 17 runs it.
-# The broker's version: one place, tools/kafka/pom.xml (liftoff.stream.broker reads it too).
+# The broker's version: one place, tools/kafka/pom.xml (liftoff.local.kafka reads it too).
 KAFKA_VERSION := $(shell sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' tools/kafka/pom.xml)
 KAFKA_LIBS := $(HOME)/.cache/liftoff/kafka-$(KAFKA_VERSION)/libs
 export LIFTOFF_KAFKA_LIBS := $(KAFKA_LIBS)

@@ -3,7 +3,7 @@
 Subject: `airflow backfill create` of 30 days of `sales_elt` (`--max-active-runs 4`, as the
 runbook types it) on a real deployment in miniature: PostgreSQL metadata, LocalExecutor,
 the scheduler, DAG processor, triggerer and API server as separate processes, parallelism 4
-on 2 cores (`liftoff.airflow_deployment`, the settings `liftoff airflow` uses); from the
+on 2 cores (`liftoff.local.airflow_deployment`, the settings `liftoff airflow` uses); from the
 command to the 30th run's success. Baseline in the same run: each day's floor, one day after
 another on one warehouse (COPY of the day's rows into landing, the batches' audit rows, one
 plain `dbt build` with the day in its environment: `bench_daily_run`'s floor), summed. Days that sync

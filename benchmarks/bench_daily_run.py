@@ -24,9 +24,9 @@ import httpx
 from psycopg import sql
 
 from benchmarks.harness import Result, pg_server, scratch_database, timed
-from liftoff.airflow_runner import airflow_env, ensure_metadata_db, run_day
 from liftoff.batch import Batch, Interval
 from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF, Settings, load_sources
+from liftoff.local.airflow_runner import airflow_env, ensure_metadata_db, run_day
 from liftoff.transform.task_groups import PIPELINE_DBT_ENV, interval_env
 from liftoff.warehouse.bootstrap import bootstrap
 from liftoff.warehouse.location import Warehouse

@@ -26,10 +26,10 @@ from pathlib import Path
 
 from benchmarks.bench_daily_run import dbt_build
 from benchmarks.harness import Result, pg_server, scratch_database, timed
-from liftoff.airflow_runner import airflow_env, ensure_metadata_db, run_day
 from liftoff.archive.store import LocalFolderStore
 from liftoff.batch import Interval
 from liftoff.config import Settings, load_sources
+from liftoff.local.airflow_runner import airflow_env, ensure_metadata_db, run_day
 from liftoff.pipeline import archive, ingest, validate
 from liftoff.transform.task_groups import (
     DBT_EXECUTION_SETTINGS,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from benchmarks.harness import Result, alternate, pg_server, scratch_database, timed
 from liftoff.batch import Interval
-from liftoff.stream.broker import EmbeddedKafka, kafka_libs
+from liftoff.local.kafka import EmbeddedKafka, kafka_libs
 from liftoff.stream.landing import (
     interval_ranges,
     land_interval,

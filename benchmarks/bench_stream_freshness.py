@@ -19,7 +19,7 @@ from pathlib import Path
 
 from benchmarks.harness import Result
 from liftoff.config import Settings
-from liftoff.services import running_warehouse
+from liftoff.local.services import running_warehouse
 from sales_api.pos import publish
 from tests.airflow_deployment import start_deployment, stop_deployment
 from tests.integration.test_airflow_deployment import sale_event, wait_for_yesterday

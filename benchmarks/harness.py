@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from liftoff.warehouse.embedded import EmbeddedPostgres
+from liftoff.local.postgres import EmbeddedPostgres
 from liftoff.warehouse.location import Warehouse, configured_warehouse_url
 from sales_api.server import free_port
 

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import psutil
 
-from liftoff.airflow_api import AirflowApi
-from liftoff.airflow_deployment import Login, api_answers
-from liftoff.warehouse.embedded import port_is_free
+from liftoff.local.airflow_api import AirflowApi
+from liftoff.local.airflow_deployment import Login, api_answers
+from liftoff.local.ports import port_is_free
 from sales_api.server import free_port
 
 LIFTOFF = str(Path(sys.executable).with_name("liftoff"))

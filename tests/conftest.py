@@ -17,7 +17,8 @@ import pytest
 
 from liftoff.archive.store import LocalFolderStore, MinioStore, ObjectStore
 from liftoff.config import Unavailable, disable_telemetry
-from liftoff.warehouse.embedded import EmbeddedPostgres, port_is_free
+from liftoff.local.ports import port_is_free
+from liftoff.local.postgres import EmbeddedPostgres
 from liftoff.warehouse.location import Warehouse
 from sales_api.app import SalesApiSettings
 from sales_api.server import BackgroundApi, free_port
@@ -237,7 +238,7 @@ def browser():
 @pytest.fixture(scope="session")
 def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     """A real Kafka broker (KRaft, the pinned Apache jars: `make kafka-libs`) on free ports."""
-    from liftoff.stream.broker import EmbeddedKafka, missing_reason
+    from liftoff.local.kafka import EmbeddedKafka, missing_reason
 
     if (reason := missing_reason()) is not None:
         if IN_CI:

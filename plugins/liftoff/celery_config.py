@@ -9,7 +9,7 @@ import gc
 from airflow.providers.celery.executors.default_celery import DEFAULT_CELERY_CONFIG
 from celery.signals import worker_init
 
-from liftoff.airflow_deployment import TASK_PRELOAD
+from liftoff.dag_defaults import TASK_PRELOAD
 
 CELERY_CONFIG = {**DEFAULT_CELERY_CONFIG, "imports": TASK_PRELOAD}
 

@@ -18,7 +18,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from liftoff.airflow_runner import RunOutcome, airflow_env, ensure_metadata_db, run_day
 from liftoff.archive.archiver import ArchiveError
 from liftoff.archive.catalog import catalog_inbox
 from liftoff.archive.location import configured_store
@@ -37,7 +36,8 @@ from liftoff.config import (
 )
 from liftoff.dag_defaults import DAG_ID, START_DATE
 from liftoff.ingest.skipping import SKIP_INGEST
-from liftoff.services import (
+from liftoff.local.airflow_runner import RunOutcome, airflow_env, ensure_metadata_db, run_day
+from liftoff.local.services import (
     demo_api,
     embedded_kafka,
     home_broker,
@@ -262,7 +262,7 @@ def _parse_day(value: str) -> date:
 
 def run_through_deployment(login, days: list[date], conf: dict | None = None) -> bool:
     """Run each day through the running ``liftoff airflow`` (its scheduler), in order."""
-    from liftoff.airflow_api import AirflowApi
+    from liftoff.local.airflow_api import AirflowApi
 
     api = AirflowApi(login)
     refuse_paused(api)
@@ -294,7 +294,7 @@ def refuse_paused(api) -> None:
 def run_or_route(days: list[date], *, skip_ingest: bool = False, conf: dict | None = None) -> bool:
     """Run the days: through the running ``liftoff airflow`` if there is one, else each with
     ``airflow dags test`` on the embedded default."""
-    from liftoff.airflow_deployment import running_deployment
+    from liftoff.local.airflow_deployment import running_deployment
 
     login = running_deployment(get_settings())
     if login is not None:
@@ -333,7 +333,7 @@ def demo(
     ] = None,
 ) -> None:
     """Run sales_elt through Airflow for each of the last N complete days, then show gold."""
-    from liftoff.airflow_deployment import running_deployment
+    from liftoff.local.airflow_deployment import running_deployment
 
     today = datetime.now(UTC).date()
     run_for = [today - timedelta(days=offset) for offset in range(days, 0, -1)]
@@ -418,8 +418,8 @@ def backfill(
     With `liftoff airflow` running, as one Airflow backfill on its scheduler (days sync
     side by side, transform in date order); else one day after another.
     """
-    from liftoff.airflow_api import AirflowApi
-    from liftoff.airflow_deployment import running_deployment
+    from liftoff.local.airflow_api import AirflowApi
+    from liftoff.local.airflow_deployment import running_deployment
 
     start, end = _parse_day(first), _parse_day(last)
     if end < start:
@@ -476,7 +476,8 @@ def airflow_command(
     The api-server, scheduler, dag-processor and triggerer as processes, with the warehouse
     and the demo APIs; `liftoff run` and `liftoff backfill` then go through its scheduler.
     """
-    from liftoff.airflow_deployment import (
+    from liftoff.derive import check_current
+    from liftoff.local.airflow_deployment import (
         AirflowProcesses,
         admin_password,
         deployment_dir,
@@ -486,8 +487,7 @@ def airflow_command(
         running_deployment,
         write_state,
     )
-    from liftoff.derive import check_current
-    from liftoff.warehouse.embedded import port_is_free
+    from liftoff.local.ports import port_is_free
 
     disable_telemetry()
     settings = get_settings()

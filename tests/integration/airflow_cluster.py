@@ -13,11 +13,11 @@ import secrets
 from datetime import UTC, date
 from pathlib import Path
 
-from liftoff.airflow_deployment import AirflowProcesses, deployment_env
-from liftoff.airflow_runner import airflow_env
 from liftoff.config import Settings
+from liftoff.local.airflow_deployment import AirflowProcesses, deployment_env
+from liftoff.local.airflow_runner import airflow_env
+from liftoff.local.files import write_private
 from liftoff.warehouse.bootstrap import bootstrap_for_pipeline
-from liftoff.warehouse.embedded import write_private
 from liftoff.warehouse.location import Warehouse
 from sales_api.server import free_port
 
@@ -25,7 +25,7 @@ from sales_api.server import free_port
 class AirflowCluster(AirflowProcesses):
     """``with AirflowCluster(...) as cluster:`` starts the components; leaving stops them.
 
-    The same components and settings as ``liftoff airflow`` (``liftoff.airflow_deployment``),
+    The same components and settings as ``liftoff airflow`` (``liftoff.local.airflow_deployment``),
     on a given metadata database, with DAGs paused at creation and no scheduled runs: only
     the runs a test asks for.
     """

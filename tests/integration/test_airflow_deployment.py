@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 
-from liftoff.airflow_api import AirflowApi
-from liftoff.warehouse.embedded import DATABASE as EMBEDDED_DATABASE
+from liftoff.local.airflow_api import AirflowApi
+from liftoff.local.postgres import DATABASE as EMBEDDED_DATABASE
 from liftoff.warehouse.location import Warehouse
 from sales_api.pos import Message, publish
 

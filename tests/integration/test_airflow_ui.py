@@ -18,12 +18,12 @@ from pathlib import Path
 
 import httpx
 
-from liftoff.airflow_api import AirflowApi
-from liftoff.airflow_deployment import Login
 from liftoff.batch import Interval
 from liftoff.config import PROJECT_ROOT, load_sources
+from liftoff.local.airflow_api import AirflowApi
+from liftoff.local.airflow_deployment import Login
+from liftoff.local.postgres import EmbeddedPostgres
 from liftoff.pipeline import validate
-from liftoff.warehouse.embedded import EmbeddedPostgres
 from sales_api.data import sales_for_day
 from tests.browser import ARTEFACTS
 from tests.integration.landing import land_sales

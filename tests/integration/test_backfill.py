@@ -21,7 +21,7 @@ from itertools import pairwise
 from pathlib import Path
 from urllib.parse import quote
 
-from liftoff.airflow_deployment import write_state
+from liftoff.local.airflow_deployment import write_state
 from sales_api.server import free_port
 from tests.airflow_deployment import LIFTOFF
 from tests.alert_sinks import SmtpSink, WebhookSink

@@ -18,8 +18,8 @@ from datetime import date
 from pathlib import Path
 
 from liftoff.config import PROJECT_ROOT
+from liftoff.local.postgres import EmbeddedPostgres
 from liftoff.warehouse.bootstrap import bootstrap
-from liftoff.warehouse.embedded import EmbeddedPostgres
 from liftoff.warehouse.location import Warehouse
 
 DOC = PROJECT_ROOT / "docs" / "deployment.md"

@@ -7,7 +7,7 @@ import shutil
 import stat
 from pathlib import Path
 
-from liftoff.warehouse.embedded import EmbeddedPostgres
+from liftoff.local.postgres import EmbeddedPostgres
 from sales_api.server import free_port
 
 

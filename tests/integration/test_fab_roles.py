@@ -20,9 +20,9 @@ import httpx
 import psutil
 import yaml
 
-from liftoff.airflow_deployment import AirflowProcesses, deployment_env
 from liftoff.config import PROJECT_ROOT
 from liftoff.deployment_users import FAB_AUTH_MANAGER
+from liftoff.local.airflow_deployment import AirflowProcesses, deployment_env
 from liftoff.local.children import airflow_binary
 from sales_api.server import free_port
 from tests.airflow_deployment import LIFTOFF

@@ -14,7 +14,7 @@ from sales_api.server import free_port
 HOLD_RUN_LOCK = """
 import sys
 from pathlib import Path
-from liftoff.services import run_lock
+from liftoff.local.services import run_lock
 with run_lock(Path(sys.argv[1]), lambda line: print(line, flush=True)):
     print("holding", flush=True)
     sys.stdin.readline()  # until told to let go
@@ -24,7 +24,7 @@ print("released", flush=True)
 USE_WAREHOUSE = """
 import sys, time
 from liftoff.config import get_settings
-from liftoff.services import running_warehouse
+from liftoff.local.services import running_warehouse
 with running_warehouse(get_settings()) as target:
     with target.connect() as conn:
         conn.execute("select 1")
@@ -73,7 +73,7 @@ def test_the_embedded_server_stops_with_its_last_user_only(tmp_path: Path) -> No
     assert first.returncode == 0, "the first user left"
     out, err = second.communicate("go\n", timeout=60)
     assert second.returncode == 0 and out.strip() == "done", f"the server stayed up for the second: {err}"
-    from liftoff.warehouse.embedded import EmbeddedPostgres
+    from liftoff.local.postgres import EmbeddedPostgres
 
     deadline = time.monotonic() + 10
     embedded = EmbeddedPostgres(tmp_path / "home" / "warehouse")

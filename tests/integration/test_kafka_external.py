@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from liftoff.config import PROJECT_ROOT
-from liftoff.stream.broker import EmbeddedKafka, kafka_libs, missing_reason
+from liftoff.local.kafka import EmbeddedKafka, kafka_libs, missing_reason
 from liftoff.stream.topics import client_config, create_topic
 from sales_api.pos import live_sales, publish, sasl_config
 from sales_api.server import free_port

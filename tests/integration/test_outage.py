@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from liftoff.airflow_runner import PIPELINE_APPLICATION_NAME
+from liftoff.local.airflow_runner import PIPELINE_APPLICATION_NAME
 from liftoff.warehouse.location import Warehouse
 from tests.integration.expected import assert_gold_matches, expected_after
 from tests.integration.test_sales_elt_e2e import LIFTOFF, run_env

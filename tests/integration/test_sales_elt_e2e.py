@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from liftoff.stream.broker import EmbeddedKafka
+from liftoff.local.kafka import EmbeddedKafka
 from liftoff.stream.topics import create_topic
 from liftoff.warehouse.location import Warehouse
 from sales_api.data import corrections_for_day

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from liftoff.batch import Interval
 from liftoff.config import Unavailable
-from liftoff.stream.broker import EmbeddedKafka
+from liftoff.local.kafka import EmbeddedKafka
 from liftoff.stream.landing import (
     CURSOR,
     PastRetention,

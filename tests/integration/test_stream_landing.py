@@ -15,7 +15,7 @@ import pytest
 
 from liftoff.batch import Interval
 from liftoff.config import Unavailable
-from liftoff.stream.broker import EmbeddedKafka
+from liftoff.local.kafka import EmbeddedKafka
 from liftoff.stream.landing import (
     PastRetention,
     interval_ranges,
@@ -212,7 +212,7 @@ def test_a_broker_whose_port_is_taken_says_which_and_why(tmp_path: Path, monkeyp
     import socket
 
     from liftoff.config import ConfigError
-    from liftoff.stream import broker as broker_module
+    from liftoff.local import kafka as broker_module
 
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
@@ -231,7 +231,7 @@ def test_a_broker_whose_port_is_taken_says_which_and_why(tmp_path: Path, monkeyp
 
 def test_cluster_ids_never_look_like_an_option() -> None:
     """CI once failed to format a broker's folder: an id starting with `-` (1 in 64)."""
-    from liftoff.stream.broker import cluster_uuid
+    from liftoff.local.kafka import cluster_uuid
 
     ids = [cluster_uuid() for _ in range(2000)]
     assert all(len(text) == 22 and not text.startswith("-") for text in ids) and len(set(ids)) == 2000

@@ -48,7 +48,7 @@ def test_the_run_passes_its_acceptance_to_airflow(monkeypatch: pytest.MonkeyPatc
     import json
     import subprocess
 
-    from liftoff import airflow_runner
+    from liftoff.local import airflow_runner
 
     seen = []
 

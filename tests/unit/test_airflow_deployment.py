@@ -9,8 +9,13 @@ import sys
 
 import pytest
 
-from liftoff.airflow_deployment import admin_password, read_admin_password, running_deployment, write_state
 from liftoff.config import Settings, Unavailable
+from liftoff.local.airflow_deployment import (
+    admin_password,
+    read_admin_password,
+    running_deployment,
+    write_state,
+)
 from sales_api.server import free_port
 
 
@@ -53,7 +58,7 @@ def modules(names):
 
 if __name__ == "__main__":  # the forkserver imports this file too, as the scheduler's script: not this
     from celery import Celery
-    from liftoff.airflow_deployment import TASK_PRELOAD
+    from liftoff.dag_defaults import TASK_PRELOAD
     from liftoff.celery_config import CELERY_CONFIG
 
     before = [m for m in TASK_PRELOAD if m in sys.modules]
@@ -71,7 +76,7 @@ if __name__ == "__main__":  # the forkserver imports this file too, as the sched
 def test_the_executors_workers_import_what_every_task_imports_once(tmp_path) -> None:
     """Celery's workers (their ``imports``) and the LocalExecutor's forkserver preload the task
     runner, Cosmos and dbt; our own code is never preloaded (a task reads the project as it is)."""
-    from liftoff.airflow_deployment import TASK_PRELOAD
+    from liftoff.dag_defaults import TASK_PRELOAD
 
     script = tmp_path / "preloaded.py"
     script.write_text(PRELOADED)

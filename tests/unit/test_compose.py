@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from liftoff.airflow_deployment import CELERY_CONFIG_OPTIONS
 from liftoff.config import PROJECT_ROOT
 from liftoff.deployment_env import FERNET_KEY, secret_names
 from liftoff.deployment_users import FAB_AUTH_MANAGER
-from liftoff.stream.broker import kafka_version
+from liftoff.local.airflow_deployment import CELERY_CONFIG_OPTIONS
+from liftoff.local.kafka import kafka_version
 
 SECRETS = secret_names()  # every secret .env.example leaves to `make env`
 

@@ -36,8 +36,8 @@ def test_a_child_dies_when_its_parent_is_killed_with_sigkill() -> None:
 
 
 def test_a_stale_deployment_file_whose_pid_was_reused_is_no_deployment(tmp_path: Path) -> None:
-    from liftoff.airflow_deployment import deployment_dir, running_deployment, write_state
     from liftoff.config import Settings
+    from liftoff.local.airflow_deployment import deployment_dir, running_deployment, write_state
 
     settings = Settings(home=tmp_path)
     folder = deployment_dir(settings)

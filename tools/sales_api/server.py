@@ -8,7 +8,7 @@ import time
 import httpx
 import uvicorn
 
-from liftoff.warehouse.embedded import free_port
+from liftoff.local.ports import free_port
 from sales_api.app import SalesApiSettings, create_app
 
 

@@ -39,8 +39,7 @@ def gold_tables() -> tuple[str, ...]:
 def warehouse_address() -> tuple[str, int, str]:
     """Host, port and database of the warehouse the tasks write (the embedded one by default).
     Its modules imported here: parsing a DAG imports no database driver."""
-    from liftoff.warehouse.embedded import DATABASE as EMBEDDED_DATABASE
-    from liftoff.warehouse.location import Warehouse, configured_warehouse_url
+    from liftoff.warehouse.location import EMBEDDED_DATABASE, Warehouse, configured_warehouse_url
 
     url = configured_warehouse_url()
     if url:

@@ -14,49 +14,19 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-import socket
 import subprocess
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from liftoff.config import ConfigError
-from liftoff.warehouse.location import Warehouse
+from liftoff.local.files import reachable_by_others, write_private
+from liftoff.local.ports import port_is_free
+from liftoff.warehouse.location import EMBEDDED_DATABASE, Warehouse
 
-DATABASE = "liftoff"
+DATABASE = EMBEDDED_DATABASE
 USER = "postgres"
 ROOT_RUN_DIR = Path("/var/lib/liftoff")  # the data of clusters whose home pgserver cannot reach
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path``, readable by its owner only (0600) from its first byte."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(text)
-    path.chmod(0o600)
-
-
-def reachable_by_others(folder: Path) -> bool:
-    """Whether every parent of ``folder`` lets other users through (o+x)."""
-    return all(parent.stat().st_mode & 0o001 for parent in folder.resolve().parents if parent.exists())
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-        return True
 
 
 @dataclass

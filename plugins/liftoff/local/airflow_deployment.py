@@ -27,9 +27,11 @@ from psycopg import sql
 from pydantic import SecretStr
 
 from liftoff.config import ConfigError, Settings, Unavailable
+from liftoff.dag_defaults import TASK_PRELOAD
 from liftoff.local.children import airflow_binary, terminate_with_parent
+from liftoff.local.files import write_private
 from liftoff.local.health import answers
-from liftoff.warehouse.embedded import free_port, write_private
+from liftoff.local.ports import free_port
 from liftoff.warehouse.location import Warehouse
 from liftoff.warehouse.roles import ensure_role
 
@@ -37,17 +39,6 @@ COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 ADMIN_USER = "admin"
 METADATA_DATABASE = "airflow"
 METADATA_ROLE = "airflow"
-# What every task process of the pipeline imports, imported once per executor worker instead:
-# its tasks fork from it (Airflow's task runner 1.2 s, dbt 1.4 s a task otherwise). Our own
-# code is not among them, so each task reads the project as it is now; an upgrade of dbt or
-# Cosmos needs the scheduler (LocalExecutor) or the Celery workers restarted.
-TASK_PRELOAD = (
-    "airflow.sdk.execution_time.task_runner",
-    "cosmos",
-    "dbt.cli.main",
-    "dbt.adapters.postgres",
-    "airflow.providers.openlineage.plugins.listener",  # the lineage listener: 1.3 s a task otherwise
-)
 # Celery's settings: Airflow's, with these as `imports` (a worker imports them before its pool forks).
 CELERY_CONFIG_OPTIONS = "liftoff.celery_config.CELERY_CONFIG"
 

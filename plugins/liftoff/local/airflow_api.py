@@ -13,10 +13,10 @@ from datetime import UTC, date, datetime
 
 import httpx
 
-from liftoff.airflow_deployment import Login
-from liftoff.airflow_runner import day_logical_date
 from liftoff.batch import Interval
 from liftoff.config import ConfigError, Unavailable
+from liftoff.local.airflow_deployment import Login
+from liftoff.local.airflow_runner import day_logical_date
 
 FINISHED = {"success", "failed"}
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from liftoff.config import PROJECT_ROOT, ConfigError
 from liftoff.local.children import terminate_with_parent
-from liftoff.warehouse.embedded import port_is_free
+from liftoff.local.ports import port_is_free
 
 POM = PROJECT_ROOT / "tools" / "kafka" / "pom.xml"  # the broker's version: one place
 HEAP = "-Xms256m -Xmx768m"

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 from liftoff.config import ConfigError, Settings, Unavailable, redacted_url, streamed_sources
 from liftoff.local.children import terminate_with_parent
 from liftoff.local.health import answers
-from liftoff.warehouse.embedded import EmbeddedPostgres, port_is_free
+from liftoff.local.ports import port_is_free
+from liftoff.local.postgres import EmbeddedPostgres
 from liftoff.warehouse.location import Warehouse, configured_warehouse_url
 
 
@@ -173,7 +174,7 @@ def running_kafka(settings: Settings, announce) -> Iterator[str | None]:
     broker cannot start here: then ``announce`` gets one line saying which sources are
     skipped and why.
     """
-    from liftoff.stream.broker import missing_reason
+    from liftoff.local.kafka import missing_reason
     from liftoff.stream.topics import create_topic, source_topics
 
     sources = streamed_sources(settings)
@@ -203,7 +204,7 @@ def running_kafka(settings: Settings, announce) -> Iterator[str | None]:
 
 def home_broker(settings: Settings):
     """The home's embedded Kafka broker (not started): its log under the home, its ports."""
-    from liftoff.stream.broker import EmbeddedKafka
+    from liftoff.local.kafka import EmbeddedKafka
 
     return EmbeddedKafka(
         settings.home / "kafka", port=settings.kafka_port, controller_port=settings.kafka_port + 1
@@ -212,7 +213,7 @@ def home_broker(settings: Settings):
 
 def embedded_kafka(settings: Settings) -> str | None:
     """The home's embedded broker's bootstrap servers if it runs (``liftoff kafka``, ``liftoff airflow``)."""
-    from liftoff.stream.broker import broker_answers
+    from liftoff.local.kafka import broker_answers
 
     servers = home_broker(settings).bootstrap_servers
     return servers if broker_answers(servers) else None
