@@ -7,7 +7,8 @@ adding a source is its entry, its connector and, when it is new, its contract:
   its columns from the stream's contract (no dbt freshness: a source's is measured on the
   data, before transform, by ``liftoff.validate.freshness``);
 - ``models/bronze/bronze_<source>_<stream>.sql`` and ``.yml``: one bronze model per stream,
-  the call of its contract's bronze macro (``macros/bronze/<contract>.sql``) and that
+  its SQL written out from its contract's template (``macros/bronze/<contract>.sql.j2``: the
+  typed columns, and the shared macros of ``macros/bronze/batch.sql`` it calls) and that
   contract's documentation and tests (``macros/bronze/<contract>.yml.j2``), tagged with the
   contract;
 - ``models/bronze/bronze_<contract>.sql`` and ``.yml``: the union of every bronze model of a
@@ -149,26 +150,47 @@ def dbt_sources(sources: dict[str, SourceConfig]) -> str:
     return _yaml({"version": 2, "sources": documented})
 
 
-def _template(dbt_dir: Path, contract: str) -> jinja2.Template:
-    path = dbt_dir / TEMPLATES_DIR / f"{contract}.yml.j2"
+# A model template (macros/bronze/<contract>.sql.j2) is dbt SQL with dbt's own Jinja in it:
+# what derive fills in is bracketed instead ([[ stream ]], [% if %], [# note #]).
+MODEL_TEMPLATE_SYNTAX = {
+    "variable_start_string": "[[",
+    "variable_end_string": "]]",
+    "block_start_string": "[%",
+    "block_end_string": "%]",
+    "comment_start_string": "[#",
+    "comment_end_string": "#]",
+}
+
+
+def _template(dbt_dir: Path, contract: str, suffix: str) -> jinja2.Template:
+    """The contract's bronze template: ``.sql.j2`` (its model) or ``.yml.j2`` (its docs and tests)."""
+    path = dbt_dir / TEMPLATES_DIR / f"{contract}{suffix}"
     if not path.is_file():
         raise ConfigError(
-            f"contract {contract!r} has no bronze shape: add {TEMPLATES_DIR / contract}.sql"
-            f" (macro bronze_{contract}) and {TEMPLATES_DIR / contract}.yml.j2"
+            f"contract {contract!r} has no bronze shape: add {TEMPLATES_DIR / contract}.sql.j2 (its model)"
+            f" and {TEMPLATES_DIR / contract}.yml.j2 (its documentation and tests)"
         )
-    return jinja2.Template(path.read_text(), undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    syntax = MODEL_TEMPLATE_SYNTAX if suffix == ".sql.j2" else {}
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, **syntax)
+    return environment.from_string(path.read_text())
 
 
-def bronze_model(stream: Stream) -> str:
-    """The model: one call of its contract's bronze macro, with what sources.yaml says."""
-    args = {
-        "source_name": stream.source,
-        "stream": stream.name,
-        "sync": stream.config.sync,
-        "cursor_field": stream.config.cursor_field if stream.config.sync == "incremental" else None,
-    }
-    rendered = ", ".join(f"{key}={value!r}" if value else f"{key}=none" for key, value in args.items())
-    return f"{_sql_header()}{{{{ bronze_{stream.config.contract}({rendered}) }}}}\n"
+def _literal(value: str | None) -> str:
+    """A value as a literal of dbt's Jinja: ``'crm'``, ``none``."""
+    return "none" if value is None else repr(value)
+
+
+def bronze_model(stream: Stream, dbt_dir: Path = DBT_PROJECT_DIR) -> str:
+    """The model: its contract's template written out with what sources.yaml says of the stream."""
+    contract = stream.config.contract
+    text = _template(dbt_dir, contract, ".sql.j2").render(
+        source_name=_literal(stream.source),
+        stream=_literal(stream.name),
+        sync=_literal(stream.config.sync),
+        cursor_field=_literal(stream.config.cursor_field if stream.config.sync == "incremental" else None),
+    )
+    template = (TEMPLATES_DIR / f"{contract}.sql.j2").as_posix()
+    return f"{_sql_header()}{{# Written from its contract's template, {template}: edit that. #}}\n{text}"
 
 
 def bronze_docs(stream: Stream, dbt_dir: Path) -> str:
@@ -177,7 +199,7 @@ def bronze_docs(stream: Stream, dbt_dir: Path) -> str:
         if stream.config.sync == "incremental"
         else "Rebuilt whole by every run (a full snapshot)."
     )
-    text = _template(dbt_dir, stream.config.contract).render(
+    text = _template(dbt_dir, stream.config.contract, ".yml.j2").render(
         model=stream.model,
         source=stream.source,
         stream=stream.name,
@@ -254,7 +276,7 @@ def derived_files(sources: dict[str, SourceConfig], dbt_dir: Path = DBT_PROJECT_
     }
     by_contract: dict[str, list[Stream]] = {}
     for stream in streams(sources):
-        files[BRONZE_DIR / f"{stream.model}.sql"] = bronze_model(stream)
+        files[BRONZE_DIR / f"{stream.model}.sql"] = bronze_model(stream, dbt_dir)
         files[BRONZE_DIR / f"{stream.model}.yml"] = bronze_docs(stream, dbt_dir)
         by_contract.setdefault(stream.config.contract, []).append(stream)
     for contract, members in sorted(by_contract.items()):

@@ -147,7 +147,7 @@ def test_two_real_connectors_added_with_one_command_each_reach_bronze(
     assert entries["faker"]["streams"]["purchases"]["cursor_field"] == "updated_at"
     for contract in ("supplier_prices", "supplier_deliveries", "faker_products", "faker_purchases"):
         assert (project / "include" / "contracts" / f"{contract}.py").is_file()
-        assert (project / "include" / "dbt" / "macros" / "bronze" / f"{contract}.sql").is_file()
+        assert (project / "include" / "dbt" / "macros" / "bronze" / f"{contract}.sql.j2").is_file()
     listed = liftoff(project, env, "sources", "list")
     assert listed.returncode == 0 and "airbyte-source-s3==4.14.2" in listed.stdout
     checked = liftoff(project, env, "sources", "check", "supplier")

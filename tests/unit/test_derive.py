@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,9 +15,19 @@ from pydantic import BaseModel, Field
 
 import liftoff_contracts
 from liftoff.config import DBT_PROJECT_DIR, INCLUDE_DIR, ConfigError, StreamConfig, load_sources
-from liftoff.derive import check_current, dbt_sources, derived_files, stale_files, write_derived
+from liftoff.derive import (
+    GENERATED,
+    Stream,
+    check_current,
+    dbt_sources,
+    derived_files,
+    stale_files,
+    streams,
+    write_derived,
+)
 
 LIFTOFF = str(Path(sys.executable).with_name("liftoff"))
+LINEAGE = ["source", "batch_id", "airbyte_raw_id", "extracted_at", "batch_interval_start"]
 # One entry, as a data engineer adds it: an existing manifest and contract under a new name.
 SECOND_CRM = """
   crm2:
@@ -58,9 +69,10 @@ def test_the_committed_derivations_are_current() -> None:
 def test_one_entry_derives_its_dbt_source_and_bronze_models(tmp_path: Path) -> None:
     sources = load_sources(with_second_crm(tmp_path))
     files = derived_files(sources)
-    for stream in ("sales",):
+    for stream in ("sales", "sellers", "products"):
         model = files[Path("models", "bronze", f"bronze_crm2_{stream}.sql")]
-        assert f"source_name='crm2', stream='{stream}'" in model
+        assert f"{{{{ validated_batch(source_name='crm2', stream='{stream}') }}}}" in model
+        assert "{{ lineage_columns(source_name='crm2') }}" in model
         docs = yaml.safe_load(files[Path("models", "bronze", f"bronze_crm2_{stream}.yml")])
         assert docs["models"][0]["name"] == f"bronze_crm2_{stream}"
     union = files[Path("models", "bronze", "bronze_sale.sql")]
@@ -69,6 +81,65 @@ def test_one_entry_derives_its_dbt_source_and_bronze_models(tmp_path: Path) -> N
     crm2_sales = next(t for t in dbt_sources["raw_crm2"]["tables"] if t["name"] == "sales")
     assert "config" not in crm2_sales, "no dbt freshness: liftoff.validate.freshness checks the data"
     assert "'crm2'" in files[Path("macros", "configured_sources.sql")]
+
+
+def test_a_bronze_model_holds_its_own_sql_written_from_its_contracts_template(tmp_path: Path) -> None:
+    files = derived_files(load_sources(with_second_crm(tmp_path)))
+    sales = files[Path("models", "bronze", "bronze_crm2_sales.sql")]
+    lines = sales.splitlines()
+    assert lines[0] == f"-- {GENERATED}"
+    assert "macros/bronze/sale.sql.j2" in lines[1], "the model names the template to edit"
+    assert "{{ bronze_config(sync='incremental', unique_columns=['airbyte_raw_id']) }}" in lines
+    assert "    {{ accepted_rows(source_name='crm2', stream='sales', cursor_field='updated_at') }}" in lines
+    # the typed columns written out, then the lineage, read from the accepted rows of the batch
+    select = lines[lines.index("select") + 1 :]
+    assert select[:2] == [
+        "    accepted.sale_id::text as sale_id,",
+        "    trim(accepted.seller_email)::text as seller_email,",
+    ]
+    assert select[-3:] == [
+        "    {{ lineage_columns(source_name='crm2') }}",
+        "from accepted",
+        "cross join batch",
+    ]
+    assert "[[" not in sales and "[#" not in sales, "every hole of the template filled"
+    assert "caller()" not in sales and "{% call" not in sales
+
+    sellers = files[Path("models", "bronze", "bronze_crm2_sellers.sql")]
+    assert "{{ bronze_config(sync='full_refresh', unique_columns=['airbyte_raw_id']) }}" in sellers
+    assert "{{ accepted_rows(source_name='crm2', stream='sellers', cursor_field=none) }}" in sellers
+    assert "    accepted.seller_id::text as seller_id,\n" in sellers
+
+    orders = files[Path("models", "bronze", "bronze_shop_orders.sql")]
+    assert "unique_columns=['airbyte_raw_id', 'line_number']" in orders
+    assert "from order_lines as accepted" in orders
+
+
+@pytest.mark.parametrize("stream", streams(load_sources()), ids=lambda stream: stream.model)
+def test_a_bronze_model_selects_the_columns_its_docs_describe(stream: Stream) -> None:
+    files = derived_files(load_sources())
+    lines = files[Path("models", "bronze", f"{stream.model}.sql")].splitlines()
+    select = lines[lines.index("select") + 1 :]
+    select = select[: next(i for i, line in enumerate(select) if line.startswith("from "))]
+    # one item a line (`    <expression> as <name>,`, `    accepted.<name>,`), the lineage last
+    selected = [m[1] for line in select if (m := re.fullmatch(r"    (?:.* as |accepted\.)(\w+),", line))]
+    assert select[-1] == f"    {{{{ lineage_columns(source_name='{stream.source}') }}}}"
+    docs = yaml.safe_load(files[Path("models", "bronze", f"{stream.model}.yml")])
+    described = [column["name"] for column in docs["models"][0]["columns"]]
+    assert len(selected) > 3 and [*selected, *LINEAGE] == described
+
+
+def test_a_contract_without_a_model_template_is_refused_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(liftoff_contracts.CONTRACTS, "file_row", FileRow)
+    dbt_dir = tmp_path / "dbt"
+    (dbt_dir / "macros" / "bronze").mkdir(parents=True)
+    crm = load_sources()["crm"]
+    stream = StreamConfig(contract="file_row", sync="full_refresh", primary_key="_id")
+    source = crm.model_copy(update={"streams": {"files": stream}})
+    with pytest.raises(ConfigError, match=r"add macros/bronze/file_row\.sql\.j2 .*file_row\.yml\.j2"):
+        derived_files({"files": source}, dbt_dir)
 
 
 def test_a_removed_stream_leaves_no_model_behind(tmp_path: Path) -> None:

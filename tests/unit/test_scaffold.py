@@ -1,4 +1,4 @@
-"""A stream's discovered JSON schema scaffolds its contract, bronze macro and bronze docs.
+"""A stream's discovered JSON schema scaffolds its contract, bronze model template and bronze docs.
 
 The contract is written to a folder, imported the way ``liftoff_contracts`` discovers its
 contracts, and judged both ways the project judges rows: one record through the model, and
@@ -25,8 +25,8 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 import liftoff_contracts
-from liftoff.config import ConfigError, StreamConfig
-from liftoff.derive import LINEAGE_COLUMNS, Stream, bronze_docs
+from liftoff.config import DBT_PROJECT_DIR, ConfigError, StreamConfig
+from liftoff.derive import LINEAGE_COLUMNS, Stream, bronze_docs, bronze_model
 from liftoff.ingest.scaffold import (
     Scaffold,
     class_name_of,
@@ -440,24 +440,39 @@ def test_the_generated_module_passes_ruff(tmp_path: Path) -> None:
     assert formatted.returncode == 0, formatted.stdout + formatted.stderr
 
 
-def render_macro(scaffold: Scaffold, *args: str | None) -> tuple[list[str], list[str]]:
-    """The macro's select list, bronze_rows standing in for itself: (unique columns, one line a column)."""
-    stub = (
-        "{% macro bronze_rows(source_name, stream, sync, cursor_field, unique_columns) %}"
-        "{{ unique_columns | join(',') }}|{{ caller() }}{% endmacro %}"
-    )
-    call = f"{{{{ bronze_{scaffold.contract}({', '.join(repr(a) if a else 'none' for a in args)}) }}}}"
-    rendered = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(
-        stub + scaffold.bronze_sql + call
-    )
-    unique, select = rendered.render().strip().split("|", 1)
-    return unique.split(","), [line.strip() for line in select.strip().split(",\n")]
+# The shared bronze macros (macros/bronze/batch.sql) standing in for themselves: what each was given.
+STUB_MACROS = (
+    "{% macro bronze_config(sync, unique_columns) %}config {{ sync }} {{ unique_columns | join(',') }}"
+    "{% endmacro %}"
+    "{% macro validated_batch(source_name, stream) %}batch {{ source_name }}.{{ stream }}{% endmacro %}"
+    "{% macro accepted_rows(source_name, stream, cursor_field) %}"
+    "accepted {{ source_name }}.{{ stream }} {{ cursor_field }}{% endmacro %}"
+    "{% macro lineage_columns(source_name) %}lineage {{ source_name }}{% endmacro %}"
+)
 
 
-def test_the_bronze_macro_casts_each_column_once() -> None:
-    unique, lines = render_macro(s3_sales(), "shop", "sales", "incremental", "_ab_source_file_last_modified")
-    assert unique == ["airbyte_raw_id"]
-    assert lines == [
+def render_model(scaffold: Scaffold, tmp_path: Path, source: str, stream: str, cursor: str | None) -> str:
+    """The model liftoff derive writes from the scaffolded template, dbt's Jinja rendered with the
+    shared macros stubbed (``config incremental airbyte_raw_id``, ``batch shop.sales``, ...)."""
+    include = tmp_path / f"{source}_{stream}"
+    write_scaffold(scaffold, include)
+    sync = "incremental" if cursor else "full_refresh"
+    config = StreamConfig(contract=scaffold.contract, sync=sync, cursor_field=cursor, primary_key="id")
+    model = bronze_model(Stream(source, stream, config, SimpleNamespace(description="")), include / "dbt")
+    return jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(STUB_MACROS + model).render()
+
+
+def selected(model: str) -> list[str]:
+    """The rendered model's select list, one item a line, the lineage's stand-in last."""
+    select = model.split("\nselect\n", 1)[1].split("\nfrom accepted\n", 1)[0]
+    return [line.strip().rstrip(",") for line in select.splitlines()]
+
+
+def test_the_bronze_model_casts_each_column_once(tmp_path: Path) -> None:
+    model = render_model(s3_sales(), tmp_path, "shop", "sales", "_ab_source_file_last_modified")
+    assert "config incremental airbyte_raw_id" in model
+    assert "batch shop.sales" in model and "accepted shop.sales _ab_source_file_last_modified" in model
+    assert selected(model) == [
         "accepted.order_id::text as order_id",
         "accepted.first_name::text as first_name",
         "accepted.class::text as class",
@@ -468,18 +483,45 @@ def test_the_bronze_macro_casts_each_column_once() -> None:
         "(accepted.notes #>> '{}')::text as notes",  # a union lands as json
         "accepted._ab_source_file_last_modified::text as _ab_source_file_last_modified",
         "accepted._ab_source_file_url::text as _ab_source_file_url",
+        "lineage shop",
     ]
-    _, lines = render_macro(users(), "faker", "users", "full_refresh", None)
-    assert len(lines) == len(USERS["properties"])
+    model = render_model(users(), tmp_path, "faker", "users", None)
+    assert "config full_refresh airbyte_raw_id" in model and "accepted faker.users None" in model
+    lines = selected(model)
+    assert len(lines) == len(USERS["properties"]) + 1 and lines[-1] == "lineage faker"
     assert "accepted.address::jsonb as address" in lines
     assert "accepted.interests::jsonb as interests" in lines
     assert "accepted.id::bigint as id" in lines
-    assert (
-        "{% macro bronze_faker_users(source_name, stream, sync, cursor_field=none) -%}" in users().bronze_sql
+
+
+def _skeleton(template: str) -> list[str]:
+    """A model template less its comments and typed columns: what every contract's shares."""
+    text = re.sub(r"\[#.*?#\]\n?|\{#.*?#\}\n?", "", template, flags=re.DOTALL)
+    return [line for line in text.splitlines() if not re.match(r"    [^ {].* as \w+,$", line)]
+
+
+def test_the_scaffolded_template_is_shaped_as_the_hand_written_ones() -> None:
+    sale = (DBT_PROJECT_DIR / "macros" / "bronze" / "sale.sql.j2").read_text()
+    assert _skeleton(users().bronze_sql) == _skeleton(sale)
+    assert "{% call" not in users().bronze_sql and "caller()" not in users().bronze_sql
+    first = users().bronze_sql.splitlines()[0]
+    assert first.startswith("[#- The bronze model of every stream under the `FakerUser` contract")
+
+
+def test_a_description_ends_no_comment_and_opens_no_hole(tmp_path: Path) -> None:
+    scaffold = scaffold_stream(
+        "tricky",
+        {"type": "object", "properties": {"id": {"type": "integer"}}},
+        primary_key=["id"],
+        cursor_field=None,
+        description="Ends #} a comment, [[ opens ]] a hole, [% a block %], [# a note #].",
     )
+    model = render_model(scaffold, tmp_path, "x", "tricky", None)
+    assert selected(model) == ["accepted.id::bigint as id", "lineage x"]
+    assert "[[ opens ]]" not in model and "a comment" not in model, "the note stays one dbt comment"
 
 
-def test_sql_names_that_need_it_are_quoted_and_lineage_names_renamed() -> None:
+def test_sql_names_that_need_it_are_quoted_and_lineage_names_renamed(tmp_path: Path) -> None:
     scaffold = scaffold_stream(
         "odd_names",
         {
@@ -495,12 +537,12 @@ def test_sql_names_that_need_it_are_quoted_and_lineage_names_renamed() -> None:
         cursor_field=None,
         description="Odd names.",
     )
-    _, lines = render_macro(scaffold, "x", "odd", "full_refresh", None)
-    assert lines == [
+    assert selected(render_model(scaffold, tmp_path, "x", "odd", None)) == [
         'accepted."order"::bigint as "order"',
         'accepted."2fa"::boolean as "2fa"',
         "accepted.source::text as record_source",
         'accepted."on"::text as "on"',
+        "lineage x",
     ]
     docs = render_docs(scaffold)
     columns = {c["name"]: c for c in docs["models"][0]["columns"]}
@@ -594,7 +636,7 @@ def test_write_scaffold_refuses_to_overwrite(tmp_path: Path) -> None:
     paths = write_scaffold(purchases(), include)
     assert paths == [
         include / "contracts" / "faker_purchases.py",
-        include / "dbt" / "macros" / "bronze" / "faker_purchases.sql",
+        include / "dbt" / "macros" / "bronze" / "faker_purchases.sql.j2",
         include / "dbt" / "macros" / "bronze" / "faker_purchases.yml.j2",
     ]
     paths[1].write_text("-- reviewed\n")

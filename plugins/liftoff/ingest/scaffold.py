@@ -4,8 +4,9 @@ A stream needs three files before its first sync can pass the gate and reach bro
 
 - ``include/contracts/<contract>.py``: the versioned Pydantic contract the gate validates
   every landed row against (one model, ``__version__`` ``1.0.0``);
-- ``include/dbt/macros/bronze/<contract>.sql``: the bronze macro, one typed cast per column
-  of the landing table, through ``bronze_rows`` (lineage, incremental slices);
+- ``include/dbt/macros/bronze/<contract>.sql.j2``: the bronze model's template, one typed cast
+  per column of the landing table between the shared macros' batch, accepted rows and
+  lineage (``macros/bronze/batch.sql``), written out for each stream by ``liftoff derive``;
 - ``include/dbt/macros/bronze/<contract>.yml.j2``: its documentation and tests, rendered by
   ``liftoff derive`` for each stream under the contract.
 
@@ -60,7 +61,7 @@ BRONZE_MACROS_DIR = Path("dbt") / "macros" / "bronze"
 PRIMARY_KEY_TEXT = 255  # a string primary key: stripped, 1 to this many characters
 # The contracts package's modules that hold no contract (liftoff_contracts._NOT_CONTRACTS).
 NOT_CONTRACT_NAMES = {"types", "export"}
-# The lineage columns bronze_rows adds to every bronze row; a source column of the same name
+# The lineage columns lineage_columns adds to every bronze row; a source column of the same name
 # is renamed in bronze (``record_<name>``) so the select has no duplicate column.
 LINEAGE_NAMES = tuple(re.findall(r"^\s+- name: (\w+)$", LINEAGE_COLUMNS, flags=re.MULTILINE))
 # PostgreSQL's reserved key words (also those that may be functions or types): such a column
@@ -116,7 +117,7 @@ class Scaffold:
     contract: str  # module name, e.g. "faker_purchases"
     class_name: str  # e.g. "FakerPurchase"
     contract_source: str  # include/contracts/<contract>.py
-    bronze_sql: str  # include/dbt/macros/bronze/<contract>.sql
+    bronze_sql: str  # include/dbt/macros/bronze/<contract>.sql.j2
     bronze_yml: str  # include/dbt/macros/bronze/<contract>.yml.j2
 
 
@@ -341,7 +342,7 @@ def scaffold_stream(
     description: str,
     stream: str | None = None,
 ) -> Scaffold:
-    """The contract module, bronze macro and bronze docs of one stream, from its JSON schema.
+    """The contract module, bronze model template and bronze docs of one stream, from its JSON schema.
 
     ``primary_key`` and ``cursor_field`` name properties (or their landing columns);
     ``description`` says what one record is; ``stream``, the stream's name, goes in the
@@ -361,7 +362,7 @@ def scaffold_stream(
         contract=contract,
         class_name=class_name,
         contract_source=contract_module(class_name, columns, about, stream_name),
-        bronze_sql=bronze_macro(contract, class_name, columns, about, stream_name),
+        bronze_sql=bronze_model_template(class_name, columns, about, stream_name),
         bronze_yml=bronze_docs_template(class_name, columns, about, incremental=cursor_field is not None),
     )
 
@@ -371,7 +372,7 @@ def scaffold_paths(contract: str, include_dir: Path) -> list[Path]:
     bronze = include_dir / BRONZE_MACROS_DIR
     return [
         include_dir / CONTRACTS_DIR / f"{contract}.py",
-        bronze / f"{contract}.sql",
+        bronze / f"{contract}.sql.j2",
         bronze / f"{contract}.yml.j2",
     ]
 
@@ -578,7 +579,7 @@ def contract_module(class_name: str, columns: list[Column], about: str, stream: 
     return "\n".join(lines) + "\n"
 
 
-# The bronze macro and its docs ----------------------------------------------------------------
+# The bronze model's template and its docs -----------------------------------------------------
 
 
 def sql_name(name: str) -> str:
@@ -603,11 +604,18 @@ def bronze_expression(column: Column) -> str:
 
 
 def _jinja_comment(text: str) -> str:
-    return text.replace("#}", "# }")
+    """Text inside a comment of dbt's Jinja (``{# #}``) in a model template, which liftoff derive
+    renders first with its bracketed syntax (``[[ ]]``, ``[% %]``, ``[# #]``): neither ends or
+    opens anything."""
+    for token in ("#}", "[[", "[%", "[#", "#]"):
+        text = text.replace(token, " ".join(token))
+    return text
 
 
-def bronze_macro(contract: str, class_name: str, columns: list[Column], about: str, stream: str) -> str:
-    """The text of include/dbt/macros/bronze/<contract>.sql."""
+def bronze_model_template(class_name: str, columns: list[Column], about: str, stream: str) -> str:
+    """The text of include/dbt/macros/bronze/<contract>.sql.j2: the model of every stream under
+    the contract, as the hand-written ones (sale.sql.j2) are; liftoff derive fills in the
+    ``[[ ]]`` for each stream."""
     note = _wrap(
         _jinja_comment(
             f"Bronze of a stream under the `{class_name}` contract ({about.rstrip('.')}): the accepted"
@@ -615,19 +623,39 @@ def bronze_macro(contract: str, class_name: str, columns: list[Column], about: s
             f" the `{stream}` stream (liftoff.ingest.scaffold): review the casts with the contract"
             " (trim, nullif, a numeric's precision)."
         ),
-        "    ",
+        "   ",
     )
-    note[0] = "{#- " + note[0].lstrip()
-    note[-1] += " -#}"
-    selects = [f"    {bronze_expression(c)} as {sql_name(c.bronze_name)}" for c in columns]
+    note[0] = "{# " + note[0].lstrip()
+    note[-1] += " #}"
+    selects = [f"    {bronze_expression(c)} as {sql_name(c.bronze_name)}," for c in columns]
     return "\n".join(
         [
+            f"[#- The bronze model of every stream under the `{class_name}` contract: `liftoff derive`"
+            " writes it out",
+            "    as models/bronze/bronze_<source>_<stream>.sql, each [[ ]] the stream's own value from",
+            "    include/sources.yaml (source_name, stream, sync, cursor_field) as a literal: 'crm', none.",
+            "    The {{ }} and {# #} are dbt's, written out as they are. -#]",
             *note,
-            f"{{% macro bronze_{contract}(source_name, stream, sync, cursor_field=none) -%}}",
-            "{% call bronze_rows(source_name, stream, sync, cursor_field, ['airbyte_raw_id']) -%}",
-            ",\n".join(selects),
-            "{%- endcall %}",
-            "{%- endmacro %}",
+            "{{ bronze_config(sync=[[ sync ]], unique_columns=['airbyte_raw_id']) }}",
+            "",
+            "with batch as (",
+            "",
+            "    {{ validated_batch(source_name=[[ source_name ]], stream=[[ stream ]]) }}",
+            "",
+            "),",
+            "",
+            "accepted as (",
+            "",
+            "    {{ accepted_rows(source_name=[[ source_name ]], stream=[[ stream ]],"
+            " cursor_field=[[ cursor_field ]]) }}",
+            "",
+            ")",
+            "",
+            "select",
+            *selects,
+            "    {{ lineage_columns(source_name=[[ source_name ]]) }}",
+            "from accepted",
+            "cross join batch",
             "",
         ]
     )

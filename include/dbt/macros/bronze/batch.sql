@@ -1,5 +1,8 @@
 {#- What every bronze model reads and writes, whatever its contract: the run's validated
-    batch of a stream, its accepted rows, its lineage, and how its table is kept. -#}
+    batch of a stream, its accepted rows, its lineage, and how its table is kept. Each
+    bronze model (models/bronze/bronze_<source>_<stream>.sql) calls these itself; the rest of
+    its SQL, its typed columns, is its contract's template (<contract>.sql.j2, beside this
+    file), written out for each stream by `liftoff derive`. -#}
 
 {#- The model's materialization from the stream's sync (include/sources.yaml):
     incremental streams keep one slice per run, replaced by a rerun (pre-hook); a
@@ -18,29 +21,6 @@
     {%- else -%}
         {{ config(materialized='table', indexes=indexes) }}
     {%- endif -%}
-{%- endmacro %}
-
-{#- A bronze model of one row per accepted landed record: the caller gives the typed
-    columns (reading `accepted.<field>`); the lineage columns follow. -#}
-{% macro bronze_rows(source_name, stream, sync, cursor_field, unique_columns) -%}
-{{ bronze_config(sync, unique_columns) }}
-with batch as (
-
-    {{ validated_batch(source_name, stream) }}
-
-),
-
-accepted as (
-
-    {{ accepted_rows(source_name, stream, cursor_field) }}
-
-)
-
-select
-    {{ caller() | trim }},
-    {{ lineage_columns(source_name) }}
-from accepted
-cross join batch
 {%- endmacro %}
 
 {#- The run's batch of source.stream, once the contract validation has passed it. -#}
