@@ -21,12 +21,13 @@ from datetime import timedelta
 
 from airflow.sdk import DAG
 
-from liftoff.alerts import run_deadline
-from liftoff.config import active_sources, disable_telemetry
+from liftoff.config import LAYERS, active_sources, disable_telemetry
 from liftoff.dag_defaults import DAG_ID, DEFAULT_ARGS, START_DATE
+from liftoff.notifiers.alerts import run_deadline
+from liftoff.sensors.previous_day import PreviousDayTransformedSensor
 from liftoff.source_group import source_task_group
 from liftoff.timetable import DailyTimetable
-from liftoff.transform.ordering import transform_done, wait_for_previous_day
+from liftoff.transform.ordering import transform_done
 from liftoff.transform.task_groups import dbt_layer
 
 disable_telemetry()
@@ -46,6 +47,6 @@ with DAG(
 ) as dag:
     configured = active_sources()  # sources.yaml less LIFTOFF_SKIP_SOURCES
     sources = [source_task_group(name, source) for name, source in configured.items()]
-    bronze, silver, gold = (dbt_layer(layer, configured) for layer in ("bronze", "silver", "gold"))
-    sources >> wait_for_previous_day() >> bronze
+    bronze, silver, gold = (dbt_layer(layer, configured) for layer in LAYERS)
+    sources >> PreviousDayTransformedSensor() >> bronze
     bronze >> silver >> gold >> transform_done()

@@ -24,6 +24,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 INCLUDE_DIR = PROJECT_ROOT / "include"
 DBT_PROJECT_DIR = INCLUDE_DIR / "dbt"
+# The dbt layers, in build order: each is a folder of models/ and a schema of the warehouse.
+LAYERS = ("bronze", "silver", "gold")
+GOLD_SCHEMA = LAYERS[-1]  # what analysts read
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"  # `make manifest`; Cosmos renders from it
 
 # Closed network: every tool that phones home is told not to (the one list, shipped with the package).
@@ -130,7 +133,7 @@ class Settings(BaseSettings):
     airflow_admin_password: SecretStr | None = None
     # the MinIO user of the pipeline's tasks, made by `liftoff archive init --pipeline-user`
     archive_pipeline_secret: SecretStr | None = None
-    # Alerts (liftoff.alerts): e-mail to these addresses (comma-separated) through the SMTP
+    # Alerts (liftoff.notifiers.alerts): e-mail to these addresses (comma-separated) through the SMTP
     # connection `smtp_default`, and/or a Slack-style webhook; a run still unfinished this
     # long after it was queued alerts too; messages link the runbook at this address.
     alert_email_to: str | None = None

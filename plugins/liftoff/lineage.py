@@ -298,7 +298,7 @@ def freshness_lineage(name: str, source) -> LineageOf:
 
 def transformed_lineage(tables: list[str]) -> LineageOf:
     """transformed: the day's gold tables, built and tested -> the refresh log (audit.refreshes)."""
-    from liftoff.transform.gold_assets import GOLD_SCHEMA
+    from liftoff.config import GOLD_SCHEMA
 
     return lambda result: TaskLineage(
         inputs=[postgres_table(GOLD_SCHEMA, table) for table in tables],
@@ -308,7 +308,8 @@ def transformed_lineage(tables: list[str]) -> LineageOf:
 
 def export_lineage(result) -> TaskLineage:
     """gold_export: each gold table -> its day's CSV in the archive, with its rows."""
-    from liftoff.transform.gold_assets import GOLD_SCHEMA, gold_tables
+    from liftoff.config import GOLD_SCHEMA
+    from liftoff.transform.gold_assets import gold_tables
 
     found = TaskLineage(inputs=[postgres_table(GOLD_SCHEMA, table) for table in gold_tables()])
     if result:

@@ -82,7 +82,7 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
         if mode == "push":
             ingest_task = None  # the app has landed the rows already
         elif mode == "airbyte":
-            from liftoff.ingest.server import AirbyteSyncOperator
+            from liftoff.operators.airbyte_sync import AirbyteSyncOperator
 
             server = source.airbyte
             ingest_task = AirbyteSyncOperator(

@@ -66,14 +66,14 @@ def test_every_run_of_day_d_has_logical_date_d_and_covers_d(dagbag) -> None:
 
 
 def test_a_failed_task_alerts_and_a_late_run_has_a_deadline(dagbag) -> None:
-    from liftoff.alerts import on_task_failed
+    from liftoff.notifiers.alerts import TaskFailedNotifier
 
     for dag in dagbag.dags.values():
         assert all(task.on_failure_callback for task in dag.tasks), dag.dag_id
     sales = dagbag.dags["sales_elt"]
     deadlines = sales.deadline if isinstance(sales.deadline, list) else [sales.deadline]
-    assert [d.callback.path for d in deadlines] == ["liftoff.alerts.on_run_late"]
-    assert on_task_failed in sales.get_task("crm.ingest").on_failure_callback
+    assert [d.callback.path for d in deadlines] == ["liftoff.notifiers.alerts.on_run_late"]
+    assert any(isinstance(c, TaskFailedNotifier) for c in sales.get_task("crm.ingest").on_failure_callback)
 
 
 MODELS = [
@@ -251,7 +251,7 @@ def test_airbyte_mode_builds_the_deferrable_provider_operator(monkeypatch: pytes
     from airflow.dag_processing.dagbag import DagBag
 
     from liftoff.config import get_settings
-    from liftoff.ingest.server import AirbyteSyncOperator
+    from liftoff.operators.airbyte_sync import AirbyteSyncOperator
 
     monkeypatch.setenv("LIFTOFF_INGEST_MODE", "airbyte")
     monkeypatch.setenv("LIFTOFF_AIRBYTE_CRM_CONNECTION_ID", "3f1c2a9e-crm")

@@ -11,10 +11,9 @@ from __future__ import annotations
 import psycopg
 from pydantic import SecretStr
 
+from liftoff.config import LAYERS
 from liftoff.warehouse.location import Warehouse
 from tests.integration.conftest import Team
-
-LAYERS = ("bronze", "silver", "gold")
 
 
 def attributes(conn: psycopg.Connection, role: str) -> tuple:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from airflow.sdk.exceptions import TaskDeferred
 
-from liftoff.ingest.server import AirbyteSyncFailed, AirbyteSyncOperator
+from liftoff.operators.airbyte_sync import AirbyteSyncFailed, AirbyteSyncOperator
 from sales_api.server import BackgroundApi
 from tests.airbyte_api import FakeAirbyte, Script
 

@@ -77,7 +77,7 @@ def test_an_option_that_is_not_offered_is_refused() -> None:
 
 
 def test_the_alert_links_the_approval_and_the_runbook() -> None:
-    from liftoff.alerts import approval_alert
+    from liftoff.notifiers.alerts import approval_alert
 
     link = "http://airflow:8080/dags/sales_elt/runs/r1/tasks/crm.approve_low_volume/required_actions?map_index=-1"
     alert = approval_alert({"ti": SimpleNamespace(dag_id="sales_elt")}, "crm", "2026-11-20", [DROP], link, 12)

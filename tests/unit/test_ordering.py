@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from airflow.providers.standard.triggers.external_task import WorkflowTrigger
 from airflow.sdk.api.datamodels._generated import DagRunType
 
 from liftoff.transform.ordering import TRANSFORMED_TASK_ID, PreviousDayFailed, previous_day_ready
+from liftoff.triggers.previous_day import PreviousDayTransformedTrigger
 
 
 @dataclass
@@ -99,9 +99,9 @@ def _sensor_deferral(ti: FakeTaskInstance, run_type="backfill", **resumed):
 
     from airflow.sdk.exceptions import TaskDeferred
 
-    from liftoff.transform.ordering import wait_for_previous_day
+    from liftoff.sensors.previous_day import PreviousDayTransformedSensor
 
-    sensor = wait_for_previous_day()
+    sensor = PreviousDayTransformedSensor()
     context = {"ti": ti, "dag_run": SimpleNamespace(run_type=run_type)}
     try:
         if resumed:
@@ -124,9 +124,13 @@ def test_the_sensor_waits_deferred_on_the_previous_runs_transform() -> None:
     history = {"backfill__2026-11-19": {TRANSFORMED_TASK_ID: "running"}}
     ti = FakeTaskInstance(PreviousRun("backfill__2026-11-19"), history)
     trigger = _sensor_outcome(ti)
-    assert isinstance(trigger, WorkflowTrigger), "the standard provider's trigger, in the triggerer"
-    assert trigger.run_ids == ["backfill__2026-11-19"] and trigger.external_task_ids == [TRANSFORMED_TASK_ID]
-    assert trigger.allowed_states == ["success"] and "failed" in trigger.failed_states
+    assert isinstance(trigger, PreviousDayTransformedTrigger), "waits in the triggerer"
+    assert (trigger.dag_id, trigger.run_id, trigger.task_id) == (
+        "sales_elt",
+        "backfill__2026-11-19",
+        TRANSFORMED_TASK_ID,
+    )
+    assert "failed" in trigger.failed_states and "success" not in trigger.failed_states
     assert trigger.poke_interval <= 5, "a day's bronze starts seconds after its eve's gold"
 
     # a failed eve a backfill waits for: looked at again on a timer, as on-call may clear it
@@ -175,8 +179,8 @@ def test_a_waiting_day_never_takes_an_earlier_day_for_its_eve_while_its_eve_is_r
     ti.previous = PreviousRun("manual__2026-11-30T09:36:59", eve)  # the replacement, running
     history["manual__2026-11-30T09:36:59"] = {TRANSFORMED_TASK_ID: "running"}
     replaced = _sensor_deferral(ti, **gone.kwargs)
-    assert isinstance(replaced.trigger, WorkflowTrigger)
-    assert replaced.trigger.run_ids == ["manual__2026-11-30T09:36:59"]
+    assert isinstance(replaced.trigger, PreviousDayTransformedTrigger)
+    assert replaced.trigger.run_id == "manual__2026-11-30T09:36:59"
     history["manual__2026-11-30T09:36:59"] = {TRANSFORMED_TASK_ID: "success"}
     assert _sensor_outcome(ti, **replaced.kwargs) is None, "goes once the new run of its eve is done"
 
@@ -207,15 +211,8 @@ def test_the_eves_success_ends_the_sensor_in_the_triggerer_and_anything_else_res
 
     from airflow.triggers.base import TaskSuccessEvent
 
-    from liftoff.transform.eve_trigger import EveTransformedTrigger
-
-    made = EveTransformedTrigger(
-        external_dag_id="sales_elt",
-        run_ids=["backfill__2026-11-19"],
-        external_task_ids=[TRANSFORMED_TASK_ID],
-        allowed_states=["success"],
-        failed_states=["failed"],
-        poke_interval=0.01,
+    made = PreviousDayTransformedTrigger(
+        dag_id="sales_elt", run_id="backfill__2026-11-19", failed_states=["failed"], poke_interval=0.01
     )
     classpath, kwargs = made.serialize()
     module, _, name = classpath.rpartition(".")
@@ -228,7 +225,7 @@ def test_the_eves_success_ends_the_sensor_in_the_triggerer_and_anything_else_res
             return 0 if counted == "gone" and len(looks) > 6 else 1
         return 1 if counted in states and len(looks) > 2 else 0
 
-    trigger._get_count_af_3 = count
+    trigger.count = count
 
     async def first_event():
         return await anext(trigger.run())

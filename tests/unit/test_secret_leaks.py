@@ -8,9 +8,9 @@ import os
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
-from liftoff import alerts
 from liftoff.config import get_settings
 from liftoff.local.airflow_runner import airflow_env
+from liftoff.notifiers import alerts
 from liftoff.warehouse.location import Warehouse
 from sales_api.server import free_port
 

@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 
 from liftoff.archive.store import ObjectStore
-from liftoff.transform.gold_assets import GOLD_SCHEMA as SCHEMA
+from liftoff.config import GOLD_SCHEMA as SCHEMA
 
 DAY_COLUMNS = ("as_of_date", "sale_date")  # the first one a table has scopes its export
 

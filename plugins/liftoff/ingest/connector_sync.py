@@ -326,7 +326,7 @@ class ConnectorRun:
         ).fetchall()
         if not rows:
             return
-        from liftoff.alerts import deliver, schema_changed_alert
+        from liftoff.notifiers.alerts import deliver, schema_changed_alert
 
         changes = [SchemaChange(*row) for row in rows]
         lines = [f"{change.describe()}: {consequence(change)}" for change in changes]

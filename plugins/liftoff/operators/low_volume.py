@@ -84,7 +84,7 @@ class LowVolumeApprovalOperator(ApprovalOperator):
         return super().execute(context)
 
     def _alert(self, context, day: str, drops: list[str]) -> None:
-        from liftoff.alerts import approval_alert, deliver
+        from liftoff.notifiers.alerts import approval_alert, deliver
 
         try:
             link = self.generate_link_to_ui_from_context(context=context)

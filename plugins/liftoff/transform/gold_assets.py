@@ -17,9 +17,7 @@ import json
 
 from airflow.sdk import Asset
 
-from liftoff.config import MANIFEST_PATH, get_settings, landing_schema
-
-GOLD_SCHEMA = "gold"
+from liftoff.config import GOLD_SCHEMA, MANIFEST_PATH, get_settings, landing_schema
 
 
 @functools.cache

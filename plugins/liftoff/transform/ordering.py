@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple, NoReturn
+from typing import NamedTuple
 
 log = logging.getLogger(__name__)
 
@@ -129,107 +129,10 @@ def eve_gone(eve: Eve, waited_for: str | None) -> bool:
     return eve.logical_date is None or eve.logical_date < datetime.fromisoformat(waited_for)
 
 
-def wait_for_previous_day():
-    """The sensor before bronze: it waits deferred, in the triggerer (no worker slot held)."""
-    from airflow.sdk import BaseSensorOperator
-    from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
-
-    class PreviousDayTransformedSensor(BaseSensorOperator):
-        """Until the previous day's run has finished its dbt layers (its `transformed` task).
-
-        Ready at once: it returns. An eve still going: it defers to the standard provider's
-        ``WorkflowTrigger`` on that run's ``transformed`` task, which the triggerer polls
-        every 2 s and which ends this task itself once the eve succeeded
-        (``liftoff.transform.eve_trigger``), so the day's bronze starts seconds after its
-        eve's gold (a rescheduled poke, a task process every 20 s, cost a backfill 14 s a
-        day). A failed eve that a backfill waits for: it looks again every 20 s, from the
-        triggerer, for on-call may clear that run or replace it by another (``liftoff run``).
-        Each time the trigger fires, the decision is taken again, by the same rules, on the
-        eve it waited for: a run of that day gone is waited for to come back (see the
-        module's doc)."""
-
-        def poke(self, context) -> bool:
-            eve = previous_transform(context["ti"])
-            return self.ready(context, eve.run_id, eve.state)
-
-        def ready(self, context, run_id: str | None, state: str | None) -> bool:
-            run_type = context["dag_run"].run_type  # a str, or the Task SDK's enum on resuming
-            waits = getattr(run_type, "value", run_type) in WAITING_RUN_TYPES
-            try:
-                return ready_after(run_id, state, wait_on_failure=waits)
-            except PreviousDayFailed as exc:
-                raise AirflowFailException(str(exc)) from exc
-
-        def execute(self, context, eve: str | None = None, gone_since: str | None = None) -> None:
-            """``eve``: the logical date (ISO) of the run an earlier look waited for;
-            ``gone_since``: when a look first found that run gone."""
-            from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
-
-            from liftoff.transform.eve_trigger import EveTransformedTrigger
-
-            ti = context["ti"]
-            found = previous_transform(ti)  # asked once per look
-            if eve_gone(found, eve):
-                now = datetime.now(UTC)
-                since = datetime.fromisoformat(gone_since) if gone_since else now
-                log.warning(
-                    "the run of %s, the day this one waits for, is gone: waiting for a new run of that"
-                    " day (liftoff run --date, or Trigger in the UI); to go on without it, mark this"
-                    " task success",
-                    eve[:10],
-                )
-                soon = now - since < REPLACED_SOON
-                again = timedelta(seconds=POLL_SECONDS) if soon else FAILED_RECHECK
-                self._look_again(context, TimeDeltaTrigger(again), eve, since.isoformat())
-            if self.ready(context, found.run_id, found.state):
-                return
-            if found.state in FAILED_STATES:
-                trigger = TimeDeltaTrigger(FAILED_RECHECK)
-            else:
-                trigger = EveTransformedTrigger(
-                    external_dag_id=ti.dag_id,
-                    run_ids=[found.run_id],
-                    external_task_ids=[TRANSFORMED_TASK_ID],
-                    allowed_states=["success"],
-                    failed_states=sorted(FAILED_STATES),
-                    poke_interval=POLL_SECONDS,
-                )
-            self._look_again(context, trigger, found.logical_date and found.logical_date.isoformat(), None)
-
-        def _look_again(self, context, trigger, eve: str | None, gone_since: str | None) -> NoReturn:
-            """Defer until the trigger fires, within what is left of the 12 hours since the
-            sensor first started (each deferral's own timeout starts anew: a failed eve,
-            looked at every 20 s, would hold the day for ever)."""
-            started = context["ti"].start_date or datetime.now(UTC)
-            left = started + timedelta(hours=WAIT_HOURS) - datetime.now(UTC)
-            if left <= timedelta(0):
-                raise AirflowSensorTimeout(
-                    f"waited {WAIT_HOURS} hours for the previous day's transform: rerun it, then this day"
-                    " (docs/runbook.md, A day failed, and the days after it)"
-                )
-            self.defer(
-                trigger=trigger,
-                method_name="execute_complete",
-                kwargs={"eve": eve, "gone_since": gone_since},
-                timeout=left,
-            )
-
-        def execute_complete(self, context, event=None, eve=None, gone_since=None) -> None:
-            self.execute(context, eve, gone_since)
-
-    return PreviousDayTransformedSensor(
-        task_id="previous_day_transformed",
-        timeout=timedelta(hours=WAIT_HOURS).total_seconds(),
-        retries=0,
-        doc_md="Wait until the previous day's run has finished its dbt layers (its `transformed`"
-        " task), deferred in the triggerer.",
-    )
-
-
 def dbt_tests(context) -> dict[str, dict]:
     """This run's dbt test results per model, as its dbt tasks pushed them
     (``liftoff.transform.test_results``)."""
-    from liftoff.transform.task_groups import LAYERS
+    from liftoff.config import LAYERS
     from liftoff.transform.test_results import XCOM_KEY, gathered_tests
 
     dbt_tasks = [task_id for task_id in context["dag"].task_ids if task_id.split(".")[0] in LAYERS]

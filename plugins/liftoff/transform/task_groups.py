@@ -30,6 +30,7 @@ from cosmos.profiles import PostgresUserPasswordProfileMapping
 from liftoff.batch import Interval
 from liftoff.config import (
     DBT_PROJECT_DIR,
+    LAYERS,
     MANIFEST_PATH,
     DbtExecution,
     Settings,
@@ -38,7 +39,6 @@ from liftoff.config import (
 )
 from liftoff.dag_defaults import DEFAULT_ARGS
 
-LAYERS = ("bronze", "silver", "gold")
 # dbt's unit tests check the models' logic on fixtures: they run in CI (tests/dbt), not in
 # the daily pipeline (dbt's own advice; a unit test of an incremental model also needs the
 # model to exist, which a first run does not have).

@@ -16,11 +16,11 @@ import psycopg
 from psycopg import sql
 from pydantic import SecretStr
 
-from liftoff.config import ConfigError, Settings, get_settings, landing_schema, load_sources
+from liftoff.config import LAYERS, ConfigError, Settings, get_settings, landing_schema, load_sources
 from liftoff.ingest.push import entered_by_ddl, landing_table_ddl
 from liftoff.stream import landing as stream_landing
 from liftoff.warehouse.location import Warehouse
-from liftoff.warehouse.roles import LAYER_SCHEMAS, grant_roles
+from liftoff.warehouse.roles import grant_roles
 from liftoff_contracts import contract_columns, get_contract
 
 AUDIT_DDL = """
@@ -202,7 +202,7 @@ def bootstrap(
     pushed = {name: list(configured[name].streams) for name in names if configured[name].is_pushed}
     streamed = {name: list(configured[name].streams) for name in names if configured[name].is_streamed}
     synced = [name for name in names if name not in pushed and name not in streamed]
-    owned = ["audit", "catalog", *LAYER_SCHEMAS, *map(landing_schema, names), conn.info.user]
+    owned = ["audit", "catalog", *LAYERS, *map(landing_schema, names), conn.info.user]
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext('liftoff.bootstrap'))")  # parallel starts
         check_schema_owners(conn, owned)  # before any DDL runs in one of them
@@ -228,7 +228,7 @@ def bootstrap(
         conn.execute(CATALOG_DDL)
         # The dbt layers' schemas, made here: the first run's models of a layer build in
         # parallel and two `create schema if not exists` at once can collide in the catalog.
-        for schema in LAYER_SCHEMAS:
+        for schema in LAYERS:
             conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
         check_schema_owners(conn, owned)
         grant_roles(conn, settings, synced, pushed, streamed)

@@ -39,12 +39,10 @@ import psycopg
 from psycopg import sql
 from pydantic import SecretStr
 
-from liftoff.config import ConfigError, Settings, landing_schema
+from liftoff.config import GOLD_SCHEMA, LAYERS, ConfigError, Settings, landing_schema
 from liftoff.ingest.push import ENTERED_BY
 from liftoff.warehouse.location import Warehouse
 
-LAYER_SCHEMAS = ("bronze", "silver", "gold")
-GOLD_SCHEMA = "gold"
 # The apps' sessions: a runaway dashboard query or a stuck form cannot hold the warehouse.
 APP_LIMITS = {"statement_timeout": "60s", "idle_in_transaction_session_timeout": "60s"}
 APP_CONNECTION_LIMIT = 20
@@ -222,7 +220,7 @@ def grant_roles(
     landing = [sql.Identifier(landing_schema(source)) for source in [*synced, *pushed, *(streamed or {})]]
     owner_made = [sql.Identifier("audit"), sql.Identifier("catalog"), *landing]
     pipeline_made = [
-        *map(sql.Identifier, LAYER_SCHEMAS),
+        *map(sql.Identifier, LAYERS),
         *(sql.Identifier(landing_schema(s)) for s in synced),
     ]
     statements = [
@@ -246,7 +244,7 @@ def grant_roles(
             pipeline
         ),
         sql.SQL("grant usage, create on schema {} to {}").format(
-            sql.SQL(", ").join(map(sql.Identifier, LAYER_SCHEMAS)), pipeline
+            sql.SQL(", ").join(map(sql.Identifier, LAYERS)), pipeline
         ),
         sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(GOLD_SCHEMA), analyst),
         sql.SQL("grant select on all tables in schema {} to {}").format(sql.Identifier(GOLD_SCHEMA), analyst),
@@ -255,7 +253,7 @@ def grant_roles(
             pipeline, sql.Identifier(GOLD_SCHEMA), analyst
         ),
     ]
-    schemas = sql.SQL(", ").join([*owner_made, *map(sql.Identifier, LAYER_SCHEMAS)])
+    schemas = sql.SQL(", ").join([*owner_made, *map(sql.Identifier, LAYERS)])
     statements += [
         sql.SQL("grant usage on schema {} to {}").format(schemas, reader),
         sql.SQL("grant select on all tables in schema {} to {}").format(schemas, reader),

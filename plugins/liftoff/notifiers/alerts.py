@@ -3,9 +3,10 @@ a set time after it was queued (Airflow's deadline alerts), per sync that found 
 source's schema changed (the changes it found first), and per quiet day waiting for a
 person's approval (with the link to decide).
 
-Channels, each optional: e-mail (``LIFTOFF_ALERT_EMAIL_TO``, sent with the SMTP provider's
-``smtp_default`` connection) and a webhook that takes Slack-style JSON ``{"text": ...}``
-(``LIFTOFF_ALERT_WEBHOOK_URL`` or the connection ``alert_webhook``). With none configured
+Channels, each optional and each a notifier: e-mail (``LIFTOFF_ALERT_EMAIL_TO``, the SMTP
+provider's ``SmtpNotifier`` on the ``smtp_default`` connection) and a webhook that takes
+Slack-style JSON ``{"text": ...}`` (``LIFTOFF_ALERT_WEBHOOK_URL`` or the connection
+``alert_webhook``; ``liftoff.notifiers.webhook``). With none configured
 an alert is a log line, not an error; a channel that fails is logged and the others still
 get the message. The message names the DAG, the day, the task, the error's first line, the
 log's URL and the runbook section to read; no secret goes into it.
@@ -22,12 +23,15 @@ from html import escape
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
+from airflow.sdk import BaseNotifier
 
 from liftoff.config import first_line, get_settings
+from liftoff.notifiers.webhook import WebhookNotifier, WebhookRefused
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_CONN_ID = "alert_webhook"
+CHANNEL_WORDS = {"email": "e-mail", "webhook": "webhook"}
 SMTP_CONN_ID = "smtp_default"
 
 # The runbook section for a failed task, by the last part of its id.
@@ -167,44 +171,55 @@ def _webhook_url() -> str | None:
         return None
 
 
-def deliver(alert: Alert) -> list[str]:
-    """Send ``alert`` to every configured channel; the channels that took it."""
-    settings = get_settings()
-    sent: list[str] = []
-    log.warning("alert: %s", alert.text)
-    if settings.alert_email_to:
-        try:
-            from airflow.providers.smtp.hooks.smtp import SmtpHook
+def channels(alert: Alert) -> dict[str, BaseNotifier]:
+    """The configured channels' notifiers for ``alert``: the SMTP provider's for e-mail, ours
+    for the webhook. Given the finished text, they render nothing (an error's text is not a
+    template)."""
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
-            with SmtpHook(smtp_conn_id=SMTP_CONN_ID) as smtp:
-                smtp.send_email_smtp(
-                    to=[address.strip() for address in settings.alert_email_to.split(",")],
-                    subject=alert.title,
-                    html_content="<pre>" + escape(alert.text) + "</pre>",
-                    from_email=settings.alert_email_from,
-                )
-            sent.append("email")
-        except Exception as exc:  # one channel down must not silence the others
-            log.error("alert e-mail not sent: %s", redact_urls(first_line(exc)))
+    settings = get_settings()
+    found: dict[str, BaseNotifier] = {}
+    if settings.alert_email_to:
+        found["email"] = SmtpNotifier(
+            to=[address.strip() for address in settings.alert_email_to.split(",")],
+            from_email=settings.alert_email_from,
+            subject=alert.title,
+            html_content="<pre>" + escape(alert.text) + "</pre>",
+            smtp_conn_id=SMTP_CONN_ID,
+        )
     url = _webhook_url()
     if url:
-        where = url_location(url)  # a hook's secret is in its userinfo, path or query
+        found["webhook"] = WebhookNotifier(url=url, text=alert.text)
+    return found
+
+
+def deliver(alert: Alert) -> list[str]:
+    """Send ``alert`` to every configured channel; the channels that took it. A channel that
+    fails is logged (a hook's secret is in its userinfo, path or query: only where it is and
+    the error's kind are), and the others still get it."""
+    sent: list[str] = []
+    log.warning("alert: %s", alert.text)
+    for name, notifier in channels(alert).items():
         try:
-            answer = httpx.post(url, json={"text": alert.text}, timeout=10)
-            if answer.status_code >= 300:
-                log.error("alert webhook at %s answered HTTP %s", where, answer.status_code)
-            else:
-                sent.append("webhook")
+            notifier.notify({})  # called, not rendered: see channels()
+            sent.append(name)
+        except WebhookRefused as exc:
+            log.error("alert webhook at %s answered %s", url_location(notifier.url), exc)
         except httpx.HTTPError as exc:  # its text names the whole URL: only its kind is logged
-            log.error("alert webhook at %s not reached: %s", where, type(exc).__name__)
+            log.error("alert webhook at %s not reached: %s", url_location(notifier.url), type(exc).__name__)
+        except Exception as exc:  # one channel down must not silence the others
+            log.error("alert %s not sent: %s", CHANNEL_WORDS[name], redact_urls(first_line(exc)))
     if not sent:
         log.warning("no alert channel took it (LIFTOFF_ALERT_EMAIL_TO, _WEBHOOK_URL: docs/runbook.md#alerts)")
     return sent
 
 
-def on_task_failed(context) -> None:
-    """``on_failure_callback`` of every LiftOff task: called once its retries are spent."""
-    deliver(task_failed_alert(context))
+class TaskFailedNotifier(BaseNotifier):
+    """``on_failure_callback`` of every LiftOff task: called once its retries are spent, it
+    sends one alert to every channel."""
+
+    def notify(self, context) -> None:
+        deliver(task_failed_alert(context))
 
 
 async def on_run_late(context: dict, **_: object) -> None:

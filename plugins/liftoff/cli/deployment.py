@@ -168,7 +168,7 @@ deployment_app.add_typer(seller_app, name="seller")
 def _seller_command(action):
     """Run ``action(conn, settings)`` in the warehouse owner's session (bootstrapped): one line
     and exit 1 when refused, 2 when the warehouse cannot be reached or logged into."""
-    from liftoff.cli import owner_session
+    from liftoff.cli.sessions import owner_session
     from liftoff.config import ConfigError, Unavailable, get_settings
 
     try:

@@ -1,0 +1,1 @@
+"""LiftOff's Airflow sensors (they wait, deferred to the triggerer), as a provider lays them out."""
