@@ -22,6 +22,7 @@ from liftoff.lineage import (
     ingest_lineage,
     lineage_task,
 )
+from liftoff.timetable import PARTIAL_DAY, day_not_ended
 from liftoff.transform.gold_assets import landing_asset
 
 if TYPE_CHECKING:
@@ -46,10 +47,13 @@ def run_interval(context) -> Interval:
             " the day as its logical date, e.g. 2026-11-20T00:00:00+00:00 for 2026-11-20"
         )
     conf = context["dag_run"].conf or {}
-    if end > datetime.now(UTC) and not conf.get("partial_day"):
+    if end > datetime.now(UTC) and not conf.get(PARTIAL_DAY):
         raise ConfigError(
-            f"{start.date()} has not ended yet (UTC): a run covers a whole day; trigger it with"
-            ' config {"partial_day": true} (liftoff run --partial-day) to run it anyway'
+            day_not_ended(
+                start.date(),
+                f'a run covers a whole day; trigger it with config {{"{PARTIAL_DAY}": true}}'
+                " (liftoff run --partial-day) to run it anyway",
+            )
         )
     return Interval(start, end)
 

@@ -14,10 +14,17 @@ place.) Registered with Airflow by ``liftoff.airflow_plugin``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from airflow.timetables.base import DataInterval
 from airflow.timetables.interval import CronDataIntervalTimetable
+
+PARTIAL_DAY = "partial_day"  # the run config that lets a run of a day not ended go on
+
+
+def day_not_ended(day: date, instead: str) -> str:
+    """The one line refusing a run of a day that has not ended: what to do ``instead``."""
+    return f"{day} has not ended yet (UTC): {instead}"
 
 
 class DailyTimetable(CronDataIntervalTimetable):
@@ -36,7 +43,10 @@ class DailyTimetable(CronDataIntervalTimetable):
         end = self._get_next(start)
         if run_after == start and end > datetime.now(UTC):
             raise ValueError(
-                f"{start.date()} has not ended yet (UTC): the scheduler runs it when it ends. To run it"
-                ' so far, trigger it with logical date now and config {"partial_day": true}'
+                day_not_ended(
+                    start.date(),
+                    "the scheduler runs it when it ends. To run it so far, trigger it with logical date"
+                    f' now and config {{"{PARTIAL_DAY}": true}}',
+                )
             )
         return DataInterval(start=start, end=end)

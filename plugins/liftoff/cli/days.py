@@ -24,6 +24,7 @@ from liftoff.dag_defaults import DAG_ID
 from liftoff.ingest.skipping import SKIP_INGEST
 from liftoff.local.airflow_runner import RunOutcome, airflow_env, ensure_metadata_db, run_day
 from liftoff.local.services import demo_api, embedded_kafka, run_lock, running_kafka, running_warehouse
+from liftoff.timetable import day_not_ended
 from liftoff.warehouse.bootstrap import bootstrap_for_pipeline
 from liftoff.warehouse.location import Warehouse
 
@@ -206,5 +207,5 @@ def refuse_unended(days: list[date], partial_day: bool) -> None:
         raise ConfigError(f"{future[0]} has not started yet (UTC): there is nothing to run")
     if not partial_day and today in days:
         raise ConfigError(
-            f"{today} has not ended yet (UTC): a run covers a whole day; pass --partial-day to run it anyway"
+            day_not_ended(today, "a run covers a whole day; pass --partial-day to run it anyway")
         )

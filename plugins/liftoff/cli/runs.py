@@ -34,6 +34,7 @@ from liftoff.config import ConfigError, disable_telemetry, get_settings, load_so
 from liftoff.dag_defaults import DAG_ID, START_DATE
 from liftoff.local.airflow_runner import airflow_env
 from liftoff.local.services import demo_api, running_kafka, running_warehouse
+from liftoff.timetable import PARTIAL_DAY
 from liftoff.warehouse.bootstrap import bootstrap_for_pipeline
 
 
@@ -98,7 +99,7 @@ def run(
     refuse_unended([run_for], partial_day)
     flags = {
         "accept_low_volume": accept_low_volume,
-        "partial_day": partial_day,
+        PARTIAL_DAY: partial_day,
         "replace_smaller_archive": replace_smaller_archive,
     }
     if not run_or_route(
