@@ -33,9 +33,10 @@ with DAG(
     def catalog_inbox() -> dict:
         from liftoff.archive.catalog import catalog_inbox as run_catalog
         from liftoff.archive.location import airflow_archive_store
+        from liftoff.errors import task_errors
         from liftoff.warehouse.location import airflow_warehouse
 
-        with airflow_warehouse().connect() as conn:
+        with task_errors(), airflow_warehouse().connect() as conn:
             entries = run_catalog(conn, airflow_archive_store())
         return {
             "accepted": sum(e.status == "accepted" for e in entries),

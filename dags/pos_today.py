@@ -46,10 +46,12 @@ if streamed:  # no stream source in this deployment (LIFTOFF_SKIP_SOURCES): no p
             @task(task_id=f"land_{name}_today", doc_md=f"Land what `{name}`'s topic received today so far.")
             def land_today(name: str = name) -> dict:
                 from liftoff.config import active_sources
+                from liftoff.errors import task_errors
                 from liftoff.ingest.stream import land_stream
                 from liftoff.stream.today import today_so_far
                 from liftoff.warehouse.location import airflow_warehouse
 
-                return land_stream(name, active_sources()[name], today_so_far(), airflow_warehouse())
+                with task_errors():
+                    return land_stream(name, active_sources()[name], today_so_far(), airflow_warehouse())
 
             land_today()

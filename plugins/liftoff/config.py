@@ -21,6 +21,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from liftoff.errors import Permanent, Transient
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 INCLUDE_DIR = PROJECT_ROOT / "include"
 DBT_PROJECT_DIR = INCLUDE_DIR / "dbt"
@@ -49,11 +51,11 @@ TELEMETRY_OFF = _read_env_file(TELEMETRY_FILE)
 DbtExecution = Literal["local", "build", "watcher", "layer"]
 
 
-class ConfigError(RuntimeError):
+class ConfigError(Permanent):
     """A configuration problem, reported to people as one line; retrying does not fix it."""
 
 
-class Unavailable(RuntimeError):
+class Unavailable(Transient):
     """A service (the warehouse, an API, the object store) did not answer: transient, so
     Airflow retries the task with its backoff; the CLI reports it as one line."""
 

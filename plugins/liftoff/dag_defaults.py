@@ -21,8 +21,8 @@ TASK_PRELOAD = (
     "airflow.providers.openlineage.plugins.listener",  # the lineage listener: 1.3 s a task otherwise
 )
 
-# A task that raises is retried (an outage: database, API, object store); one that raises
-# AirflowFailException (configuration, a contract threshold, bad input) fails at once.
+# A task that raises is retried (an outage: database, API, object store); a permanent error
+# (configuration, a contract threshold, bad input) fails it at once (liftoff.errors).
 # A task that fails for good (retries spent) sends one alert (liftoff.notifiers.alerts).
 DEFAULT_ARGS = {
     "on_failure_callback": TaskFailedNotifier(),

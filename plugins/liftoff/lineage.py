@@ -192,7 +192,10 @@ def lineage_operator_class() -> type:
             self._lineage_result: Any = None
 
         def execute(self, context):
-            self._lineage_result = super().execute(context)
+            from liftoff.errors import task_errors
+
+            with task_errors():  # the one place a task's error becomes "fail now" or "retry"
+                self._lineage_result = super().execute(context)
             return self._lineage_result
 
         def get_openlineage_facets_on_start(self):

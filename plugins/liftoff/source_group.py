@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from airflow.sdk import TaskGroup, get_current_context
-from airflow.sdk.exceptions import AirflowFailException
 
 from liftoff.config import ConfigError, SourceConfig
 from liftoff.lineage import (
@@ -64,22 +63,13 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
     source with a stream's ``min_volume_ratio``)."""
 
     def run_step(step, *, with_run_id: bool = False, **kwargs):
-        from liftoff.archive.archiver import ArchiveError
-        from liftoff.archive.store import StoreError
-        from liftoff.ingest.local import IngestError
-        from liftoff.validate.freshness import StaleSource
-        from liftoff.validate.gate import BatchRejected
         from liftoff.warehouse.location import airflow_warehouse
 
         context = get_current_context()
         if with_run_id:
             kwargs["run_id"] = context["run_id"]
-        try:
-            return step(name, source, run_interval(context), airflow_warehouse(conn_id), **kwargs)
-        except (ConfigError, BatchRejected, StaleSource, ValueError) as exc:
-            raise AirflowFailException(str(exc)) from exc
-        except (IngestError, StoreError, ArchiveError) as exc:  # transient: API or store down; retried
-            raise RuntimeError(str(exc)) from exc
+        # a permanent error fails the task at once, a transient one is retried (liftoff.errors)
+        return step(name, source, run_interval(context), airflow_warehouse(conn_id), **kwargs)
 
     with TaskGroup(group_id=name, tooltip=source.description) as group:
         mode = source.ingest_mode(name)

@@ -23,11 +23,12 @@ from liftoff.archive.formats import DEFAULT_FORMAT, ArchiveFormat
 from liftoff.archive.store import ObjectStore, batch_prefix
 from liftoff.batch import Batch
 from liftoff.config import ConfigError
+from liftoff.errors import Transient
 
 MANIFEST = "_manifest.json"
 
 
-class ArchiveError(RuntimeError):
+class ArchiveError(Transient):
     """The archive does not hold what it should; the message says what differs."""
 
 

@@ -26,11 +26,12 @@ from minio.helpers import check_bucket_name
 from minio.versioningconfig import ENABLED, VersioningConfig
 
 from liftoff.config import first_line, redacted_url
+from liftoff.errors import Transient
 
 PART_SIZE = 16 * 1024 * 1024  # multipart above this; S3's minimum part is 5 MiB
 
 
-class StoreError(RuntimeError):
+class StoreError(Transient):
     """The object store failed or is unreachable; the message says which and why."""
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from liftoff.config import TELEMETRY_OFF, ConfigError
+from liftoff.errors import Transient
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ CONNECTOR_ENV = (
 MASK = "***"
 
 
-class IngestError(RuntimeError):
+class IngestError(Transient):
     """The connector run failed; the message says why in one line."""
 
 

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 from airflow.sdk import BaseSensorOperator
-from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
+from airflow.sdk.exceptions import AirflowSensorTimeout
 
+from liftoff.errors import task_errors
 from liftoff.transform.ordering import (
     FAILED_RECHECK,
     FAILED_STATES,
@@ -18,7 +19,6 @@ from liftoff.transform.ordering import (
     REPLACED_SOON,
     WAIT_HOURS,
     WAITING_RUN_TYPES,
-    PreviousDayFailed,
     eve_gone,
     previous_transform,
     ready_after,
@@ -56,10 +56,8 @@ class PreviousDayTransformedSensor(BaseSensorOperator):
     def ready(self, context, run_id: str | None, state: str | None) -> bool:
         run_type = context["dag_run"].run_type  # a str, or the Task SDK's enum on resuming
         waits = getattr(run_type, "value", run_type) in WAITING_RUN_TYPES
-        try:
+        with task_errors():  # a failed eve, for a manual run: fails at once
             return ready_after(run_id, state, wait_on_failure=waits)
-        except PreviousDayFailed as exc:
-            raise AirflowFailException(str(exc)) from exc
 
     def execute(self, context, eve: str | None = None, gone_since: str | None = None) -> None:
         """``eve``: the logical date (ISO) of the run an earlier look waited for;

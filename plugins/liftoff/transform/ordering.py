@@ -25,6 +25,8 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
+from liftoff.errors import Permanent
+
 log = logging.getLogger(__name__)
 
 TRANSFORMED_TASK_ID = "transformed"
@@ -32,7 +34,7 @@ FAILED_STATES = {"failed", "upstream_failed", "skipped", "removed"}
 WAITING_RUN_TYPES = {"scheduled", "backfill"}  # runs that wait for a failed previous day to be cleared
 
 
-class PreviousDayFailed(RuntimeError):
+class PreviousDayFailed(Permanent):
     """The previous day's transform did not succeed: rerun that day first."""
 
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 from liftoff.config import FreshnessConfig, SourceConfig
+from liftoff.errors import Permanent
 
 if TYPE_CHECKING:  # the LiftOff page imports the classification, not the warehouse's client
     from liftoff.batch import Interval
@@ -39,7 +40,7 @@ NEWEST_CURSOR_SQL = """
 """
 
 
-class StaleSource(RuntimeError):
+class StaleSource(Permanent):
     """A stream's newest accepted cursor is older than its source's ``error_after``."""
 
 

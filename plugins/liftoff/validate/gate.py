@@ -21,11 +21,12 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from liftoff.batch import Batch
+from liftoff.errors import Permanent
 from liftoff.prefetch import prefetch
 from liftoff_contracts import contract_columns, contract_version, error_message, rows_adapter
 
 
-class BatchRejected(RuntimeError):
+class BatchRejected(Permanent):
     """More rows were rejected than the stream's threshold allows."""
 
 
