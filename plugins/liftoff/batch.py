@@ -12,11 +12,7 @@ import psycopg
 from psycopg import sql
 
 from liftoff.config import landing_schema
-
-AIRBYTE_COLUMNS = ("_airbyte_raw_id", "_airbyte_extracted_at", "_airbyte_meta")
-# A stream source's landing also keeps each message's place in its topic.
-KAFKA_COLUMNS = ("_kafka_partition", "_kafka_offset", "_kafka_timestamp")
-BOOKKEEPING_COLUMNS = AIRBYTE_COLUMNS + KAFKA_COLUMNS
+from liftoff.ingest.landing_layout import BOOKKEEPING_COLUMNS
 
 
 @dataclass(frozen=True)

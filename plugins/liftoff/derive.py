@@ -31,23 +31,12 @@ import jinja2
 import yaml
 
 from liftoff.config import DBT_PROJECT_DIR, ConfigError, SourceConfig, StreamConfig, landing_schema
+from liftoff.ingest.landing_layout import AIRBYTE_COLUMNS, KAFKA_COLUMNS
 from liftoff_contracts import contract_columns, get_contract
 
 GENERATED = "Generated from include/sources.yaml by `make manifest` (liftoff derive): do not edit."
 BRONZE_DIR = Path("models") / "bronze"
 TEMPLATES_DIR = Path("macros") / "bronze"
-# Airbyte's bookkeeping columns in every landing table, whichever way the rows arrived.
-AIRBYTE_COLUMNS = {
-    "_airbyte_raw_id": "Airbyte's id of the landed record.",
-    "_airbyte_extracted_at": "When the record was extracted (UTC).",
-    "_airbyte_meta": "Airbyte's notes on the record (changes made while landing it).",
-}
-# A stream source's landing also keeps each message's place in its topic.
-KAFKA_COLUMNS = {
-    "_kafka_partition": "The topic partition the message was read from.",
-    "_kafka_offset": "The message's offset in its partition.",
-    "_kafka_timestamp": "The broker's timestamp of the message (the batch's cursor).",
-}
 LINEAGE_COLUMNS = """\
       - name: source
         description: The source the row came from.
@@ -126,7 +115,9 @@ def dbt_sources(sources: dict[str, SourceConfig]) -> str:
                 for column, info in contract_columns(contract).items()
             ]
             bookkeeping = {**AIRBYTE_COLUMNS, **(KAFKA_COLUMNS if source.is_streamed else {})}
-            columns += [{"name": column, "description": text} for column, text in bookkeeping.items()]
+            columns += [
+                {"name": name, "description": column.description} for name, column in bookkeeping.items()
+            ]
             how = (
                 f"the rows whose `{stream.config.cursor_field}` falls in the run's interval"
                 if stream.config.sync == "incremental"

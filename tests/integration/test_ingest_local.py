@@ -11,6 +11,7 @@ import pytest
 
 from liftoff.batch import Batch, Interval
 from liftoff.config import ConfigError, Settings, load_sources
+from liftoff.ingest.landing_layout import CLEAN_META
 from liftoff.ingest.local import IngestError, sync_interval
 from liftoff.ingest.state import Continuity, read_state
 from liftoff.warehouse.location import Warehouse
@@ -105,7 +106,7 @@ def test_landed_values_are_what_the_api_sent_in_airbytes_column_types(
         sent_quantity = api["quantity"]
         assert quantity == (sent_quantity if isinstance(sent_quantity, str) else json.dumps(sent_quantity))
         assert json.loads(record) == api, "the whole record, as the API sent it"
-        assert before <= extracted_at <= datetime.now(UTC).replace(tzinfo=None) and meta == "{}"
+        assert before <= extracted_at <= datetime.now(UTC).replace(tzinfo=None) and meta == CLEAN_META
 
 
 def test_sync_retries_through_429_and_503(

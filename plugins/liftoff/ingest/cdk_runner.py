@@ -43,16 +43,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+try:
+    from liftoff.ingest.landing_layout import AIRBYTE_COLUMNS, CLEAN_META, nulled, nulled_meta
+except ImportError:  # run by the connector's own interpreter: this script's folder is on sys.path
+    from landing_layout import AIRBYTE_COLUMNS, CLEAN_META, nulled, nulled_meta
+
 os.environ.setdefault("AIRBYTE_OFFLINE_MODE", "1")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 FLUSH_ROWS = 5_000  # rows a stream buffers before a COPY
-AIRBYTE_COLUMNS = {
-    "_airbyte_raw_id": "varchar",
-    "_airbyte_extracted_at": "timestamp",  # UTC, no zone, as Airbyte writes it
-    "_airbyte_meta": "json",
-}
-NO_META = "{}"
 MAX_VALUE_CHARS = 16 * 1024 * 1024  # one value's text; a bigger one lands null, with its reason
 MAX_DEPTH = 64  # nesting levels of a JSON value; the gate's JSON parser stops at 200 for the row
 
@@ -71,16 +70,6 @@ class SyncBounded(SyncFailed):
 
 
 PERMANENT_ERRORS: list[str] = []  # raised in the CDK's threads, reported through its TRACE messages
-
-
-def nulled_meta(changes: list[dict]) -> str:
-    """``_airbyte_meta`` of a row whose fields were nulled: the shape the Kafka landing writes
-    for a malformed message (``liftoff.stream.landing._malformed_meta``), one change a field."""
-    return json.dumps({"changes": changes, "sync_id": None})
-
-
-def nulled(field: str, detail: str, reason: str = "DESTINATION_SERIALIZATION_ERROR") -> dict:
-    return {"field": field, "change": "NULLED", "reason": reason, "detail": detail}
 
 
 _ENCODE = json.JSONEncoder(allow_nan=False).encode  # json.dumps' text, but NaN is an error
@@ -282,7 +271,7 @@ class StreamWriter:
         }
         self.json_fields = [types[column_name(f)] == "json" for f in self.fields]
         self.kinds = [_checked_kind(types[column_name(f)]) for f in self.fields]
-        columns = {**types, **AIRBYTE_COLUMNS}
+        columns = {**types, **{name: column.type for name, column in AIRBYTE_COLUMNS.items()}}
         self.conn = conn
         self.table = sql.Identifier(schema, stream)
         conn.execute(
@@ -328,7 +317,7 @@ class StreamWriter:
         if changes:
             self.nulled += 1
         self.rows.append(
-            (*values, self.raw_id(), self.extracted[1], nulled_meta(changes) if changes else NO_META)
+            (*values, self.raw_id(), self.extracted[1], nulled_meta(changes) if changes else CLEAN_META)
         )
         if len(self.rows) >= FLUSH_ROWS:
             self.flush()

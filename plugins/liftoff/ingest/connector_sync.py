@@ -33,11 +33,12 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from liftoff.batch import BOOKKEEPING_COLUMNS, Interval
+from liftoff.batch import Interval
 from liftoff.config import ConfigError, Settings, SourceConfig, landing_schema
 from liftoff.ingest import secrets
 from liftoff.ingest.cdk_runner import StreamWriter, column_name, column_type, type_name
 from liftoff.ingest.connectors import ConnectorPackage, require_installed
+from liftoff.ingest.landing_layout import BOOKKEEPING_COLUMNS
 from liftoff.ingest.protocol import Connector, Masker, set_path
 from liftoff.warehouse.location import Warehouse
 from liftoff_contracts import contract_columns, get_contract

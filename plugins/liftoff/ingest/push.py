@@ -13,7 +13,6 @@ embedded default). The insert never names it, and the entry writer's grant leave
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -23,9 +22,9 @@ from psycopg import sql
 from pydantic import BaseModel
 
 from liftoff.config import StreamConfig, landing_schema
+from liftoff.ingest.landing_layout import AIRBYTE_COLUMNS, CLEAN_META, bookkeeping_definitions
 from liftoff_contracts import contract_columns, field_column, get_contract
 
-AIRBYTE_META = json.dumps({"changes": [], "sync_id": None})
 # Who pushed the row: the server fills it in, never the app (not a contract field: the gate
 # judges it as an extra column, which contracts ignore).
 ENTERED_BY = "entered_by"
@@ -35,12 +34,8 @@ def landing_table_ddl(source: str, stream: str, config: StreamConfig) -> sql.Com
     """``create table if not exists raw_<source>.<stream>`` with the contract's fields."""
     fields = contract_columns(get_contract(config.contract))
     columns = [sql.SQL("{} text").format(sql.Identifier(name)) for name in fields]
-    columns += [
-        sql.SQL("_airbyte_raw_id text primary key"),
-        sql.SQL("_airbyte_extracted_at timestamp not null"),  # UTC, no zone: as Airbyte writes it
-        sql.SQL("_airbyte_meta json not null"),
-        sql.SQL("unique ({})").format(sql.Identifier(config.primary_key)),
-    ]
+    columns += [sql.SQL(definition) for definition in bookkeeping_definitions(streamed=False)]
+    columns += [sql.SQL("unique ({})").format(sql.Identifier(config.primary_key))]
     return sql.SQL("create table if not exists {} ({})").format(
         sql.Identifier(landing_schema(source), stream), sql.SQL(", ").join(columns)
     )
@@ -75,7 +70,7 @@ def push_records(
     extracted_at = (extracted_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     model = type(records[0])
     names = {field_column(name, info): name for name, info in model.model_fields.items()}  # column: field
-    columns = [*names, "_airbyte_raw_id", "_airbyte_extracted_at", "_airbyte_meta"]
+    columns = [*names, *AIRBYTE_COLUMNS]
     statement = sql.SQL("insert into {} ({}) values ({}) on conflict do nothing").format(
         sql.Identifier(landing_schema(source), stream),
         sql.SQL(", ").join(map(sql.Identifier, columns)),
@@ -85,7 +80,7 @@ def push_records(
     for record in records:
         values = record.model_dump(mode="json")
         cells = [_as_text(values[name]) for name in names.values()]
-        rows.append([*cells, str(uuid.uuid4()), extracted_at, AIRBYTE_META])
+        rows.append([*cells, str(uuid.uuid4()), extracted_at, CLEAN_META])
     with conn.transaction(), conn.cursor() as cur:
         cur.executemany(statement, rows, returning=False)
         return cur.rowcount

@@ -33,8 +33,16 @@ from datetime import UTC, date, datetime, timedelta
 import psycopg
 from psycopg import sql
 
-from liftoff.batch import KAFKA_COLUMNS, Interval
+from liftoff.batch import Interval
 from liftoff.config import ConfigError, Unavailable
+from liftoff.ingest.landing_layout import (
+    AIRBYTE_COLUMNS,
+    CLEAN_META,
+    KAFKA_COLUMNS,
+    bookkeeping_definitions,
+    nulled,
+    nulled_meta,
+)
 from liftoff.stream.topics import client_config
 
 CURSOR = "updated_at"
@@ -76,14 +84,7 @@ def landing_table_ddl(schema: str, table: str, fields: list[str]) -> sql.Compose
     """The landing table of a stream source: the contract's fields as text, Airbyte's
     columns, the message's partition, offset and broker timestamp."""
     columns = [sql.SQL("{} text").format(sql.Identifier(name)) for name in fields]
-    columns += [
-        sql.SQL("_airbyte_raw_id text primary key"),
-        sql.SQL("_airbyte_extracted_at timestamp not null"),
-        sql.SQL("_airbyte_meta json not null"),
-        sql.SQL("_kafka_partition integer not null"),
-        sql.SQL("_kafka_offset bigint not null"),
-        sql.SQL("_kafka_timestamp timestamptz not null"),
-    ]
+    columns += [sql.SQL(definition) for definition in bookkeeping_definitions(streamed=True)]
     return sql.Composed(
         [
             sql.SQL("create table if not exists {} ({}); ").format(
@@ -272,18 +273,12 @@ def _passed(consumer, topic: str, due: dict[int, int]) -> None:
             del due[position.partition]
 
 
-CLEAN_META = json.dumps({"changes": [], "sync_id": None})
 _DECODE = json.JSONDecoder().decode
 
 
 def _malformed_meta(problem: str) -> str:
-    change = {
-        "field": "_value",
-        "change": "NULLED",
-        "reason": "SOURCE_SERIALIZATION_ERROR",
-        "detail": problem,
-    }
-    return json.dumps({"changes": [change], "sync_id": None})
+    """A message that is not an event: its whole value (``_value``) landed null."""
+    return nulled_meta([nulled("_value", problem, "SOURCE_SERIALIZATION_ERROR")])
 
 
 def _fields_of(value: bytes | None, fields: list[str]) -> tuple[list[str | None], str | None]:
@@ -340,9 +335,7 @@ def land_interval(
     columns = [
         *data_fields,
         CURSOR,
-        "_airbyte_raw_id",
-        "_airbyte_extracted_at",
-        "_airbyte_meta",
+        *AIRBYTE_COLUMNS,
         *KAFKA_COLUMNS,
     ]
     rows = malformed = 0
