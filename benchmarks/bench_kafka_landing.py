@@ -18,12 +18,12 @@ from pathlib import Path
 
 from benchmarks.harness import Result, alternate, pg_server, scratch_database, timed
 from liftoff.batch import Interval
+from liftoff.ingest.landing_layout import streamed_table_ddl
 from liftoff.local.kafka import EmbeddedKafka, kafka_libs
 from liftoff.stream.landing import (
     interval_ranges,
     land_interval,
     landing_consumer,
-    landing_table_ddl,
     read_ranges,
 )
 from liftoff.stream.topics import create_topic
@@ -78,7 +78,8 @@ def run() -> Result:
             with pg_server(root) as server, scratch_database(server) as warehouse:
                 with warehouse.connect() as conn:
                     conn.execute("create schema raw_pos")
-                    conn.execute(landing_table_ddl("raw_pos", "sales", fields))
+                    for statement in streamed_table_ddl("raw_pos", "sales", fields):
+                        conn.execute(statement)
                     conn.commit()
 
                 def land() -> float:

@@ -14,6 +14,13 @@ from psycopg import sql
 from liftoff.config import landing_schema
 from liftoff.ingest.landing_layout import BOOKKEEPING_COLUMNS
 
+PARTIAL_DAY = "partial_day"  # the run config that lets a run of a day not ended go on
+
+
+def day_not_ended(day: date, instead: str) -> str:
+    """The one line refusing a run of a day that has not ended: what to do ``instead``."""
+    return f"{day} has not ended yet (UTC): {instead}"
+
 
 @dataclass(frozen=True)
 class Interval:

@@ -1,11 +1,14 @@
-"""Defaults every LiftOff DAG shares: owner, retries with backoff, the start of time."""
+"""Defaults every LiftOff DAG shares: owner, retries with backoff, the start of time.
+
+The names the ``liftoff`` command reads (``DAG_ID``, ``START_DATE``, ``TASK_PRELOAD``) import
+no Airflow; ``DEFAULT_ARGS`` (with the failure notifier) is made when a DAG file first asks.
+"""
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
-
-from liftoff.config import get_settings
-from liftoff.notifiers.alerts import TaskFailedNotifier
+from typing import Any
 
 DAG_ID = "sales_elt"  # the daily DAG (dags/sales_elt.py), as the CLI and the runners name it
 START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -21,13 +24,25 @@ TASK_PRELOAD = (
     "airflow.providers.openlineage.plugins.listener",  # the lineage listener: 1.3 s a task otherwise
 )
 
-# A task that raises is retried (an outage: database, API, object store); a permanent error
-# (configuration, a contract threshold, bad input) fails it at once (liftoff.errors).
-# A task that fails for good (retries spent) sends one alert (liftoff.notifiers.alerts).
-DEFAULT_ARGS = {
-    "on_failure_callback": TaskFailedNotifier(),
-    "owner": "data-platform",
-    "retries": 2,
-    "retry_delay": timedelta(seconds=get_settings().retry_delay_seconds),
-    "retry_exponential_backoff": True,
-}
+
+@functools.cache
+def _default_args() -> dict[str, Any]:
+    """A task that raises is retried (an outage: database, API, object store); a permanent
+    error (configuration, a contract threshold, bad input) fails it at once (liftoff.errors).
+    A task that fails for good (retries spent) sends one alert (liftoff.notifiers.alerts)."""
+    from liftoff.config import get_settings
+    from liftoff.notifiers.alerts import TaskFailedNotifier
+
+    return {
+        "on_failure_callback": TaskFailedNotifier(),
+        "owner": "data-platform",
+        "retries": 2,
+        "retry_delay": timedelta(seconds=get_settings().retry_delay_seconds),
+        "retry_exponential_backoff": True,
+    }
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DEFAULT_ARGS":
+        return _default_args()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

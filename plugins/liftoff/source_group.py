@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from airflow.sdk import TaskGroup, get_current_context
 
+from liftoff.batch import PARTIAL_DAY, day_not_ended
 from liftoff.config import ConfigError, SourceConfig
 from liftoff.lineage import (
     archive_lineage,
@@ -21,7 +22,6 @@ from liftoff.lineage import (
     ingest_lineage,
     lineage_task,
 )
-from liftoff.timetable import PARTIAL_DAY, day_not_ended
 from liftoff.transform.gold_assets import landing_asset
 
 if TYPE_CHECKING:

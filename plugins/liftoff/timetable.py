@@ -14,17 +14,12 @@ place.) Registered with Airflow by ``liftoff.airflow_plugin``.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from airflow.timetables.base import DataInterval
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-PARTIAL_DAY = "partial_day"  # the run config that lets a run of a day not ended go on
-
-
-def day_not_ended(day: date, instead: str) -> str:
-    """The one line refusing a run of a day that has not ended: what to do ``instead``."""
-    return f"{day} has not ended yet (UTC): {instead}"
+from liftoff.batch import PARTIAL_DAY, day_not_ended
 
 
 class DailyTimetable(CronDataIntervalTimetable):

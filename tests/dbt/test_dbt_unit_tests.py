@@ -15,11 +15,12 @@ from datetime import date
 from pathlib import Path
 
 from liftoff.batch import Interval
-from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF, load_sources
-from liftoff.ingest.push import landing_table_ddl
+from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF, landing_schema, load_sources
+from liftoff.ingest.landing_layout import pushed_table_ddl
 from liftoff.transform.task_groups import interval_env
 from liftoff.warehouse.bootstrap import bootstrap
 from liftoff.warehouse.location import Warehouse
+from liftoff_contracts import contract_columns, get_contract
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 
@@ -52,7 +53,9 @@ def test_unit_tests_pass_and_can_fail(warehouse: Warehouse, tmp_path: Path) -> N
         bootstrap(conn, list(sources))  # a pushed source's landing tables are made here
         for name, source in sources.items():  # a synced one's as a connector would: text columns
             for stream, config in source.streams.items():
-                conn.execute(landing_table_ddl(name, stream, config))
+                fields = list(contract_columns(get_contract(config.contract)))
+                for statement in pushed_table_ddl(landing_schema(name), stream, fields, config.primary_key):
+                    conn.execute(statement)
         conn.commit()
     built = dbt(warehouse, tmp_path, "run", "--empty")
     assert built.returncode == 0, built.stdout[-3000:]

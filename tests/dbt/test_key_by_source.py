@@ -11,11 +11,12 @@ from datetime import date
 from pathlib import Path
 
 from liftoff.batch import Interval
-from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF, load_sources
-from liftoff.ingest.push import landing_table_ddl
+from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF, landing_schema, load_sources
+from liftoff.ingest.landing_layout import pushed_table_ddl
 from liftoff.transform.task_groups import interval_env
 from liftoff.warehouse.bootstrap import bootstrap
 from liftoff.warehouse.location import Warehouse
+from liftoff_contracts import contract_columns, get_contract
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 
@@ -43,7 +44,9 @@ def test_a_catalogue_built_before_sources_keyed_it_is_upgraded_by_the_next_run(
         bootstrap(conn, list(sources))
         for name, source in sources.items():
             for stream, config in source.streams.items():
-                conn.execute(landing_table_ddl(name, stream, config))
+                fields = list(contract_columns(get_contract(config.contract)))
+                for statement in pushed_table_ddl(landing_schema(name), stream, fields, config.primary_key):
+                    conn.execute(statement)
         conn.commit()
     dbt(warehouse, tmp_path, "run", "--empty", "--select", "+silver_products")
     with warehouse.connect() as conn:  # the table as the last release built it, with a product

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from liftoff.batch import Interval
 from liftoff.config import Unavailable
+from liftoff.ingest.landing_layout import streamed_table_ddl
 from liftoff.local.kafka import EmbeddedKafka
 from liftoff.stream.landing import (
     CURSOR,
@@ -25,7 +26,6 @@ from liftoff.stream.landing import (
     interval_ranges,
     landing_consumer,
     landing_row,
-    landing_table_ddl,
     read_ranges,
 )
 from liftoff.stream.topics import PARTITIONS, client_config, create_topic
@@ -41,7 +41,8 @@ DATA_FIELDS = [name for name in FIELDS if name != CURSOR]
 def landing(warehouse: Warehouse) -> Warehouse:
     with warehouse.connect() as conn:
         conn.execute("create schema raw_pos")
-        conn.execute(landing_table_ddl(*TABLE, FIELDS))
+        for statement in streamed_table_ddl(*TABLE, FIELDS):
+            conn.execute(statement)
         conn.commit()
     return warehouse
 

@@ -15,13 +15,13 @@ import pytest
 
 from liftoff.batch import Interval
 from liftoff.config import Unavailable
+from liftoff.ingest.landing_layout import streamed_table_ddl
 from liftoff.local.kafka import EmbeddedKafka
 from liftoff.stream.landing import (
     PastRetention,
     interval_ranges,
     land_interval,
     landing_consumer,
-    landing_table_ddl,
 )
 from liftoff.stream.topics import create_topic
 from liftoff.warehouse.location import Warehouse
@@ -50,7 +50,8 @@ def received_in(day: date) -> list:
 def landing(warehouse: Warehouse):
     with warehouse.connect() as conn:
         conn.execute("create schema raw_pos")
-        conn.execute(landing_table_ddl(*TABLE, FIELDS))
+        for statement in streamed_table_ddl(*TABLE, FIELDS):
+            conn.execute(statement)
         conn.commit()
     return warehouse
 

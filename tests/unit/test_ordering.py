@@ -275,3 +275,40 @@ def test_a_partial_days_run_is_never_the_eve(monkeypatch: pytest.MonkeyPatch) ->
     assert previous_day_ready(ti) is False, "the day's own run is still transforming"
     states[day.run_id] = {TRANSFORMED_TASK_ID: "success"}
     assert previous_day_ready(ti) is True
+
+
+def test_a_sensor_deferred_by_the_previous_release_still_loads_in_the_triggerer() -> None:
+    """What the previous release stored (its classpath, the standard provider's arguments)
+    builds today's trigger on the same run; stored again, it is today's."""
+    stored = (
+        "liftoff.transform.eve_trigger.EveTransformedTrigger",
+        {
+            "external_dag_id": "sales_elt",
+            "run_ids": ["backfill__2026-11-19"],
+            "external_task_ids": [TRANSFORMED_TASK_ID],
+            "allowed_states": ["success"],
+            "failed_states": ["failed", "upstream_failed"],
+            "poke_interval": 2.0,
+            "logical_dates": None,
+            "soft_fail": False,
+        },
+    )
+    module, _, name = stored[0].rpartition(".")
+    loaded = getattr(importlib.import_module(module), name)(**stored[1])
+    assert isinstance(loaded, PreviousDayTransformedTrigger)
+    assert (loaded.dag_id, loaded.run_id, loaded.task_id) == (
+        "sales_elt",
+        "backfill__2026-11-19",
+        TRANSFORMED_TASK_ID,
+    )
+    assert loaded.failed_states == ["failed", "upstream_failed"]
+    classpath, kwargs = loaded.serialize()
+    assert classpath == "liftoff.triggers.previous_day.PreviousDayTransformedTrigger"
+    module, _, name = classpath.rpartition(".")
+    assert getattr(importlib.import_module(module), name)(**kwargs).run_id == "backfill__2026-11-19"
+
+
+def test_a_deadline_stored_by_the_previous_release_still_alerts() -> None:
+    from liftoff.notifiers.alerts import on_run_late
+
+    assert importlib.import_module("liftoff.alerts").on_run_late is on_run_late

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 
 from rich.table import Table
 
+from liftoff.batch import day_not_ended
 from liftoff.cli.common import console, err, warn
 from liftoff.cli.sessions import reader_session
 from liftoff.config import (
@@ -24,7 +25,6 @@ from liftoff.dag_defaults import DAG_ID
 from liftoff.ingest.skipping import SKIP_INGEST
 from liftoff.local.airflow_runner import RunOutcome, airflow_env, ensure_metadata_db, run_day
 from liftoff.local.services import demo_api, embedded_kafka, run_lock, running_kafka, running_warehouse
-from liftoff.timetable import day_not_ended
 from liftoff.warehouse.bootstrap import bootstrap_for_pipeline
 from liftoff.warehouse.location import Warehouse
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from liftoff.batch import PARTIAL_DAY
 from liftoff.cli.common import (
     console,
     err,
@@ -34,7 +35,6 @@ from liftoff.config import ConfigError, disable_telemetry, get_settings, load_so
 from liftoff.dag_defaults import DAG_ID, START_DATE
 from liftoff.local.airflow_runner import airflow_env
 from liftoff.local.services import demo_api, running_kafka, running_warehouse
-from liftoff.timetable import PARTIAL_DAY
 from liftoff.warehouse.bootstrap import bootstrap_for_pipeline
 
 

@@ -7,13 +7,16 @@ also keeps each message's place in its topic.
 fields it nulled and why (``nulled_meta``), in Airbyte's own shape, so the gate reads one
 shape whatever the source.
 
-Standard library only: the CDK runner imports it in the connector's own virtualenv.
+The standard library and psycopg only: the CDK runner imports it in the connector's own
+virtualenv; the warehouse's bootstrap makes the pushed and streamed sources' tables from it.
 """
 
 from __future__ import annotations
 
 import json
 from typing import NamedTuple
+
+from psycopg import sql
 
 
 class Column(NamedTuple):
@@ -36,6 +39,10 @@ KAFKA_COLUMNS = {
 }
 BOOKKEEPING_COLUMNS = (*AIRBYTE_COLUMNS, *KAFKA_COLUMNS)
 
+# Who pushed a pushed source's row: the server fills it in, never the app (not a contract
+# field: the gate judges it as an extra column, which contracts ignore).
+ENTERED_BY = "entered_by"
+
 CLEAN_META = json.dumps({"changes": [], "sync_id": None})  # landed as it came
 
 
@@ -49,11 +56,40 @@ def nulled_meta(changes: list[dict]) -> str:
     return json.dumps({"changes": changes, "sync_id": None})
 
 
-def bookkeeping_definitions(*, streamed: bool) -> list[str]:
-    """The bookkeeping columns of a landing table the platform makes (a pushed or a stream
-    source's), as SQL column definitions: every one required, the record's id its key."""
-    columns = {**AIRBYTE_COLUMNS, **(KAFKA_COLUMNS if streamed else {})}
+def _create(schema: str, table: str, fields: list[str], extra: list[sql.Composable]) -> sql.Composed:
+    """A landing table the platform makes (a pushed or a stream source's): the contract's
+    fields as text, Airbyte's columns (every one required, the record's id its key), ``extra``."""
+    columns = [sql.SQL("{} text").format(sql.Identifier(name)) for name in fields]
+    columns += [
+        sql.SQL(f"{name} {column.type} {'primary key' if name == RAW_ID else 'not null'}")
+        for name, column in AIRBYTE_COLUMNS.items()
+    ]
+    return sql.SQL("create table if not exists {} ({})").format(
+        sql.Identifier(schema, table), sql.SQL(", ").join([*columns, *extra])
+    )
+
+
+def pushed_table_ddl(schema: str, table: str, fields: list[str], primary_key: str) -> list[sql.Composed]:
+    """The landing table of a pushed source's stream: the contract's fields as text (the
+    record's key unique), Airbyte's columns, and who entered each row (``entered_by``, on a
+    table new or older than the column: rows landed before it keep null, every later row gets
+    the login that inserted it)."""
+    target, column = sql.Identifier(schema, table), sql.Identifier(ENTERED_BY)
     return [
-        f"{name} {column.type} {'primary key' if name == RAW_ID else 'not null'}"
-        for name, column in columns.items()
+        _create(schema, table, fields, [sql.SQL("unique ({})").format(sql.Identifier(primary_key))]),
+        sql.SQL("alter table {} add column if not exists {} text").format(target, column),
+        sql.SQL("alter table {} alter column {} set default session_user").format(target, column),
+    ]
+
+
+def streamed_table_ddl(schema: str, table: str, fields: list[str]) -> list[sql.Composed]:
+    """The landing table of a stream source: the contract's fields as text, Airbyte's columns,
+    the message's partition, offset and broker timestamp (indexed: a run's slice, and the view
+    of today, are ranges of broker time)."""
+    kafka = [sql.SQL(f"{name} {column.type} not null") for name, column in KAFKA_COLUMNS.items()]
+    return [
+        _create(schema, table, fields, kafka),
+        sql.SQL("create index if not exists {} on {} (_kafka_timestamp)").format(
+            sql.Identifier(f"{table}_kafka_timestamp"), sql.Identifier(schema, table)
+        ),
     ]

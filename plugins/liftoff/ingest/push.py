@@ -21,35 +21,9 @@ import psycopg
 from psycopg import sql
 from pydantic import BaseModel
 
-from liftoff.config import StreamConfig, landing_schema
-from liftoff.ingest.landing_layout import AIRBYTE_COLUMNS, CLEAN_META, bookkeeping_definitions
-from liftoff_contracts import contract_columns, field_column, get_contract
-
-# Who pushed the row: the server fills it in, never the app (not a contract field: the gate
-# judges it as an extra column, which contracts ignore).
-ENTERED_BY = "entered_by"
-
-
-def landing_table_ddl(source: str, stream: str, config: StreamConfig) -> sql.Composed:
-    """``create table if not exists raw_<source>.<stream>`` with the contract's fields."""
-    fields = contract_columns(get_contract(config.contract))
-    columns = [sql.SQL("{} text").format(sql.Identifier(name)) for name in fields]
-    columns += [sql.SQL(definition) for definition in bookkeeping_definitions(streamed=False)]
-    columns += [sql.SQL("unique ({})").format(sql.Identifier(config.primary_key))]
-    return sql.SQL("create table if not exists {} ({})").format(
-        sql.Identifier(landing_schema(source), stream), sql.SQL(", ").join(columns)
-    )
-
-
-def entered_by_ddl(source: str, stream: str) -> list[sql.Composed]:
-    """``entered_by`` on a landing table, new or older than the column: rows landed before it
-    keep null (unknown), every later row gets the login that inserted it."""
-    table = sql.Identifier(landing_schema(source), stream)
-    column = sql.Identifier(ENTERED_BY)
-    return [
-        sql.SQL("alter table {} add column if not exists {} text").format(table, column),
-        sql.SQL("alter table {} alter column {} set default session_user").format(table, column),
-    ]
+from liftoff.config import landing_schema
+from liftoff.ingest.landing_layout import AIRBYTE_COLUMNS, CLEAN_META
+from liftoff_contracts import field_column
 
 
 def push_records(

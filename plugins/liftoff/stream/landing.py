@@ -39,7 +39,6 @@ from liftoff.ingest.landing_layout import (
     AIRBYTE_COLUMNS,
     CLEAN_META,
     KAFKA_COLUMNS,
-    bookkeeping_definitions,
     nulled,
     nulled_meta,
 )
@@ -78,24 +77,6 @@ class StreamLanding:
     ranges: tuple[PartitionRange, ...]
     # per day, the messages among the interval's offsets stamped on an earlier day (CreateTime)
     stamped_earlier: dict[date, int] = field(default_factory=dict)
-
-
-def landing_table_ddl(schema: str, table: str, fields: list[str]) -> sql.Composed:
-    """The landing table of a stream source: the contract's fields as text, Airbyte's
-    columns, the message's partition, offset and broker timestamp."""
-    columns = [sql.SQL("{} text").format(sql.Identifier(name)) for name in fields]
-    columns += [sql.SQL(definition) for definition in bookkeeping_definitions(streamed=True)]
-    return sql.Composed(
-        [
-            sql.SQL("create table if not exists {} ({}); ").format(
-                sql.Identifier(schema, table), sql.SQL(", ").join(columns)
-            ),
-            # a run's slice, and the view of today, are ranges of broker time
-            sql.SQL("create index if not exists {} on {} (_kafka_timestamp)").format(
-                sql.Identifier(f"{table}_kafka_timestamp"), sql.Identifier(schema, table)
-            ),
-        ]
-    )
 
 
 def _ms(moment: datetime) -> int:

@@ -17,8 +17,7 @@ from psycopg import sql
 from pydantic import SecretStr
 
 from liftoff.config import LAYERS, ConfigError, Settings, get_settings, landing_schema, load_sources
-from liftoff.ingest.push import entered_by_ddl, landing_table_ddl
-from liftoff.stream import landing as stream_landing
+from liftoff.ingest.landing_layout import pushed_table_ddl, streamed_table_ddl
 from liftoff.warehouse.location import Warehouse
 from liftoff.warehouse.roles import grant_roles
 from liftoff_contracts import contract_columns, get_contract
@@ -214,15 +213,16 @@ def bootstrap(
             conn.execute(
                 sql.SQL("create schema if not exists {}").format(sql.Identifier(landing_schema(name)))
             )
-        for name in pushed:
-            for stream, config in configured[name].streams.items():
-                conn.execute(landing_table_ddl(name, stream, config))
-                for statement in entered_by_ddl(name, stream):  # who entered each row
-                    conn.execute(statement)
-        for name in streamed:
+        for name in [*pushed, *streamed]:
             for stream, config in configured[name].streams.items():
                 fields = list(contract_columns(get_contract(config.contract)))
-                conn.execute(stream_landing.landing_table_ddl(landing_schema(name), stream, fields))
+                schema = landing_schema(name)
+                if name in pushed:
+                    statements = pushed_table_ddl(schema, stream, fields, config.primary_key)
+                else:
+                    statements = streamed_table_ddl(schema, stream, fields)
+                for statement in statements:
+                    conn.execute(statement)
         conn.execute(AUDIT_DDL)
         conn.execute(CURSOR_TIME_16 if conn.info.server_version >= 160000 else CURSOR_TIME_15)
         conn.execute(CATALOG_DDL)

@@ -40,7 +40,7 @@ from psycopg import sql
 from pydantic import SecretStr
 
 from liftoff.config import GOLD_SCHEMA, LAYERS, ConfigError, Settings, landing_schema
-from liftoff.ingest.push import ENTERED_BY
+from liftoff.ingest.landing_layout import ENTERED_BY
 from liftoff.warehouse.location import Warehouse
 
 # The apps' sessions: a runaway dashboard query or a stuck form cannot hold the warehouse.
