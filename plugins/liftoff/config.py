@@ -10,6 +10,7 @@ from typing import Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import yaml
+from dotenv import dotenv_values
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -35,17 +36,7 @@ MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"  # `make manifest`;
 TELEMETRY_FILE = Path(__file__).with_name("telemetry.env")
 
 
-def _read_env_file(path: Path) -> dict[str, str]:
-    pairs = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            pairs[key.strip()] = value.strip()
-    return pairs
-
-
-TELEMETRY_OFF = _read_env_file(TELEMETRY_FILE)
+TELEMETRY_OFF = {key: value or "" for key, value in dotenv_values(TELEMETRY_FILE).items()}
 
 
 DbtExecution = Literal["local", "build", "watcher", "layer"]
