@@ -417,9 +417,7 @@ def redacted_url(url: str) -> str:
     parts = urlsplit(url)
     if not parts.username and not parts.password:
         return url
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
+    host = parts.netloc.rpartition("@")[2]  # as written: a port that is not a number too
     auth = f"{parts.username}:***" if parts.password else "***"
     return urlunsplit(parts._replace(netloc=f"{auth}@{host}"))
 

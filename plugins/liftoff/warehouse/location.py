@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from pydantic import SecretStr
 
 from liftoff.config import ConfigError, Unavailable, get_settings, redacted_url
@@ -40,17 +41,23 @@ class Warehouse:
 
     @classmethod
     def from_url(cls, url: str) -> Warehouse:
-        parts = urlsplit(url)
-        if parts.scheme not in {"postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2"}:
-            raise ConfigError(
-                f"warehouse URL must be postgresql://user:password@host:port/db, got {redacted_url(url)!r}"
-            )
+        """The parts of a PostgreSQL URL, as libpq reads it (``postgres://`` as Airflow writes
+        it; ``postgresql+psycopg://`` as SQLAlchemy does)."""
+        scheme, sep, rest = url.partition("://")
+        if not sep or scheme.split("+")[0] not in {"postgres", "postgresql"}:
+            shown = repr(redacted_url(url)) if sep else "a value without a scheme"  # a stray password?
+            raise ConfigError(f"warehouse URL must be postgresql://user:password@host:port/db, got {shown}")
+        try:
+            parts = conninfo_to_dict(f"postgresql://{rest}")
+            port = int(parts.get("port") or 5432)
+        except (psycopg.ProgrammingError, ValueError) as exc:  # its text may repeat the password
+            raise ConfigError(f"warehouse URL {redacted_url(url)!r} is not a PostgreSQL URL") from exc
         return cls(
-            host=parts.hostname or "127.0.0.1",
-            port=parts.port or 5432,
-            database=(parts.path or "/").lstrip("/") or "postgres",
-            user=unquote(parts.username or "postgres"),
-            password=unquote(parts.password or ""),
+            host=parts.get("host") or "127.0.0.1",
+            port=port,
+            database=parts.get("dbname") or "postgres",
+            user=parts.get("user") or "postgres",
+            password=parts.get("password") or "",
         )
 
     @property
@@ -58,7 +65,8 @@ class Warehouse:
         auth = quote(self.user, safe="")
         if self.password:
             auth += ":" + quote(self.password, safe="")
-        return f"postgresql://{auth}@{self.host}:{self.port}/{self.database}"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address
+        return f"postgresql://{auth}@{host}:{self.port}/{self.database}"
 
     @classmethod
     def from_airflow(cls, conn) -> Warehouse:
@@ -131,6 +139,6 @@ def configured_warehouse_url() -> str | None:
 
 def airflow_warehouse(conn_id: str = "warehouse") -> Warehouse:
     """The warehouse as Airflow's ``warehouse`` connection describes it (inside tasks)."""
-    from airflow.sdk import BaseHook
+    from liftoff.hooks.warehouse import WarehouseHook
 
-    return Warehouse.from_airflow(BaseHook.get_connection(conn_id))
+    return WarehouseHook(postgres_conn_id=conn_id).warehouse()
