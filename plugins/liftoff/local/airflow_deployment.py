@@ -30,7 +30,7 @@ from liftoff.config import ConfigError, Settings, Unavailable
 from liftoff.dag_defaults import TASK_PRELOAD
 from liftoff.local.children import airflow_binary, terminate_with_parent
 from liftoff.local.files import write_private
-from liftoff.local.health import answers
+from liftoff.local.health import answers, wait_until
 from liftoff.local.ports import free_port
 from liftoff.warehouse.location import Warehouse
 from liftoff.warehouse.roles import ensure_role
@@ -209,13 +209,11 @@ class AirflowProcesses:
         return next((name for name, p in self.processes.items() if p.poll() is not None), None)
 
     def wait(self, ready: Callable[[], bool], timeout: float, message: str) -> None:
-        deadline = time.monotonic() + timeout
-        while not ready():
-            if (name := self.exited()) is not None:
-                raise ConfigError(f"airflow {name} exited; see {self.log_dir / (name + '.log')}")
-            if time.monotonic() > deadline:
-                raise Unavailable(f"{message} in {timeout:.0f} s; see {self.log_dir}")
-            time.sleep(1)
+        stopped = wait_until(ready, timeout=timeout, every=1, gone=self.exited)
+        if stopped == "timeout":
+            raise Unavailable(f"{message} in {timeout:.0f} s; see {self.log_dir}")
+        if stopped is not None:
+            raise ConfigError(f"airflow {stopped} exited; see {self.log_dir / (stopped + '.log')}")
 
     def api_is_up(self) -> bool:
         return api_answers(self.url, timeout=10)  # a busy machine answers late

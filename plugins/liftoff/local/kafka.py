@@ -16,13 +16,13 @@ import re
 import shutil
 import socket
 import subprocess
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from liftoff.config import PROJECT_ROOT, ConfigError
 from liftoff.local.children import terminate_with_parent
+from liftoff.local.health import wait_until
 from liftoff.local.ports import port_is_free
 
 POM = PROJECT_ROOT / "tools" / "kafka" / "pom.xml"  # the broker's version: one place
@@ -168,15 +168,18 @@ class EmbeddedKafka:
                 start_new_session=True,
                 preexec_fn=terminate_with_parent,  # never outlives the command that started it
             )
-        deadline = time.monotonic() + timeout
-        while not broker_answers(self.bootstrap_servers):
-            if self.process.poll() is not None:
-                reason = _why(log, offset)  # before anything of a shutdown is logged
-                raise ConfigError(f"the embedded Kafka broker did not start{reason}; see {log}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise ConfigError(f"the embedded Kafka broker did not answer in {timeout:.0f} s; see {log}")
-            time.sleep(0.5)
+        stopped = wait_until(
+            lambda: broker_answers(self.bootstrap_servers),
+            timeout=timeout,
+            every=0.5,
+            gone=lambda: None if self.process.poll() is None else "exited",
+        )
+        if stopped == "exited":
+            reason = _why(log, offset)  # before anything of a shutdown is logged
+            raise ConfigError(f"the embedded Kafka broker did not start{reason}; see {log}")
+        if stopped == "timeout":
+            self.stop()
+            raise ConfigError(f"the embedded Kafka broker did not answer in {timeout:.0f} s; see {log}")
         return self
 
     def stop(self, grace: float = 30) -> None:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from liftoff.config import ConfigError, Settings, Unavailable, redacted_url, streamed_sources
 from liftoff.local.children import terminate_with_parent
-from liftoff.local.health import answers
+from liftoff.local.health import answers, wait_until
 from liftoff.local.ports import port_is_free
 from liftoff.local.postgres import EmbeddedPostgres
 from liftoff.warehouse.location import Warehouse, configured_warehouse_url
@@ -150,11 +150,9 @@ def demo_api(
             preexec_fn=terminate_with_parent,  # never outlives the command that started it
         )
     try:
-        deadline = time.monotonic() + 30
-        while not api_is_up(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise ConfigError(f"the demo API did not start on {url}; see {log_path}")
-            time.sleep(0.2)
+        gone = lambda: None if process.poll() is None else "exited"  # noqa: E731 (read as a name)
+        if wait_until(lambda: api_is_up(url), timeout=30, every=0.2, gone=gone) is not None:
+            raise ConfigError(f"the demo API did not start on {url}; see {log_path}")
         yield url
     finally:
         process.terminate()
