@@ -49,3 +49,13 @@ def test_a_stale_deployment_file_whose_pid_was_reused_is_no_deployment(tmp_path:
     state["started"] = psutil.Process().create_time() - 3600
     path.write_text(json.dumps(state))
     assert running_deployment(settings) is None and not path.exists()
+
+
+def test_the_wait_for_a_service_says_why_it_stopped() -> None:
+    from liftoff.local.health import wait_until
+
+    answers = iter([False, False, True])
+    assert wait_until(lambda: next(answers), timeout=5, every=0.01) is None, "it answered"
+    exits = iter([None, "scheduler"])
+    assert wait_until(lambda: False, timeout=5, every=0.01, gone=lambda: next(exits)) == "scheduler"
+    assert wait_until(lambda: False, timeout=0.05, every=0.01) == "timeout"
