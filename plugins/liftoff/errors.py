@@ -2,6 +2,8 @@
 
 - ``Permanent``: what a retry cannot fix (wrong configuration, bad input, a batch over its
   reject threshold, a stale source, a failed eve): the task fails at once, in one line.
+  A request refused as asked is a ``Refused`` (its one line says what to do instead);
+  wrong configuration a ``liftoff.config.ConfigError``.
 - ``Transient``: an outage (the warehouse, an API, the object store did not answer): Airflow
   retries the task with its exponential backoff (``liftoff.dag_defaults``).
 
@@ -17,6 +19,11 @@ from contextlib import contextmanager
 
 class Permanent(RuntimeError):
     """What a retry cannot fix: the task fails at once, and people read this one line."""
+
+
+class Refused(Permanent):
+    """What was asked cannot be done as asked (a run of a day not ended, a query that failed,
+    a name that is taken): not configuration, and a retry would be refused the same way."""
 
 
 class Transient(RuntimeError):

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from airflow.sdk import TaskGroup, get_current_context
 
 from liftoff.batch import PARTIAL_DAY, day_not_ended
-from liftoff.config import ConfigError, SourceConfig
+from liftoff.config import SourceConfig
+from liftoff.errors import Refused
 from liftoff.lineage import (
     archive_lineage,
     freshness_lineage,
@@ -41,13 +42,13 @@ def run_interval(context) -> Interval:
     start: datetime | None = context.get("data_interval_start")
     end: datetime | None = context.get("data_interval_end")
     if start is None or end is None:
-        raise ConfigError(
+        raise Refused(
             "this run has no data interval (it was triggered without a logical date): trigger it with"
             " the day as its logical date, e.g. 2026-11-20T00:00:00+00:00 for 2026-11-20"
         )
     conf = context["dag_run"].conf or {}
     if end > datetime.now(UTC) and not conf.get(PARTIAL_DAY):
-        raise ConfigError(
+        raise Refused(
             day_not_ended(
                 start.date(),
                 f'a run covers a whole day; trigger it with config {{"{PARTIAL_DAY}": true}}'

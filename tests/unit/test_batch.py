@@ -38,10 +38,10 @@ def test_batch_id_is_deterministic_per_source_stream_interval() -> None:
 
 def test_a_run_without_a_data_interval_fails_at_once_in_one_line() -> None:
     """Airflow 3 lets a run be triggered with no logical date: it has no interval to own."""
-    from liftoff.config import ConfigError
+    from liftoff.errors import Refused
     from liftoff.source_group import run_interval
 
-    with pytest.raises(ConfigError, match="no data interval") as info:
+    with pytest.raises(Refused, match="no data interval") as info:
         run_interval({"data_interval_start": None, "data_interval_end": None})
     assert "\n" not in str(info.value)
     run = SimpleNamespace(conf={})
@@ -56,12 +56,12 @@ def test_a_run_without_a_data_interval_fails_at_once_in_one_line() -> None:
 
 
 def test_a_run_of_a_day_not_ended_fails_at_once_unless_its_config_says_partial_day() -> None:
-    from liftoff.config import ConfigError
+    from liftoff.errors import Refused
     from liftoff.source_group import run_interval
 
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     context = {"data_interval_start": today, "data_interval_end": today + timedelta(days=1)}
-    with pytest.raises(ConfigError, match="has not ended yet") as info:
+    with pytest.raises(Refused, match="has not ended yet") as info:
         run_interval({**context, "dag_run": SimpleNamespace(conf={})})
     assert "\n" not in str(info.value) and "partial_day" in str(info.value)
     partial = run_interval({**context, "dag_run": SimpleNamespace(conf={"partial_day": True})})

@@ -9,14 +9,22 @@ from airflow.sdk.exceptions import AirflowFailException
 from liftoff.archive.archiver import ArchiveError
 from liftoff.archive.store import StoreError
 from liftoff.config import ConfigError, Unavailable
-from liftoff.errors import Permanent, Transient, task_errors
+from liftoff.errors import Permanent, Refused, Transient, task_errors
 from liftoff.ingest.local import PaginationLoop
 from liftoff.ingest.protocol import ConnectorConfigError, ConnectorFailed
 from liftoff.transform.ordering import PreviousDayFailed
 from liftoff.validate.freshness import StaleSource
 from liftoff.validate.gate import BatchRejected
 
-FAIL_NOW = [ConfigError, BatchRejected, StaleSource, PreviousDayFailed, ConnectorConfigError, PaginationLoop]
+FAIL_NOW = [
+    ConfigError,
+    Refused,
+    BatchRejected,
+    StaleSource,
+    PreviousDayFailed,
+    ConnectorConfigError,
+    PaginationLoop,
+]
 RETRIED = [Unavailable, ConnectorFailed, StoreError, ArchiveError]
 
 

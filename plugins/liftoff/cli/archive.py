@@ -15,6 +15,7 @@ from liftoff.archive.store import StoreError
 from liftoff.cli.common import console, one_line_errors, parse_day
 from liftoff.cli.sessions import owner_connection, owner_session
 from liftoff.config import ConfigError, Unavailable, get_settings
+from liftoff.errors import Refused
 
 archive_app = typer.Typer(help="The raw archive (MinIO or the local folder).", no_args_is_help=True)
 
@@ -40,7 +41,7 @@ def archive_restore(
                 landing_owner=get_settings().pipeline_role,
             )
         except (ArchiveError, StoreError) as exc:
-            raise ConfigError(str(exc)) from None
+            raise Refused(str(exc)) from None
     console.print(f"restored {rows} rows of {source}.{stream} for {day} from {store}")
     console.print(f"rebuild the day from landing: liftoff run --date {day} --skip-ingest")
 
@@ -61,7 +62,7 @@ def archive_init(
     store = configured_store()
     ensure = getattr(store, "ensure_bucket", None)
     if pipeline_user and ensure is None:
-        raise ConfigError("--pipeline-user is for a MinIO archive; the archive here is a folder")
+        raise Refused("--pipeline-user is for a MinIO archive; the archive here is a folder")
     given = get_settings().archive_pipeline_secret
     secret = given.get_secret_value() if given else ""
     if pipeline_user and len(secret) < 8:
@@ -87,7 +88,7 @@ def archive_catalog() -> None:
         try:
             entries = catalog_inbox(conn, store)
         except StoreError as exc:
-            raise ConfigError(str(exc)) from None
+            raise Refused(str(exc)) from None
     table = Table(title=f"inbox of {store}: {len(entries)} files", title_justify="left")
     for column in ("inbox key", "status", "now at / reason"):
         table.add_column(column)

@@ -10,21 +10,21 @@ from datetime import date
 import typer
 from rich.console import Console
 
-from liftoff.config import ConfigError, Unavailable
+from liftoff.errors import Permanent, Transient
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)  # an error is one line, whatever the width
 
 
 def one_line_errors(command):
-    """Configuration problems and unreachable services end the command with one line on
-    stderr and exit code 2."""
+    """Whatever a retry cannot fix (configuration, a refused request) and unreachable
+    services end the command with one line on stderr and exit code 2 (``liftoff.errors``)."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except (ConfigError, Unavailable) as exc:
+        except (Permanent, Transient) as exc:
             err.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(2) from None
 
@@ -47,7 +47,7 @@ def serve_until_stopped(what: str, ended) -> None:
     try:
         while (reason := ended()) is None:
             time.sleep(1)
-        raise ConfigError(reason)
+        raise Permanent(reason)
     except KeyboardInterrupt:
         console.print(f"stopping {what}")
 

@@ -14,7 +14,6 @@ from liftoff.cli.common import console, err, warn
 from liftoff.cli.sessions import reader_session
 from liftoff.config import (
     GOLD_SCHEMA,
-    ConfigError,
     disable_telemetry,
     get_settings,
     load_sources,
@@ -22,6 +21,7 @@ from liftoff.config import (
     streamed_sources,
 )
 from liftoff.dag_defaults import DAG_ID
+from liftoff.errors import Refused
 from liftoff.ingest.skipping import SKIP_INGEST
 from liftoff.local.airflow_runner import RunOutcome, airflow_env, ensure_metadata_db, run_day
 from liftoff.local.services import demo_api, embedded_kafka, run_lock, running_kafka, running_warehouse
@@ -172,7 +172,7 @@ def run_through_deployment(login, days: list[date], conf: dict | None = None) ->
 def refuse_paused(api) -> None:
     """A paused DAG runs nothing, not even a trigger: say so rather than wait for ever."""
     if api.is_paused(DAG_ID):
-        raise ConfigError(
+        raise Refused(
             f"{DAG_ID} is paused in Airflow ({api.login.url}/dags/{DAG_ID}): unpause it (the switch"
             " beside its name) to run days"
         )
@@ -204,8 +204,6 @@ def refuse_unended(days: list[date], partial_day: bool) -> None:
     """A day that has not started is refused; today only with ``--partial-day``."""
     today = datetime.now(UTC).date()
     if future := [day for day in days if day > today]:
-        raise ConfigError(f"{future[0]} has not started yet (UTC): there is nothing to run")
+        raise Refused(f"{future[0]} has not started yet (UTC): there is nothing to run")
     if not partial_day and today in days:
-        raise ConfigError(
-            day_not_ended(today, "a run covers a whole day; pass --partial-day to run it anyway")
-        )
+        raise Refused(day_not_ended(today, "a run covers a whole day; pass --partial-day to run it anyway"))

@@ -169,12 +169,13 @@ def _seller_command(action):
     """Run ``action(conn, settings)`` in the warehouse owner's session (bootstrapped): one line
     and exit 1 when refused, 2 when the warehouse cannot be reached or logged into."""
     from liftoff.cli.sessions import owner_session
-    from liftoff.config import ConfigError, Unavailable, get_settings
+    from liftoff.config import Unavailable, get_settings
+    from liftoff.errors import Permanent
 
     try:
         with owner_session() as conn:
             return action(conn, get_settings())
-    except ConfigError as refused:
+    except Permanent as refused:
         typer.echo(f"error: {refused}", err=True)
         raise typer.Exit(1) from None
     except Unavailable as down:

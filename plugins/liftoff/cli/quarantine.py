@@ -9,7 +9,7 @@ from rich.table import Table
 
 from liftoff.cli.common import console, one_line_errors
 from liftoff.cli.sessions import owner_session
-from liftoff.config import ConfigError
+from liftoff.errors import Refused
 from liftoff.validate.quarantine import UnknownBatch, list_quarantine, replay_batch
 
 quarantine_app = typer.Typer(help="Rows the contracts rejected.", no_args_is_help=True)
@@ -45,7 +45,7 @@ def quarantine_replay(
         try:
             result = replay_batch(conn, batch)
         except UnknownBatch as exc:
-            raise ConfigError(str(exc)) from None
+            raise Refused(str(exc)) from None
     console.print(
         f"{result.batch_id}: replayed {result.replayed} rows with contract v{result.contract_version}: "
         f"{result.moved} moved into the batch, {result.still_rejected} still rejected"

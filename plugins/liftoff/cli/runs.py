@@ -31,8 +31,9 @@ from liftoff.cli.days import (
     run_or_route,
     run_through_deployment,
 )
-from liftoff.config import ConfigError, disable_telemetry, get_settings, load_sources
+from liftoff.config import disable_telemetry, get_settings, load_sources
 from liftoff.dag_defaults import DAG_ID, START_DATE
+from liftoff.errors import Refused
 from liftoff.local.airflow_runner import airflow_env
 from liftoff.local.services import demo_api, running_kafka, running_warehouse
 from liftoff.warehouse.bootstrap import bootstrap_for_pipeline
@@ -53,7 +54,7 @@ def demo(
     settings = get_settings()
     if (login := running_deployment(settings)) is not None:  # `liftoff airflow` runs: through it
         if dirty_fraction is not None:
-            raise ConfigError("Airflow runs on this home with a clean demo API: stop it for a dirty demo")
+            raise Refused("Airflow runs on this home with a clean demo API: stop it for a dirty demo")
         console.print(
             f"Airflow runs on this home ({login.url}): the days go through its scheduler", soft_wrap=True
         )
@@ -139,7 +140,7 @@ def backfill(
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
     refuse_unended(days, partial_day=False)
     if start < START_DATE.date():
-        raise ConfigError(f"{DAG_ID} starts on {START_DATE.date()}: there is no run before it")
+        raise Refused(f"{DAG_ID} starts on {START_DATE.date()}: there is no run before it")
     login = running_deployment(get_settings())
     if login is None:
         console.print(
@@ -203,11 +204,9 @@ def airflow_command(
     check_current(load_sources())
     port = port or settings.airflow_port
     if (login := running_deployment(settings)) is not None:
-        raise ConfigError(f"Airflow runs on this home already, at {login.url}")
+        raise Refused(f"Airflow runs on this home already, at {login.url}")
     if not port_is_free(port):
-        raise ConfigError(
-            f"port {port} is taken: stop what uses it, or pass --port / set LIFTOFF_AIRFLOW_PORT"
-        )
+        raise Refused(f"port {port} is taken: stop what uses it, or pass --port / set LIFTOFF_AIRFLOW_PORT")
     folder = deployment_dir(settings)
     with (
         running_warehouse(settings) as target,

@@ -10,7 +10,8 @@ from rich.table import Table
 
 from liftoff.cli.common import console, one_line_errors
 from liftoff.cli.sessions import owner_connection, reader_session
-from liftoff.config import ConfigError, get_settings, load_sources
+from liftoff.config import get_settings, load_sources
+from liftoff.errors import Refused
 
 
 @one_line_errors
@@ -126,7 +127,7 @@ def sources_check(name: Annotated[str, typer.Argument(help="A source of include/
     settings = get_settings()
     source = _source(name)
     if source.connector is None:
-        raise ConfigError(f"source {name} is a {source.kind} source: only a PyPI connector's has a check")
+        raise Refused(f"source {name} is a {source.kind} source: only a PyPI connector's has a check")
     install(ConnectorPackage.parse(source.connector.package), settings.connectors_dir)
     checked_catalog(name, source, settings, None)
     console.print(f"{name}: ok ({source.connector.package}; streams {', '.join(source.streams)} found)")
@@ -135,7 +136,7 @@ def sources_check(name: Annotated[str, typer.Argument(help="A source of include/
 def _source(name: str):
     sources = load_sources()
     if name not in sources:
-        raise ConfigError(f"no source {name} in include/sources.yaml (it has: {', '.join(sources)})")
+        raise Refused(f"no source {name} in include/sources.yaml (it has: {', '.join(sources)})")
     return sources[name]
 
 

@@ -10,7 +10,8 @@ from rich.table import Table
 
 from liftoff.cli.common import console, one_line_errors
 from liftoff.cli.sessions import owner_session, query_session
-from liftoff.config import ConfigError, first_line, get_settings
+from liftoff.config import first_line, get_settings
+from liftoff.errors import Refused
 
 
 @one_line_errors
@@ -54,8 +55,8 @@ def sql(
             cursor.execute(query, prepare=True)
         except psycopg.Error as exc:
             if "multiple commands" in str(exc):
-                raise ConfigError("liftoff sql runs one statement: remove the ';' and what follows") from None
-            raise ConfigError(f"the query failed: {first_line(exc)}") from None
+                raise Refused("liftoff sql runs one statement: remove the ';' and what follows") from None
+            raise Refused(f"the query failed: {first_line(exc)}") from None
         if cursor.description is None:
             console.print("done (no rows to show)")
             return

@@ -40,6 +40,7 @@ from psycopg import sql
 from pydantic import SecretStr
 
 from liftoff.config import GOLD_SCHEMA, LAYERS, ConfigError, Settings, landing_schema
+from liftoff.errors import Refused
 from liftoff.ingest.landing_layout import ENTERED_BY
 from liftoff.warehouse.location import Warehouse
 
@@ -334,7 +335,7 @@ def is_seller(conn: psycopg.Connection, settings: Settings, name: str) -> bool |
 
 def _check_seller_name(settings: Settings, name: str) -> None:
     if not SELLER_NAME.fullmatch(name):
-        raise ConfigError(
+        raise Refused(
             f"seller name {name!r}: lower-case letters, digits, '_', '.', '-', starting with a letter,"
             " at most 63 characters"
         )
@@ -346,7 +347,7 @@ def _check_seller_name(settings: Settings, name: str) -> None:
         RESTORER_ROLE,
     }
     if name in ours or name.startswith("pg_"):
-        raise ConfigError(f"{name} is a role of the platform (or PostgreSQL's), not a seller's name")
+        raise Refused(f"{name} is a role of the platform (or PostgreSQL's), not a seller's name")
 
 
 def add_seller(
@@ -361,7 +362,7 @@ def add_seller(
     """
     _check_seller_name(settings, name)
     if len(password.get_secret_value()) < 8:
-        raise ConfigError("the password must have at least 8 characters")
+        raise Refused("the password must have at least 8 characters")
     if (
         conn.execute(
             "select 1 from pg_catalog.pg_roles where rolname = %s", (settings.entry_writer_role,)
@@ -376,9 +377,9 @@ def add_seller(
         conn.execute("select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('liftoff.sellers'))")
         seller = is_seller(conn, settings, name)
         if seller is False:
-            raise ConfigError(f"role {name} exists and is not a seller: choose another name")
+            raise Refused(f"role {name} exists and is not a seller: choose another name")
         if seller and not reset:
-            raise ConfigError(f"seller {name} exists already (--reset gives it a new password)")
+            raise Refused(f"seller {name} exists already (--reset gives it a new password)")
         if seller:
             conn.execute(sql.SQL("alter role {} password {}").format(role, verifier))
             return False
@@ -420,5 +421,5 @@ def remove_seller(conn: psycopg.Connection, settings: Settings, name: str) -> No
         conn.execute("select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('liftoff.sellers'))")
         seller = is_seller(conn, settings, name)
         if not seller:
-            raise ConfigError(f"{name} is not a seller" + ("" if seller is None else " (another role)"))
+            raise Refused(f"{name} is not a seller" + ("" if seller is None else " (another role)"))
         conn.execute(sql.SQL("drop role {}").format(sql.Identifier(name)))
