@@ -125,7 +125,7 @@ def test_the_sensor_waits_deferred_on_the_previous_runs_transform() -> None:
     ti = FakeTaskInstance(PreviousRun("backfill__2026-11-19"), history)
     trigger = _sensor_outcome(ti)
     assert isinstance(trigger, PreviousDayTransformedTrigger), "waits in the triggerer"
-    assert (trigger.dag_id, trigger.run_id, trigger.task_id) == (
+    assert (trigger.eve_dag_id, trigger.eve_run_id, trigger.eve_task_id) == (
         "sales_elt",
         "backfill__2026-11-19",
         TRANSFORMED_TASK_ID,
@@ -180,7 +180,7 @@ def test_a_waiting_day_never_takes_an_earlier_day_for_its_eve_while_its_eve_is_r
     history["manual__2026-11-30T09:36:59"] = {TRANSFORMED_TASK_ID: "running"}
     replaced = _sensor_deferral(ti, **gone.kwargs)
     assert isinstance(replaced.trigger, PreviousDayTransformedTrigger)
-    assert replaced.trigger.run_id == "manual__2026-11-30T09:36:59"
+    assert replaced.trigger.eve_run_id == "manual__2026-11-30T09:36:59"
     history["manual__2026-11-30T09:36:59"] = {TRANSFORMED_TASK_ID: "success"}
     assert _sensor_outcome(ti, **replaced.kwargs) is None, "goes once the new run of its eve is done"
 
@@ -296,7 +296,7 @@ def test_a_sensor_deferred_by_the_previous_release_still_loads_in_the_triggerer(
     module, _, name = stored[0].rpartition(".")
     loaded = getattr(importlib.import_module(module), name)(**stored[1])
     assert isinstance(loaded, PreviousDayTransformedTrigger)
-    assert (loaded.dag_id, loaded.run_id, loaded.task_id) == (
+    assert (loaded.eve_dag_id, loaded.eve_run_id, loaded.eve_task_id) == (
         "sales_elt",
         "backfill__2026-11-19",
         TRANSFORMED_TASK_ID,
@@ -305,10 +305,42 @@ def test_a_sensor_deferred_by_the_previous_release_still_loads_in_the_triggerer(
     classpath, kwargs = loaded.serialize()
     assert classpath == "liftoff.triggers.previous_day.PreviousDayTransformedTrigger"
     module, _, name = classpath.rpartition(".")
-    assert getattr(importlib.import_module(module), name)(**kwargs).run_id == "backfill__2026-11-19"
+    assert getattr(importlib.import_module(module), name)(**kwargs).eve_run_id == "backfill__2026-11-19"
 
 
 def test_a_deadline_stored_by_the_previous_release_still_alerts() -> None:
     from liftoff.notifiers.alerts import on_run_late
 
     assert importlib.import_module("liftoff.alerts").on_run_late is on_run_late
+
+
+def test_the_trigger_counts_the_eves_transform_whatever_sensor_it_runs_for(monkeypatch) -> None:
+    """The triggerer gives a trigger its sensor's task instance (BaseTrigger sets ``task_id`` to
+    the sensor's): the trigger still asks about the eve's ``transformed`` task, on the eve's run."""
+    import asyncio
+    from types import SimpleNamespace
+
+    import airflow.sdk.execution_time.task_runner as task_runner
+    from airflow.sdk.execution_time.comms import TICount
+
+    asked = []
+
+    class Comms:
+        def send(self, msg):
+            asked.append(msg)
+            return TICount(count=1 if msg.states == ["success"] else 0 if msg.states else 1)
+
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", Comms(), raising=False)
+    trigger = PreviousDayTransformedTrigger(
+        dag_id="sales_elt", run_id="backfill__2026-11-19", poke_interval=0.01
+    )
+    trigger.task_instance = SimpleNamespace(task_id="previous_day_transformed", dag_id="sales_elt")
+    assert trigger.task_id == "previous_day_transformed", "as the triggerer leaves it"
+
+    async def first_event():
+        return await anext(trigger.run())
+
+    assert type(asyncio.run(first_event())).__name__ == "TaskSuccessEvent"
+    assert {(m.dag_id, tuple(m.task_ids), tuple(m.run_ids)) for m in asked} == {
+        ("sales_elt", (TRANSFORMED_TASK_ID,), ("backfill__2026-11-19",))
+    }

@@ -35,17 +35,19 @@ class PreviousDayTransformedTrigger(BaseTrigger):
         poke_interval: float = POLL_SECONDS,
     ) -> None:
         super().__init__()
-        self.dag_id = dag_id
-        self.run_id = run_id
-        self.task_id = task_id
+        # eve_*, never task_id or the like: the triggerer sets BaseTrigger's task_id to the
+        # waiting sensor's own (it counted the eve's sensor, not its transform, when so named)
+        self.eve_dag_id = dag_id
+        self.eve_run_id = run_id
+        self.eve_task_id = task_id
         self.failed_states = list(failed_states)
         self.poke_interval = poke_interval
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return f"{type(self).__module__}.{type(self).__qualname__}", {
-            "dag_id": self.dag_id,
-            "run_id": self.run_id,
-            "task_id": self.task_id,
+            "dag_id": self.eve_dag_id,
+            "run_id": self.eve_run_id,
+            "task_id": self.eve_task_id,
             "failed_states": self.failed_states,
             "poke_interval": self.poke_interval,
         }
@@ -55,7 +57,7 @@ class PreviousDayTransformedTrigger(BaseTrigger):
         from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
 
         return await sync_to_async(RuntimeTaskInstance.get_ti_count)(
-            dag_id=self.dag_id, task_ids=[self.task_id], run_ids=[self.run_id], states=states
+            dag_id=self.eve_dag_id, task_ids=[self.eve_task_id], run_ids=[self.eve_run_id], states=states
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
