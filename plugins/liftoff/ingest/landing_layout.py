@@ -24,14 +24,14 @@ class Column(NamedTuple):
     description: str
 
 
+RAW_ID = "_airbyte_raw_id"  # the record's key in a table the platform makes
 AIRBYTE_COLUMNS = {
-    "_airbyte_raw_id": Column("varchar", "Airbyte's id of the landed record."),
+    RAW_ID: Column("varchar", "Airbyte's id of the landed record."),
     "_airbyte_extracted_at": Column(
         "timestamp", "When the record was extracted (UTC)."
     ),  # no zone: Airbyte's
     "_airbyte_meta": Column("json", "Airbyte's notes on the record (changes made while landing it)."),
 }
-RAW_ID, EXTRACTED_AT, META = AIRBYTE_COLUMNS
 KAFKA_COLUMNS = {
     "_kafka_partition": Column("integer", "The topic partition the message was read from."),
     "_kafka_offset": Column("bigint", "The message's offset in its partition."),
