@@ -33,6 +33,7 @@ from liftoff.config import (
     StreamConfig,
     load_sources,
 )
+from liftoff.errors import Refused
 from liftoff.ingest.cdk_runner import column_name
 from liftoff.ingest.connectors import ConnectorPackage, install
 from liftoff.ingest.protocol import Connector, Masker, get_path, secret_paths, set_path
@@ -380,7 +381,7 @@ def parse_dbt(dbt_dir: Path) -> None:
     )
     if done.returncode != 0:
         said = (done.stdout + done.stderr).strip().splitlines()
-        raise ConfigError(f"dbt parse failed: {said[-1] if said else done.returncode}")
+        raise Refused(f"the source was not added: dbt parse failed: {said[-1] if said else done.returncode}")
 
 
 def describe(name: str, source: SourceConfig) -> dict:

@@ -19,8 +19,8 @@ from liftoff.batch import Interval
 from liftoff.config import (
     PROJECT_ROOT,
     TELEMETRY_OFF,
-    ConfigError,
     Settings,
+    Unavailable,
     skipped_sources,
     streamed_sources,
 )
@@ -118,7 +118,7 @@ def ensure_metadata_db(env: dict[str, str]) -> None:
     done = subprocess.run([airflow_binary(), "db", "migrate"], env=env, capture_output=True, text=True)
     if done.returncode != 0:
         (home / "db-migrate.log").write_text(done.stdout + done.stderr)
-        raise ConfigError(f"airflow db migrate failed; see {home / 'db-migrate.log'}")
+        raise Unavailable(f"Airflow's metadata database did not migrate; see {home / 'db-migrate.log'}")
 
 
 def day_logical_date(day: date) -> str:
