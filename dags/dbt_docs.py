@@ -2,9 +2,9 @@
 ### dbt_docs: the dbt docs, made after gold, read in Airflow's UI
 
 Scheduled on the gold tables as Airflow assets (`sales_elt` updates them when a day's layers
-are built and tested): `dbt docs generate` (Cosmos' docs operator) writes the project's docs
-as one page, with the warehouse's catalog, to the archive (`docs/dbt/index.html`). Read them
-in *Browse → dbt docs*. Owner: data platform.
+are built and tested). Each run, `dbt docs generate` (Cosmos' docs operator) writes the
+project's docs as one page, with the warehouse's catalog, to the archive
+(`docs/dbt/index.html`). Read them in *Browse → dbt docs*. Owner: data platform.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ with DAG(
     schedule=gold_assets(),  # once every gold table has been updated
     start_date=START_DATE,
     catchup=False,
-    max_active_runs=1,  # a backfill's many refreshes: one page at a time, the newest last
+    max_active_runs=1,  # a backfill refreshes gold many times: one run at a time, the latest page last
     default_args=DEFAULT_ARGS,
     tags=["liftoff", "dbt", "docs"],
     doc_md=__doc__,

@@ -2,7 +2,7 @@
 ### gold_export: a dated snapshot of the gold tables in the archive
 
 Scheduled on the gold tables as Airflow assets (`sales_elt` updates them when a day's
-layers are built and tested): for each day just refreshed, every gold table's rows of that
+layers are built and tested). For each day just refreshed, every gold table's rows of that
 day go to the archive as `exports/<table>/dt=<day>/<table>.csv`, for analysts and tools
 without database access. Rerunning it rewrites the same files. See `docs/archive.md`.
 Owner: data platform.

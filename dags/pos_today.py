@@ -7,8 +7,8 @@ a run (events that arrive during a run start the next one); or every minute
 (`LIFTOFF_PREVIEW_SCHEDULE=minute`). The run lands what the topic
 received since today's midnight (UTC) into `raw_<source>`, replacing that slice, and
 `gold.gold_sales_today` shows it: sales, units and revenue so far today per product and
-seller. A preview: `sales_elt`'s run of the day, once the day is over, is the truth (it
-validates, archives and replaces the same slice). Runbook: `docs/runbook.md`. Owner: data platform.
+seller. It is only a preview: once the day is over, `sales_elt`'s run of the day is the
+truth (it validates, archives and replaces the same slice). Runbook: `docs/runbook.md`. Owner: data platform.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ disable_telemetry()
 
 streamed = streamed_sources()
 
-if streamed:  # no stream source in this deployment (LIFTOFF_SKIP_SOURCES): no preview
+if streamed:  # no preview DAG when the deployment has no stream source (e.g. LIFTOFF_SKIP_SOURCES)
     with DAG(
         dag_id="pos_today",
         description="Land today's stream so far, on each new message: gold_sales_today (a preview).",

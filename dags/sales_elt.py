@@ -3,10 +3,11 @@
 
 For the run's data interval `[data_interval_start, data_interval_end)` (one UTC day):
 
-1. **per source** (from `include/sources.yaml`): `ingest` the interval into `raw_<source>`
-   (Airbyte layout; a stream source: what its Kafka topic received in it), `validate` each
-   batch against its contract (rejects to `audit.quarantine`, counts to `audit.batches`),
-   `archive` the batch;
+1. **per source** (from `include/sources.yaml`): `ingest` lands the interval's rows in
+   `raw_<source>`, in Airbyte's table layout (for a stream source, what its Kafka topic
+   received in the interval); `validate` checks each batch against its contract (rejected
+   rows go to `audit.quarantine`, counts to `audit.batches`); `archive` writes the batch to
+   the raw archive;
 2. **bronze → silver → gold**: the dbt models through Cosmos, tests after each model,
    once the previous day's run has finished its own (`previous_day_transformed`), so a
    backfill syncs days in parallel and transforms them in date order.
@@ -35,7 +36,8 @@ disable_telemetry()
 with DAG(
     dag_id=DAG_ID,
     description="Daily sales ELT: Airbyte sync, contract gate, raw archive, dbt bronze/silver/gold.",
-    # Data intervals (a cron string alone gives start == end in Airflow 3); day D is logical date D.
+    # A timetable with data intervals (in Airflow 3 a cron string alone gives start == end).
+    # The run of day D has logical date D.
     schedule=DailyTimetable(),
     start_date=START_DATE,
     catchup=False,
@@ -45,7 +47,7 @@ with DAG(
     tags=["liftoff", "sales", "elt"],
     doc_md=__doc__,
 ) as dag:
-    configured = active_sources()  # sources.yaml less LIFTOFF_SKIP_SOURCES
+    configured = active_sources()  # the sources in sources.yaml, minus those in LIFTOFF_SKIP_SOURCES
     sources = [source_task_group(name, source) for name, source in configured.items()]
     bronze, silver, gold = (dbt_layer(layer, configured) for layer in LAYERS)
     sources >> PreviousDayTransformedSensor() >> bronze

@@ -14,7 +14,7 @@ from psycopg import sql
 from liftoff.config import landing_schema
 from liftoff.ingest.landing_layout import BOOKKEEPING_COLUMNS
 
-PARTIAL_DAY = "partial_day"  # the run config that lets a run of a day not ended go on
+PARTIAL_DAY = "partial_day"  # the run config key that lets a run of a day that has not ended go on
 
 
 def day_not_ended(day: date, instead: str) -> str:
@@ -49,13 +49,18 @@ class Interval:
 class Batch:
     """The landed rows of ``source.stream`` for one run's ``interval``.
 
-    With a ``cursor_field`` (incremental streams): the rows whose cursor falls in the
-    interval, and the rows of the run with no readable cursor (so the gate quarantines them
-    with their reason, and nothing lands outside every batch): a pushed source's written in
-    the interval (``_airbyte_extracted_at``), a synced source's that the run's sync landed
-    (listed in ``audit.landed_uncursored``). Without a cursor (full-refresh reference
-    streams): the whole snapshot the run landed. Landing is text, read through
-    ``audit.cursor_time``: a value that is no time never breaks a query.
+    For a stream with a ``cursor_field`` (incremental), the batch holds:
+
+    - the rows whose cursor falls in the interval;
+    - the run's rows with no readable cursor, so that the gate (the contract check,
+      ``liftoff.validate.gate``) quarantines them with their reason and no landed row is
+      outside every batch. For a pushed source these are the rows written in the interval
+      (``_airbyte_extracted_at``); for a synced source, the rows the run's sync landed
+      (listed in ``audit.landed_uncursored``).
+
+    For a stream without a cursor (a full-refresh reference stream), the batch is the whole
+    snapshot the run landed. Cursors are read as text through ``audit.cursor_time``, so a
+    value that is not a time never breaks a query.
     """
 
     source: str
@@ -63,8 +68,9 @@ class Batch:
     cursor_field: str | None
     interval: Interval
     pushed: bool = False
-    # Landing may change while the run goes on (an app's pushes, the stream's preview of
-    # today): the gate records the ids it judged and bronze takes only those.
+    # Landing may change while the run goes on (an app's pushes, a stream source's preview
+    # of today). When set, the gate records the ids of the rows it judged, and bronze takes
+    # only those.
     records_gated: bool = False
 
     @classmethod
@@ -112,7 +118,8 @@ class Batch:
         return sql.SQL("audit.cursor_time({}::text)").format(column)
 
     def where(self, alias: str | None = None, cursor: sql.Composable | None = None) -> sql.Composable:
-        """The batch's rows; ``cursor``: the row's cursor computed already (else computed here)."""
+        """A SQL condition selecting the batch's rows. ``cursor``: the row's cursor, if it is
+        computed already (else it is computed here)."""
         if self.cursor_field is None:
             return sql.SQL("true")
         cursor = cursor or self.cursor(alias)
@@ -158,9 +165,9 @@ class Batch:
         return {raw_id for (raw_id,) in rows}
 
     def nulled_fields(self, conn: psycopg.Connection) -> dict[str, list[dict]]:
-        """The batch's rows a field of which landing had to null (a value PostgreSQL cannot
-        store, a message that is not an event: ``NULLED`` changes in ``_airbyte_meta``), with
-        those changes; the gate rejects them with the reasons."""
+        """The batch's rows in which landing had to null a field, with those changes
+        (``NULLED`` changes in ``_airbyte_meta``: a value PostgreSQL cannot store, or a message
+        that is not an event). The gate rejects these rows with the reasons."""
         if not self.landing_exists(conn) or "_airbyte_meta" not in self._columns(conn):
             return {}
         rows = conn.execute(

@@ -106,14 +106,16 @@ class Settings(BaseSettings):
     entry_url: SecretStr | None = None
     # `required` (the team deployment): the entry app asks for a seller's login (a warehouse
     # role of `liftoff deployment seller add`) and enters sales as that person, on the
-    # entry URL's server and database; `none` (the embedded default): as the entry writer.
+    # entry URL's server and database; `none` (the embedded default): the app enters sales as
+    # the entry writer.
     entry_login: Literal["none", "required"] = "none"
     # `liftoff airflow`: the API server's port and the admin's password (else one generated
     # on the first start and kept in the home, 0600).
     airflow_port: int = Field(8080, ge=1, le=65535)
-    # The Kafka the stream sources read (the Airflow connection `kafka` is made from it on the
-    # embedded default): host:port,...; unset, the embedded default starts its own broker
-    # (`liftoff kafka`'s port; its controller listens on the next one) when Java is there.
+    # The Kafka brokers the stream sources read, as host:port,... (on the embedded default the
+    # Airflow connection `kafka` is made from it). When unset, the embedded default starts its
+    # own broker if Java is installed (on `liftoff kafka`'s port; its controller listens on the
+    # next one).
     kafka_bootstrap_servers: str | None = None
     kafka_port: int = Field(59092, ge=1, le=65534)
     # How pos_today (gold_sales_today) is started: `watcher`, by each new message on the
@@ -133,7 +135,7 @@ class Settings(BaseSettings):
     alert_email_from: str = "liftoff@localhost"
     alert_webhook_url: SecretStr | None = None
     alert_late_after_minutes: float = Field(360.0, gt=0)
-    # Off for `airflow dags test` (the embedded runner): Airflow 3.3's `dags test` fails to
+    # Off for `airflow dags test` (what `liftoff run` uses): Airflow 3.3's `dags test` fails to
     # finish a run of a DAG with a deadline (DagRun.update_state reads it by a wrong key).
     alert_deadlines: bool = True
     # Off for `airflow dags test` too (`liftoff run`): nobody is there to answer an approval, so a

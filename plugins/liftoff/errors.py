@@ -1,14 +1,14 @@
-"""The two kinds of error a task meets, and what Airflow does with each: decided here only.
+"""The two kinds of error a task meets, and what Airflow does with each. Only this module decides that.
 
-- ``Permanent``: what a retry cannot fix (wrong configuration, bad input, a batch over its
-  reject threshold, a stale source, a failed eve): the task fails at once, in one line.
-  A request refused as asked is a ``Refused`` (its one line says what to do instead);
-  wrong configuration a ``liftoff.config.ConfigError``.
-- ``Transient``: an outage (the warehouse, an API, the object store did not answer): Airflow
-  retries the task with its exponential backoff (``liftoff.dag_defaults``).
+- ``Permanent``: a retry cannot fix it (wrong configuration, bad input, a batch over its
+  reject threshold, a stale source, a failed previous day). The task fails at once, with a
+  one-line message. A request that cannot be done as asked raises ``Refused`` (its message
+  says what to do instead); wrong configuration raises ``liftoff.config.ConfigError``.
+- ``Transient``: an outage (the warehouse, an API or the object store did not answer).
+  Airflow retries the task with exponential backoff (``liftoff.dag_defaults``).
 
 Every error class of the platform derives from one of them. Anything else a task raises
-(a driver's own error, a bug) keeps Airflow's default: it is retried.
+(a driver's own error, a bug) gets Airflow's default: it is retried.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ class Transient(RuntimeError):
 
 @contextmanager
 def task_errors() -> Iterator[None]:
-    """Around a task's work: a permanent error (or bad input, a ``ValueError``: a contract's
-    validation, a date) fails the task without retries; a transient one is retried. Both
-    keep only their message: on-call reads the task's log, not our class names."""
+    """Wrap a task's work. A permanent error, or bad input (a ``ValueError``, e.g. from a
+    contract's validation or a date), fails the task without retries; a transient one is
+    retried. Both keep only their message: on-call reads the task's log, not our class names."""
     from airflow.sdk.exceptions import AirflowFailException
 
     try:

@@ -53,10 +53,11 @@ def validate(
     run_id: str | None = None,
     accept_low_volume: bool = False,
 ) -> dict[str, dict]:
-    """Gate every batch of ``source``; raises BatchRejected if one is over its threshold.
+    """Check every batch of ``source`` against its contract (the gate, ``liftoff.validate.gate``);
+    raise BatchRejected if one is over its reject threshold.
 
-    A batch far quieter than its recent days has its ``volume_drop`` said in its result (the
-    source's approval asks a person about it), unless the run ``accept_low_volume``."""
+    A batch far quieter than its recent days gets a ``volume_drop`` line in its result (the
+    source's approval task asks a person about it), unless the run sets ``accept_low_volume``."""
     results = {}
     with target.connect() as conn:
         for batch in Batch.all_of(name, source, interval):

@@ -1,8 +1,9 @@
-"""The task group of one source in ``sales_elt``: ingest >> validate >> archive, and after
-validate its freshness check and, for a day far quieter than usual, a person's approval.
+"""The task group of one source in ``sales_elt``: ingest >> validate >> archive. After
+validate come the source's freshness check and, for a day far quieter than usual, a
+person's approval.
 
-Apart from the steps themselves (``liftoff.pipeline``), so that parsing the DAG imports no
-database driver, object-store client or connector: a task loads its step when it runs.
+The steps themselves live in ``liftoff.pipeline``, not here, so that parsing the DAG imports
+no database driver, object-store client or connector: each task imports its step when it runs.
 """
 
 from __future__ import annotations
@@ -59,9 +60,9 @@ def run_interval(context) -> Interval:
 
 
 def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse") -> TaskGroup:
-    """The task group of one source: ingest >> validate >> archive (a pushed source: no ingest);
-    validate >> freshness (a source with thresholds) and validate >> approve_low_volume (a
-    source with a stream's ``min_volume_ratio``)."""
+    """The task group of one source: ingest >> validate >> archive (a pushed source has no
+    ingest task). A source with ``freshness`` thresholds adds validate >> freshness; a source
+    with a stream's ``min_volume_ratio`` adds validate >> approve_low_volume."""
 
     def run_step(step, *, with_run_id: bool = False, **kwargs):
         from liftoff.warehouse.location import airflow_warehouse
@@ -85,7 +86,7 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
                 doc_md=f"Trigger the Airbyte server's sync of `{name}` into `raw_{name}`; wait deferred.",
                 source=name,
                 airbyte_conn_id=server.conn_id,
-                connection_id=server.connection_id or "",  # else read from its variable when the task runs
+                connection_id=server.connection_id or "",  # else read from connection_id_env at run time
                 connection_id_env=server.connection_id_env,
                 timeout=server.timeout_seconds,
                 execution_timeout=timedelta(seconds=server.timeout_seconds + 300),

@@ -2,14 +2,18 @@
 
 Airflow's ``CronDataIntervalTimetable`` gives a scheduled run of day D the logical date D
 (its interval's start), but infers a *manual* run's interval as the last complete one
-before its logical date: a trigger with logical date D ran day D - 1, and a run of day D
-started as logical date D + 1 took the scheduler's own run of D + 1 (skipped from then on:
-``run already exists``). Here a manual run covers the day its logical date falls in, so
-every run of day D, scheduled, backfilled or triggered at D 00:00 (UI, REST API,
-``liftoff run``), has logical date D and interval [D, D + 1 day): one day, one run. (A
-trigger at another time of D also runs day D, beside the day's own run; `liftoff run` uses
-00:00, and a day not ended at another time: a partial day never takes the day's run's
-place.) Registered with Airflow by ``liftoff.airflow_plugin``.
+before its logical date. So a trigger with logical date D ran day D - 1, and a run of day D
+triggered with logical date D + 1 took that logical date from the scheduler's own run of
+day D + 1, which the scheduler then skipped (``run already exists``).
+
+Here a manual run covers the day its logical date falls in, so every run of day D,
+scheduled, backfilled or triggered at D 00:00 (UI, REST API, ``liftoff run``), has logical
+date D and interval [D, D + 1 day): one day, one run.
+
+A trigger at another time of day D also runs day D, beside the day's own run. `liftoff run`
+triggers at 00:00, except for a day that has not ended, which it triggers at the current time,
+so a partial day never takes the place of the day's own run. ``liftoff.airflow_plugin``
+registers this timetable with Airflow.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The ``liftoff`` command: run the platform on the embedded default, one day or a demo week.
+"""The ``liftoff`` command: run the platform on the embedded default (the whole platform on
+one machine, ``liftoff.local``), one day or a demo week.
 
 Each command (group) lives in its own module; this one puts them together, in the order
 ``liftoff --help`` lists them."""

@@ -1,6 +1,6 @@
 """The warehouse hook: Airflow's ``PostgresHook`` on the ``warehouse`` connection (the
-pipeline's login), whose sessions are liftoff's own (``Warehouse.connect``: the fixed
-``search_path``, a refused login told from an outage)."""
+pipeline's login). Its sessions open as liftoff's own do (``Warehouse.connect``): with a
+fixed ``search_path``, and with a refused login reported apart from an outage."""
 
 from __future__ import annotations
 

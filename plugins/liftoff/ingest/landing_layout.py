@@ -1,14 +1,15 @@
-"""The landing layout, in one place: every landing table keeps Airbyte's raw layout,
+"""The landing layout, defined in one place. Every landing table keeps Airbyte's raw layout,
 whichever way its rows arrive (an Airbyte server, the CDK runner, an app's push, a Kafka
-topic): the record's fields, then Airbyte's bookkeeping columns; a stream source's table
-also keeps each message's place in its topic.
+topic): the record's fields, then Airbyte's bookkeeping columns. A stream source's table
+also keeps each message's place in its topic (partition and offset) and its broker timestamp.
 
 ``_airbyte_meta`` says what landing changed in a record: nothing (``CLEAN_META``), or the
-fields it nulled and why (``nulled_meta``), in Airbyte's own shape, so the gate reads one
-shape whatever the source.
+fields it nulled and why (``nulled_meta``). It has Airbyte's own shape, so the contract
+check (the gate) reads one shape whatever the source.
 
-The standard library and psycopg only: the CDK runner imports it in the connector's own
-virtualenv; the warehouse's bootstrap makes the pushed and streamed sources' tables from it.
+This module imports only the standard library and psycopg, because the CDK runner imports it
+in the connector's own virtualenv. The warehouse bootstrap makes the pushed and streamed
+sources' tables from it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from psycopg import sql
 
 
 class Column(NamedTuple):
-    type: str  # PostgreSQL's
+    type: str  # the column's PostgreSQL type
     description: str
 
 
@@ -29,7 +30,7 @@ AIRBYTE_COLUMNS = {
     RAW_ID: Column("varchar", "Airbyte's id of the landed record."),
     "_airbyte_extracted_at": Column(
         "timestamp", "When the record was extracted (UTC)."
-    ),  # no zone: Airbyte's
+    ),  # without a time zone, as Airbyte makes it
     "_airbyte_meta": Column("json", "Airbyte's notes on the record (changes made while landing it)."),
 }
 KAFKA_COLUMNS = {
@@ -39,11 +40,11 @@ KAFKA_COLUMNS = {
 }
 BOOKKEEPING_COLUMNS = (*AIRBYTE_COLUMNS, *KAFKA_COLUMNS)
 
-# Who pushed a pushed source's row: the server fills it in, never the app (not a contract
-# field: the gate judges it as an extra column, which contracts ignore).
+# Who pushed a pushed source's row: the server fills it in, never the app. It is not a
+# contract field: the gate judges it as an extra column, which contracts ignore.
 ENTERED_BY = "entered_by"
 
-CLEAN_META = json.dumps({"changes": [], "sync_id": None})  # landed as it came
+CLEAN_META = json.dumps({"changes": [], "sync_id": None})  # the record landed unchanged
 
 
 def nulled(field: str, detail: str, reason: str = "DESTINATION_SERIALIZATION_ERROR") -> dict:
@@ -52,7 +53,7 @@ def nulled(field: str, detail: str, reason: str = "DESTINATION_SERIALIZATION_ERR
 
 
 def nulled_meta(changes: list[dict]) -> str:
-    """``_airbyte_meta`` of a record whose fields were nulled (one change a field)."""
+    """``_airbyte_meta`` of a record whose fields were nulled (one change per field)."""
     return json.dumps({"changes": changes, "sync_id": None})
 
 

@@ -1,16 +1,20 @@
-"""Embedded ingestion: the source's declarative manifest run by the Airbyte CDK, for one interval.
+"""Local ingestion: the Airbyte CDK runs the source's declarative manifest for one interval.
 
-The CDK lives in its own virtualenv; this module starts ``cdk_runner.py`` there, which
-COPYs the records into a staging schema of this run's own
-(``raw_<source>__<interval>__<run>``: two runs of one interval, a retry beside a stalled
-attempt, never share one); only when the whole sync succeeded are the rows promoted to
-``raw_<source>.<stream>`` in one transaction, holding each landing table's advisory lock
-(the one the Kafka landing takes): the window's landed rows (a snapshot's: all of them)
-replaced by the new ones, one promote of a table at a time. A failed or killed sync leaves
-landing as it was; a staging table that is missing at promote is an error, never an empty
-window. A run holds a session lock on its staging schema while it lives, so the next run of
-the source drops the schemas of killed runs only. The stream's cursor
-(``liftoff.ingest.state``) moves forward; a gap before the window is reported.
+The CDK lives in its own virtualenv. This module starts ``cdk_runner.py`` there, which COPYs
+the records into a staging schema that belongs to this run only
+(``raw_<source>__<interval>__<run>``), so two runs of one interval (a retry beside a stalled
+attempt, say) never share one.
+
+Only when the whole sync has succeeded are the rows promoted to ``raw_<source>.<stream>``,
+in one transaction. The promote replaces the window's landed rows (for a snapshot, all of
+them) with the new ones. It holds each landing table's advisory lock (the one the Kafka
+landing takes too), so only one promote writes a table at a time. A failed or killed sync
+leaves landing as it was; a staging table that is missing at promote time is an error,
+never an empty window.
+
+A run holds a session lock on its staging schema while it lives, so the next run of the
+source drops only the schemas of killed runs. The stream's cursor (``liftoff.ingest.state``)
+moves forward, and a gap before the window is reported.
 """
 
 from __future__ import annotations
@@ -141,7 +145,8 @@ def sync_interval(
                 f"the connector virtualenv (Airbyte CDK) not found at {python}: run `make install`"
             )
         sync = ManifestRun(name, source, interval, settings, timeout_seconds)
-    # held while the run lives (autocommit: no transaction stays open): the schema is this run's
+    # This session holds the staging schema's lock while the run lives, marking the schema as
+    # this run's (autocommit, so no transaction stays open).
     with target.connect(autocommit=True) as guard:
         require_bootstrapped(guard, name)
         guard.execute("select pg_advisory_lock(hashtext(%s))", (staging,))

@@ -231,7 +231,7 @@ async def on_run_late(context: dict, **_: object) -> None:
 def run_deadline():
     """The DAG's deadline: a run still unfinished ``LIFTOFF_ALERT_LATE_AFTER_MINUTES`` after it
     was queued (a scheduled run is queued when its day ends) sends one alert. None (no
-    deadline) when ``LIFTOFF_ALERT_DEADLINES`` is off: the embedded runner's `dags test`."""
+    deadline) when ``LIFTOFF_ALERT_DEADLINES`` is off, as ``liftoff run`` sets it for `airflow dags test`."""
     if not get_settings().alert_deadlines:
         return None
     from airflow.sdk.definitions.callback import AsyncCallback

@@ -1,6 +1,6 @@
-"""The sensor before a day's bronze: it waits, deferred in the triggerer, until the previous
-day's run has finished its dbt layers. The rules (which run is the eve, when to go, wait or
-stop) are ``liftoff.transform.ordering``'s."""
+"""The sensor before a day's bronze. It waits, deferred in the triggerer, until the previous
+day's run has finished its dbt layers. The rules (which run counts as the previous day's, and
+when to go, wait or stop) live in ``liftoff.transform.ordering``."""
 
 from __future__ import annotations
 
@@ -28,16 +28,20 @@ log = logging.getLogger(__name__)
 
 
 class PreviousDayTransformedSensor(BaseSensorOperator):
-    """Until the previous day's run has finished its dbt layers (its `transformed` task).
+    """Waits until the previous day's run has finished its dbt layers (its `transformed` task).
 
-    Ready at once: it returns. An eve still going: it defers to
-    ``PreviousDayTransformedTrigger`` on that run's ``transformed`` task, which the triggerer
-    polls every 2 s and which ends this task itself once the eve succeeded, so the day's
-    bronze starts seconds after its eve's gold (a rescheduled poke, a task process every
-    20 s, cost a backfill 14 s a day). A failed eve that a backfill waits for: it looks again
-    every 20 s, from the triggerer, for on-call may clear that run or replace it by another
-    (``liftoff run``). Each time the trigger fires, the decision is taken again, by the same
-    rules, on the eve it waited for: a run of that day gone is waited for to come back."""
+    - Ready (no previous run, or its transform succeeded): the sensor returns at once.
+    - Previous day still running: the sensor defers to ``PreviousDayTransformedTrigger`` on
+      that run's ``transformed`` task. The triggerer polls that task every 2 s and ends this
+      sensor itself once it succeeds, so the day's bronze starts seconds after the previous day's
+      gold. (A poke in reschedule mode starts a task process every 20 s: that cost a backfill
+      14 s a day.)
+    - Previous day failed, in a run that waits (scheduled or backfill): the sensor looks again
+      every 20 s from the triggerer, because on-call may clear that run or replace it with
+      another (``liftoff run``). A manual run fails at once instead.
+
+    Each time the trigger fires, the sensor decides again, by the same rules, about the same
+    previous day's run. If that run is gone, the sensor waits for a new run of that day."""
 
     def __init__(self, *, task_id: str = "previous_day_transformed", **kwargs: Any) -> None:
         kwargs.setdefault("timeout", timedelta(hours=WAIT_HOURS).total_seconds())
@@ -56,12 +60,12 @@ class PreviousDayTransformedSensor(BaseSensorOperator):
     def ready(self, context, run_id: str | None, state: str | None) -> bool:
         run_type = context["dag_run"].run_type  # a str, or the Task SDK's enum on resuming
         waits = getattr(run_type, "value", run_type) in WAITING_RUN_TYPES
-        with task_errors():  # a failed eve, for a manual run: fails at once
+        with task_errors():  # a manual run fails at once when the previous day failed
             return ready_after(run_id, state, wait_on_failure=waits)
 
     def execute(self, context, eve: str | None = None, gone_since: str | None = None) -> None:
-        """``eve``: the logical date (ISO) of the run an earlier look waited for;
-        ``gone_since``: when a look first found that run gone."""
+        """``eve``: the logical date (ISO) of the previous day's run that an earlier look waited
+        for (None on the first look). ``gone_since``: when a look first found that run gone."""
         from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
 
         from liftoff.triggers.previous_day import PreviousDayTransformedTrigger
@@ -90,8 +94,8 @@ class PreviousDayTransformedSensor(BaseSensorOperator):
 
     def _look_again(self, context, trigger, eve: str | None, gone_since: str | None) -> NoReturn:
         """Defer until the trigger fires, within what is left of the 12 hours since the
-        sensor first started (each deferral's own timeout starts anew: a failed eve,
-        looked at every 20 s, would hold the day for ever)."""
+        sensor first started. Each deferral's own timeout starts anew, so without this limit a
+        failed previous day, checked every 20 s, would hold this day for ever."""
         started = context["ti"].start_date or datetime.now(UTC)
         left = started + timedelta(hours=WAIT_HOURS) - datetime.now(UTC)
         if left <= timedelta(0):

@@ -1,8 +1,11 @@
-"""The trigger's classpath before ``liftoff.triggers``: a sensor that deferred under the
-previous release stored ``liftoff.transform.eve_trigger.EveTransformedTrigger`` with the
-standard provider's ``WorkflowTrigger`` arguments, and the triggerer must still load it after
-an upgrade (else that day fails and the days after it wait). It builds today's trigger on the
-same run. Remove it one release later: a deferred sensor waits 12 hours at most."""
+"""The old import path of the previous-day trigger, from before ``liftoff.triggers`` existed.
+
+A sensor that deferred under the previous release stored
+``liftoff.transform.eve_trigger.EveTransformedTrigger`` ("eve": the previous day's run) with
+the standard provider's ``WorkflowTrigger`` arguments. The triggerer must still load it
+after an upgrade; otherwise that day fails and the days after it wait. The class builds the
+current trigger (``PreviousDayTransformedTrigger``) on the same run. Remove this module one
+release later: a deferred sensor waits 12 hours at most."""
 
 from __future__ import annotations
 
@@ -35,5 +38,5 @@ class EveTransformedTrigger(PreviousDayTransformedTrigger):
         )
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        _, kwargs = super().serialize()  # stored again as today's trigger
+        _, kwargs = super().serialize()  # stored again as the current trigger class
         return f"{PreviousDayTransformedTrigger.__module__}.{PreviousDayTransformedTrigger.__name__}", kwargs

@@ -1,13 +1,16 @@
 """The warehouse's tables as Airflow assets, named the OpenLineage way for PostgreSQL tables:
-the gold tables, and the landing tables the gate judges.
+the gold tables, and the landing tables that the gate (the contract check in each source's
+``validate`` task) judges.
 
-URI ``postgres://<host>:<port>/<database>/gold/<table>`` (Airflow's PostgreSQL asset
-scheme), name ``<database>.gold.<table>`` (OpenLineage's dataset name; its namespace is
-``postgres://<host>:<port>``). Every gold model of the dbt project is one asset; the run's
-``transformed`` task updates them all once every layer of its day is built and tested, with
-the day in the event's extra (``{"day": "2026-11-20"}``), so that a consumer DAG scheduled
-on them knows which day is new. Read at parse time: the manifest and the configured
-warehouse's address (no password in the URI; nothing is connected to).
+A gold asset's URI is ``postgres://<host>:<port>/<database>/gold/<table>`` (Airflow's
+PostgreSQL asset scheme), and its name ``<database>.gold.<table>`` (OpenLineage's dataset
+name; its namespace is ``postgres://<host>:<port>``). Every gold model of the dbt project
+is one asset. The run's ``transformed`` task updates them all once every layer of its day
+is built and tested, with the day in the event's extra (``{"day": "2026-11-20"}``), so
+that a consumer DAG scheduled on them knows which day is new.
+
+Parsing a DAG reads the manifest and the configured warehouse's address; the URI holds no
+password, and nothing connects to the warehouse.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ def gold_tables() -> tuple[str, ...]:
 
 def warehouse_address() -> tuple[str, int, str]:
     """Host, port and database of the warehouse the tasks write (the embedded one by default).
-    Its modules imported here: parsing a DAG imports no database driver."""
+    The warehouse module is imported inside this function, so parsing a DAG imports no
+    database driver."""
     from liftoff.warehouse.location import EMBEDDED_DATABASE, Warehouse, configured_warehouse_url
 
     url = configured_warehouse_url()

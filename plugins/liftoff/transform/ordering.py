@@ -2,21 +2,28 @@
 
 Silver's outlier window and gold's trailing windows read earlier days, so the transform of
 day D must see day D - 1's. Ingest, validation and archiving need no order: a backfill's
-runs sync in parallel (its ``--max-active-runs``), then transform one day after another.
-The wait is a sensor on the previous run (by logical date) and its ``transformed`` task:
-no previous run (the first day, or a gap) passes; one still going is waited for. When the
-previous transform failed, a scheduled or backfill run keeps waiting (up to 12 hours,
-saying which run to clear), so that a backfill heals: once on-call clears the failed day
-and it succeeds, the days after it go on by themselves. The waiting is deferred: the
-triggerer looks at the previous run every 2 s, holding no worker slot. A manual run (``liftoff run``, a
-trigger) fails at once instead, naming the day to rerun first: nobody else will.
+runs sync in parallel (up to its ``--max-active-runs``), then transform one day after another.
 
-The eve a day waited for must still be there when it looks again: ``liftoff run`` replaces
-a failed backfill day by deleting its run, then triggering the new one, and in between
-the previous run by logical date is the day before (done): the day would transform
-without its eve (in the UI, on-call deletes the run and triggers the day by hand, minutes
-apart). So a wait remembers its eve's logical date, and while that day has no run the day
-waits for its new one, as for a failed eve: to go on without it, mark the sensor success.
+A sensor waits for the previous run (by logical date) to finish its ``transformed`` task:
+
+- No previous run (the first day, or a gap): the sensor passes.
+- The previous run is still going: the sensor waits for it.
+- The previous transform failed: a scheduled or backfill run keeps waiting (up to 12 hours)
+  and logs which run to clear. So a backfill heals: once on-call clears the failed day and
+  it succeeds, the days after it go on by themselves. A manual run (``liftoff run``, a
+  trigger) fails at once instead and names the day to rerun first, because nobody else will.
+
+The sensor waits deferred: the triggerer looks at the previous run every 2 s, and no worker
+slot is held.
+
+The previous day's run can disappear while a day waits for it. ``liftoff run`` replaces a
+failed backfill day by deleting its run and then triggering a new one (on-call does the same
+by hand in the UI, minutes apart). In between, the previous run by logical date is the run
+of the day before the deleted one, which has finished, so this day would transform without
+the day it needs. To prevent this,
+the sensor remembers the logical date of the run it waited for. While that day has no run,
+the sensor waits for the new one, as it waits for a failed run. To go on without it, mark
+the sensor success.
 """
 
 from __future__ import annotations
@@ -39,15 +46,16 @@ class PreviousDayFailed(Permanent):
 
 
 class Eve(NamedTuple):
-    """The previous run (by logical date) and the state of its ``transformed`` task: all None
-    when there is no previous run; a state of None: not yet scheduled."""
+    """The previous day's run ("eve" in names here): the run before this one by logical date,
+    and the state of its ``transformed`` task. All fields are None when there is no previous
+    run; ``state`` is None when the task is not scheduled yet."""
 
     run_id: str | None
     state: str | None
     logical_date: datetime | None
 
 
-MAX_SKIPPED_RUNS = 100  # runs of part of a day looked past, at most, to find the eve
+MAX_SKIPPED_RUNS = 100  # at most this many runs of part of a day are skipped to find the previous day's run
 
 
 def whole_day(logical_date: datetime) -> bool:
@@ -65,9 +73,11 @@ def _previous_before(dag_id: str, logical_date: datetime):
 
 
 def previous_whole_day_run(ti):
-    """The run before this one by logical date that covers a whole day: a partial day's run
-    (``--partial-day``, logical date now) or a trigger at another time of a day sits between
-    day D's run and day D + 1's, and is not D + 1's eve (D's is)."""
+    """The run before this one by logical date that covers a whole day.
+
+    A partial day's run (``--partial-day``, logical date now) or a trigger at another time of
+    day can sit between day D's run and day D + 1's. Day D + 1 waits for D's run, not for it.
+    """
     previous = ti.get_previous_dagrun()
     for _ in range(MAX_SKIPPED_RUNS):
         if previous is None or previous.logical_date is None or whole_day(previous.logical_date):
@@ -117,15 +127,18 @@ def ready_after(run_id: str | None, state: str | None, *, wait_on_failure: bool)
     return state == "success"
 
 
-POLL_SECONDS = 2.0  # the triggerer's look at the eve's run; no worker slot, no process
-FAILED_RECHECK = timedelta(seconds=20)  # a failed eve: look again (it may be cleared, or replaced)
+POLL_SECONDS = 2.0  # how often the triggerer checks the previous day's run (no worker slot, no process)
+FAILED_RECHECK = timedelta(seconds=20)  # previous day failed: check again this often (cleared? replaced?)
 WAIT_HOURS = 12
-REPLACED_SOON = timedelta(minutes=1)  # a gone eve's new run: `liftoff run`'s within a second
+# Previous day's run gone: check every POLL_SECONDS for this long, then every FAILED_RECHECK
+# (`liftoff run` triggers the new run within a second of deleting the old one).
+REPLACED_SOON = timedelta(minutes=1)
 
 
 def eve_gone(eve: Eve, waited_for: str | None) -> bool:
-    """Whether the eve this day waited for (its logical date, ISO) has no run now: the
-    previous run is an earlier day's, or none."""
+    """Whether the previous day's run that this day waited for is gone. ``waited_for`` is that
+    run's logical date (ISO); the run is gone when the previous run found now is of an earlier
+    day, or there is none."""
     if waited_for is None:
         return False
     return eve.logical_date is None or eve.logical_date < datetime.fromisoformat(waited_for)

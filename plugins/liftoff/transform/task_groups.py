@@ -1,7 +1,8 @@
 """Cosmos configuration: one task group per dbt layer, run as ``LIFTOFF_DBT_EXECUTION`` says.
 
-``layer`` (default): one `dbt build` task per layer; ``build``, ``local``, ``watcher``: a
-``DbtTaskGroup`` of per-model tasks rendered from the precompiled manifest.
+With ``layer`` (the default), each layer is one `dbt build` task. With ``build``, ``local``
+or ``watcher``, each layer is a Cosmos ``DbtTaskGroup`` of per-model tasks, rendered from the
+precompiled manifest.
 """
 
 from __future__ import annotations
@@ -186,8 +187,9 @@ def _producer_first(group: DbtTaskGroup) -> None:
     """Watcher mode: the layer's sensors start once its one `dbt build` (the producer) is done.
 
     Then a sensor finds its node's outcome at its first look and never waits on a producer
-    that has not started, which is what `airflow dags test` (the embedded runner, one task
-    at a time) needs; under a scheduler the layer costs the same: the build is the work.
+    that has not started. `airflow dags test` (what ``liftoff run`` uses) runs one task at a
+    time and needs this; under a scheduler the layer takes as long either way, since the
+    build is the work.
     """
     producer = group.children[f"{group.group_id}.dbt_producer_watcher"]
     producer.indirect_selection = TEST_SELECTION.value

@@ -1,12 +1,12 @@
-"""The wait of a day's transform for its eve, in the triggerer: it ends the sensor itself.
+"""The trigger that waits, in the triggerer, for the previous day's transform.
 
-It polls the eve's ``transformed`` task through the Task SDK (the triggerer's own API
-client) every 2 s. A success ends the waiting sensor from the triggerer
-(``TaskSuccessEvent``: no task process only for it to return, about 2 s of every day of a
-backfill); anything else resumes the sensor, which decides by its rules
-(``liftoff.transform.ordering``): the eve failed, or its run is gone (deleted, to be
-replaced: ``liftoff run``). Imported by the triggerer and when the sensor defers, never
-when a DAG is parsed.
+It polls the ``transformed`` task of the previous day's run every 2 s, through the Task SDK
+(the triggerer's own API client). On success it ends the waiting sensor from the triggerer
+(``TaskSuccessEvent``), so no task process starts only to return: that saves about 2 s for
+every day of a backfill. On anything else it resumes the sensor, which decides by its rules
+(``liftoff.transform.ordering``): the previous day's transform failed, or its run is gone
+(deleted, to be replaced by ``liftoff run``). The triggerer and a deferring sensor import
+this module; parsing a DAG does not.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from liftoff.transform.ordering import FAILED_STATES, POLL_SECONDS, TRANSFORMED_
 
 
 class PreviousDayTransformedTrigger(BaseTrigger):
-    """Until the ``transformed`` task of the eve's run (``run_id`` of ``dag_id``) succeeded
-    (the sensor ends), failed, or its run is gone (the sensor resumes and decides)."""
+    """Fires when the ``transformed`` task of the previous day's run (``run_id`` of ``dag_id``)
+    has succeeded (the sensor ends), has failed, or its run is gone (the sensor resumes and
+    decides)."""
 
     def __init__(
         self,
@@ -35,8 +36,9 @@ class PreviousDayTransformedTrigger(BaseTrigger):
         poke_interval: float = POLL_SECONDS,
     ) -> None:
         super().__init__()
-        # eve_*, never task_id or the like: the triggerer sets BaseTrigger's task_id to the
-        # waiting sensor's own (it counted the eve's sensor, not its transform, when so named)
+        # The previous day's ("eve's") run is kept as eve_*, never as task_id or the like: the
+        # triggerer sets BaseTrigger's task_id to the waiting sensor's own. (Named task_id, the
+        # trigger counted the previous day's sensor instead of its transform.)
         self.eve_dag_id = dag_id
         self.eve_run_id = run_id
         self.eve_task_id = task_id
@@ -53,7 +55,7 @@ class PreviousDayTransformedTrigger(BaseTrigger):
         }
 
     async def count(self, states: list[str] | None) -> int:
-        """How many of the eve's task instances are in ``states`` (None: in any state)."""
+        """How many instances of the previous day's task are in ``states`` (None: in any state)."""
         from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
 
         return await sync_to_async(RuntimeTaskInstance.get_ti_count)(
@@ -68,7 +70,7 @@ class PreviousDayTransformedTrigger(BaseTrigger):
             if await self.count(["success"]):
                 yield TaskSuccessEvent()
                 return
-            if not await self.count(None):  # the eve's task in any state: its run is gone
+            if not await self.count(None):  # no such task in any state: the previous day's run is gone
                 yield TriggerEvent({"status": "gone"})
                 return
             await asyncio.sleep(self.poke_interval)

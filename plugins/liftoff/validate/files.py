@@ -124,7 +124,8 @@ def read_jsonl(handle: IO[bytes]) -> Iterator[Record]:
 
 
 def read_csv(handle: IO[bytes], required: list[str], derived_key: str | None = None) -> Iterator[Record]:
-    """The CSV's rows; a file without a ``derived_key`` column gets a stand-in key per row."""
+    """The CSV's rows. In a file without a ``derived_key`` column, each row gets a placeholder
+    key made from its line number."""
     try:
         for row in csv_rows(handle, required):
             data = row.cells
@@ -158,8 +159,8 @@ def validate_file(
 ) -> FileReport:
     """Validate every row of ``path``; write the rejected ones, with their errors, to ``rejects_path``.
 
-    ``derived_key``: a key field a CSV may leave out, as the entry app's upload does (each
-    row is then judged with a stand-in key, as the writer makes one).
+    ``derived_key``: a key field a CSV may leave out, as the entry app's upload does. Each
+    row is then validated with a placeholder key, as the writer makes one.
     """
     if detect_format(path, file_format) == "jsonl":
         reader = read_jsonl

@@ -1,12 +1,13 @@
 """How fresh a source's data is, as the data says, against its ``freshness`` in sources.yaml.
 
 A sync that runs but brings nothing new, or an upstream whose rows stopped changing, still
-lands on time: the time of the sync says nothing about the data. So the gate records in
-``audit.batches.newest_cursor`` the newest cursor of each batch's accepted rows, and a run of
-the interval [start, end) measures each incremental stream by ``end`` less the newest of
-those cursors over its gated batches up to its own (``interval_start <= start``). Measured
-against the interval's end, not now, a backfill of an old day is judged on that day's data,
-and a later day's batch neither freshens nor stales it.
+lands on time: the time of the sync says nothing about the data. So the gate (the contract
+check, ``liftoff.validate.gate``) records the newest cursor of each batch's accepted rows in
+``audit.batches.newest_cursor``. A run of the interval [start, end) measures each incremental
+stream as ``end`` minus the newest of those cursors, over the stream's validated batches up
+to its own (``interval_start <= start``). Because it measures against the interval's end,
+not now, a backfill of an old day is judged on that day's data, and a later day's batch
+does not make it look fresher or staler.
 
 Over ``warn_after`` hours a warning is logged; over ``error_after`` the check raises
 :class:`StaleSource` with one line (the run stops before transform and on-call is alerted:

@@ -210,7 +210,9 @@ def validate_batch(
     run_id: str | None = None,
     chunk_size: int = 5000,
 ) -> BatchResult:
-    """Gate ``batch``: audit row, quarantine, conservation; raise BatchRejected over threshold.
+    """Check ``batch`` against its contract: write its audit row, whose counts always add up
+    (landed = accepted + rejected), and quarantine its rejected rows. Raise BatchRejected when
+    the share of rejected rows is over the stream's threshold.
 
     The audit row also keeps the newest cursor of the accepted rows (what the freshness
     check reads: ``liftoff.validate.freshness``), taken in the scan that judges them.

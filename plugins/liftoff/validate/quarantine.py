@@ -51,8 +51,8 @@ def replay_batch(conn: psycopg.Connection, batch_id: str) -> ReplayResult:
 
     Rows that now pass leave the quarantine, which moves them into the batch (bronze reads
     the landed rows less the quarantined ones); the others get their new errors. The
-    batch's counts follow, so conservation holds, and so does its newest accepted cursor
-    (what freshness reads). Rerun the day to rebuild the layers.
+    batch's counts are updated, so landed still equals accepted plus rejected, and so is its
+    newest accepted cursor (what freshness reads). Rerun the day to rebuild the layers.
     """
     with conn.transaction():
         batch = conn.execute(

@@ -1,12 +1,13 @@
 """A day far quieter than its recent days waits for a person's decision before transform.
 
 A broken upstream (a filter changed, an export cut short) looks like a quiet day: every
-row valid, just too few of them. A stream with ``min_volume_ratio`` in sources.yaml is
-compared with the median of its last ``RECENT_DAYS`` validated batches (at least
-``MIN_HISTORY`` of them); under that share of it, the gate reports the drop and the source's
+row is valid, there are just too few of them. A stream with ``min_volume_ratio`` in
+sources.yaml is compared with the median of its last ``RECENT_DAYS`` validated batches (it
+needs at least ``MIN_HISTORY`` of them). When a day lands less than that share of the
+median, the contract check (the gate) reports the drop, and the source's
 ``approve_low_volume`` task asks a person in the Airflow UI (``liftoff.operators.low_volume``).
-A run that knows the day is quiet passes ``accept_low_volume`` (the run's config:
-``liftoff run --accept-low-volume``, or ``{"accept_low_volume": true}`` when triggering in
+A run that knows the day is quiet sets ``accept_low_volume`` in its config
+(``liftoff run --accept-low-volume``, or ``{"accept_low_volume": true}`` when triggering in
 the UI) and is not asked.
 """
 

@@ -1,11 +1,14 @@
 """The warehouse bootstrap: everything the pipeline needs and may not make itself.
 
 Run with an owner's login (``liftoff bootstrap``): once per deployment, and on every start
-of the embedded default (``liftoff run``, ``demo``, ``app``). It makes the schemas (landing,
-audit, catalog, the dbt layers), the platform's own tables (audit, catalog, the landing
-tables of pushed and streamed sources), and the roles with their grants (``liftoff.warehouse.roles``).
-The pipeline then runs as the ``pipeline`` role. Table DDL lives here or in dbt (the
-layers); synced landing tables are the connectors'. Idempotent; serialised by a lock.
+of the embedded default (the whole platform on one machine, as the ``liftoff`` command runs it:
+``liftoff run``, ``demo``, ``app``).
+
+It makes the schemas (landing, audit, catalog, the dbt layers), the platform's own tables
+(audit, catalog, the landing tables of pushed and streamed sources), and the roles with
+their grants (``liftoff.warehouse.roles``). The pipeline then runs as the ``pipeline``
+role. Table DDL lives here or in dbt (the layers); the connectors create the synced
+landing tables. Running it again changes nothing; a lock keeps two runs from overlapping.
 """
 
 from __future__ import annotations
@@ -252,7 +255,7 @@ def check_schema_owners(conn: psycopg.Connection, schemas: list[str]) -> None:
 
 
 def bootstrap_for_pipeline(owner: Warehouse, settings: Settings | None = None) -> Warehouse:
-    """Bootstrap as ``owner`` and return the pipeline's login (the embedded default's start).
+    """Bootstrap as ``owner`` and return the pipeline's login (called when the embedded default starts).
 
     The pipeline gets ``LIFTOFF_PIPELINE_PASSWORD`` if set, else a fresh random password
     for this start: it lives only in this process and the Airflow it starts.

@@ -12,7 +12,8 @@ from pydantic import SecretStr
 
 from liftoff.config import ConfigError, Unavailable, get_settings, redacted_url
 
-# The embedded default's database (liftoff.local.postgres makes it on the configured port).
+# The database of the embedded default's PostgreSQL (liftoff.local.postgres makes it
+# on the configured port).
 EMBEDDED_DATABASE = "liftoff"
 # What the server answers to a wrong password, role or database: configuration, not an
 # outage. libpq reports a refused connection without its SQLSTATE, so its words are read too.
