@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,22 @@ def test_a_bad_archive_url_is_one_line_without_its_secret(url: str, message: str
     with pytest.raises(ConfigError, match=message) as info:
         store_from_url(url)
     assert "\n" not in str(info.value) and "s3cret" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "endpoint"),
+    [
+        ("http://k:s@MinIO.internal:9000/b-1", "MinIO.internal:9000"),
+        ("https://k:s@[::1]:9000/b-1", "[::1]:9000"),
+        ("http://k:s@[fd00::5]/b-1", "[fd00::5]"),
+    ],
+)
+def test_the_archive_url_keeps_its_host_as_written(url: str, endpoint: str) -> None:
+    store = store_from_url(url)
+    assert isinstance(store, MinioStore) and store.endpoint == endpoint and store.bucket == "b-1"
+
+
+def test_the_minio_connection_takes_an_ipv6_host(settings_env) -> None:
+    connection = {"conn_type": "aws", "host": "::1", "port": 9000, "login": "k", "password": "s"}
+    settings_env.setenv("AIRFLOW_CONN_MINIO", json.dumps(connection))
+    assert airflow_archive_store().endpoint == "[::1]:9000"

@@ -197,7 +197,7 @@ class MinioStore:
             raise StoreError(
                 f"invalid bucket name {bucket!r}: 3-63 lower-case letters, digits, dots, hyphens"
             ) from None
-        endpoint = parts.hostname + (f":{parts.port}" if parts.port else "")
+        endpoint = parts.netloc.rpartition("@")[2]  # the host as written: an IPv6 one keeps its brackets
         return cls(
             endpoint,
             unquote(parts.username),
