@@ -1,8 +1,8 @@
 """Timing helpers and the result line every benchmark prints.
 
 Machines here are noisy, so a benchmark never compares with a number from another day:
-it measures its baseline in the same run, alternating the two, and reports the ratio of
-medians.
+it measures its baseline in the same run, alternating the two (which goes first alternates
+too, round by round), and reports the ratio of medians and each side's spread (min-max).
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ class Result:
         baseline = statistics.median(self.baseline_seconds)
         extra = "".join(f" {key}={value}" for key, value in self.notes.items())
         return (
-            f"{self.name}: {self.subject}={subject:.3f}s {self.baseline}={baseline:.3f}s "
+            f"{self.name}: {self.subject}={subject:.3f}s{spread(self.subject_seconds)}"
+            f" {self.baseline}={baseline:.3f}s{spread(self.baseline_seconds)} "
             f"ratio={self.ratio:.2f}x (median of {len(self.subject_seconds)}){extra}"
         )
 
@@ -53,12 +54,27 @@ class Result:
         )
 
 
+def spread(seconds: list[float]) -> str:
+    """`` [min-max]`` of a side's samples (nothing for a single one)."""
+    if len(seconds) < 2:
+        return ""
+    return f" [{min(seconds):.3f}-{max(seconds):.3f}]"
+
+
 def alternate(subject: Callable[[], float], baseline: Callable[[], float], repeat: int) -> tuple[list, list]:
-    """Run baseline and subject alternately ``repeat`` times; each returns its own seconds."""
+    """Run baseline and subject ``repeat`` times each; each returns its own seconds.
+
+    Which goes first alternates round by round (the baseline in the first), so neither side
+    always runs on a warmer (or a more tired) machine than the other.
+    """
     subject_times, baseline_times = [], []
-    for _ in range(repeat):
-        baseline_times.append(baseline())
-        subject_times.append(subject())
+    for round_ in range(repeat):
+        if round_ % 2 == 0:
+            baseline_times.append(baseline())
+            subject_times.append(subject())
+        else:
+            subject_times.append(subject())
+            baseline_times.append(baseline())
     return subject_times, baseline_times
 
 
