@@ -22,10 +22,10 @@ import yaml
 from psycopg import sql
 
 from liftoff.batch import Interval
-from liftoff.config import TELEMETRY_OFF, Settings, load_sources
+from liftoff.config import TELEMETRY_OFF, Settings, SourceConfig, load_sources
 from liftoff.ingest import cdk_runner
 from liftoff.ingest.landing_layout import WHOLE_RECORD
-from liftoff.ingest.local import connector_config
+from liftoff.ingest.local import connector_config, run_connector
 from liftoff.warehouse.location import Warehouse
 
 pytestmark = pytest.mark.integration
@@ -35,34 +35,9 @@ STREAMS = ("sales", "sellers", "products")
 NO_OP = {"type": "RemoveFields", "field_pointers": [["_liftoff_absent_field"]]}  # removes nothing
 
 
-def land(manifest: Path, config: dict, target: Warehouse, schema: str) -> dict:
-    """One run of ``cdk_runner.py`` (in the CDK's virtualenv) into ``schema``; its result."""
-    request = {
-        "name": "crm",
-        "manifest": str(manifest),
-        "config": config,
-        "streams": list(STREAMS),
-        "max_records": {},
-        "postgres": {
-            "host": target.host,
-            "port": target.port,
-            "database": target.database,
-            "username": target.user,
-            "password": target.password,
-            "schema": schema,
-        },
-    }
-    done = subprocess.run(
-        [str(Settings().airbyte_python), cdk_runner.__file__],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        env={**os.environ, **TELEMETRY_OFF},
-        timeout=300,
-    )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result["ok"], result
-    return result
+def land(source: SourceConfig, interval: Interval, config: dict, target: Warehouse, schema: str) -> dict:
+    """One run of ``cdk_runner.py`` (in the CDK's virtualenv) into ``schema``: records per stream."""
+    return run_connector("crm", source, interval, config, target, Settings(), schema, 300).records
 
 
 def taken(manifest: Path) -> list[str]:
@@ -113,9 +88,9 @@ def test_the_writers_whole_record_equals_the_cdks(
 
     assert taken(source.manifest_path) == sorted(STREAMS), "the shipped manifest: the writer adds _record"
     assert taken(kept) == [], "AddFields not last: the CDK renders _record itself"
-    by_writer = land(source.manifest_path, config, warehouse, "by_writer")
-    by_cdk = land(kept, config, warehouse, "by_cdk")
-    assert by_writer["records"] == by_cdk["records"] and by_writer["records"]["sales"] > 0
+    by_writer = land(source, interval, config, warehouse, "by_writer")
+    by_cdk = land(source.model_copy(update={"manifest": str(kept)}), interval, config, warehouse, "by_cdk")
+    assert by_writer == by_cdk and by_writer["sales"] > 0
 
     with warehouse.connect() as conn:
         for stream in STREAMS:
