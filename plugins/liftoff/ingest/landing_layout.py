@@ -26,6 +26,9 @@ class Column(NamedTuple):
 
 
 RAW_ID = "_airbyte_raw_id"  # the record's key in a table the platform makes
+# The whole record as the API sent it, a JSON column beside the typed ones: a field the
+# schema does not declare yet still lands (our manifests' ``AddFields``; the CDK runner's writer)
+WHOLE_RECORD = "_record"
 AIRBYTE_COLUMNS = {
     RAW_ID: Column("varchar", "Airbyte's id of the landed record."),
     "_airbyte_extracted_at": Column(

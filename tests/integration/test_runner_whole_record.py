@@ -1,0 +1,109 @@
+"""The connector runner's writer lands ``_record`` exactly as the manifest's ``AddFields`` does.
+
+The CRM manifest keeps the whole record in ``_record`` with ``AddFields`` (``{{ record }}``),
+which the CDK renders through Jinja and parses back for every record. The runner takes that
+transformation out when it is a stream's last (``cdk_runner.take_whole_record``) and its
+writer adds the same JSON. Here the same window lands twice through the real CDK: with the
+manifest as shipped (the writer's ``_record``), and with a no-op transformation after the
+``AddFields`` (so the CDK keeps it and renders ``_record`` itself). Every column but the
+random id and the extraction time is equal, row for row, as text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from psycopg import sql
+
+from liftoff.batch import Interval
+from liftoff.config import TELEMETRY_OFF, Settings, SourceConfig, load_sources
+from liftoff.ingest import cdk_runner
+from liftoff.ingest.landing_layout import WHOLE_RECORD
+from liftoff.ingest.local import connector_config, run_connector
+from liftoff.warehouse.location import Warehouse
+
+pytestmark = pytest.mark.integration
+
+DAY = date(2026, 11, 18)
+STREAMS = ("sales", "sellers", "products")
+NO_OP = {"type": "RemoveFields", "field_pointers": [["_liftoff_absent_field"]]}  # removes nothing
+
+
+def land(source: SourceConfig, interval: Interval, config: dict, target: Warehouse, schema: str) -> dict:
+    """One run of ``cdk_runner.py`` (in the CDK's virtualenv) into ``schema``: records per stream."""
+    return run_connector("crm", source, interval, config, target, Settings(), schema, 300).records
+
+
+def taken(manifest: Path) -> list[str]:
+    """The streams whose ``_record`` the runner's writer adds, for ``manifest``."""
+    code = (
+        "import json, sys, yaml; sys.path.insert(0, sys.argv[1]); import cdk_runner;"
+        " manifest = yaml.safe_load(open(sys.argv[2]));"
+        " print(json.dumps(sorted(cdk_runner.take_whole_record(manifest)[1])))"
+    )
+    done = subprocess.run(
+        [str(Settings().airbyte_python), "-c", code, str(Path(cdk_runner.__file__).parent), str(manifest)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **TELEMETRY_OFF},
+    )
+    return json.loads(done.stdout)
+
+
+def rows(conn, schema: str, stream: str) -> list[tuple]:
+    columns = [
+        name
+        for (name,) in conn.execute(
+            "select column_name from information_schema.columns where table_schema = %s"
+            " and table_name = %s and column_name not in ('_airbyte_raw_id', '_airbyte_extracted_at')"
+            " order by column_name",
+            (schema, stream),
+        )
+    ]
+    as_text = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns)
+    return sorted(
+        conn.execute(sql.SQL("select {} from {}").format(as_text, sql.Identifier(schema, stream))).fetchall(),
+        key=repr,
+    )
+
+
+def test_the_writers_whole_record_equals_the_cdks(
+    sales_api: str, warehouse: Warehouse, tmp_path: Path
+) -> None:
+    source = load_sources()["crm"]
+    interval = Interval(Interval.for_day(DAY).start, Interval.for_day(DAY + timedelta(days=1)).end)
+    config = connector_config(source, interval, {**os.environ, source.config.base_url_env: sales_api})
+    manifest = yaml.safe_load(source.manifest_path.read_text())
+    for stream in manifest["streams"]:
+        stream["transformations"] = [*stream["transformations"], NO_OP]
+    kept = tmp_path / "crm_keeps_add_fields.yaml"
+    kept.write_text(yaml.safe_dump(manifest, sort_keys=False))
+
+    assert taken(source.manifest_path) == sorted(STREAMS), "the shipped manifest: the writer adds _record"
+    assert taken(kept) == [], "AddFields not last: the CDK renders _record itself"
+    by_writer = land(source, interval, config, warehouse, "by_writer")
+    by_cdk = land(source.model_copy(update={"manifest": str(kept)}), interval, config, warehouse, "by_cdk")
+    assert by_writer == by_cdk and by_writer["sales"] > 0
+
+    with warehouse.connect() as conn:
+        for stream in STREAMS:
+            assert rows(conn, "by_writer", stream) == rows(conn, "by_cdk", stream), stream
+        (without,) = conn.execute(
+            sql.SQL("select count(*) from by_writer.sales where {} is null").format(
+                sql.Identifier(WHOLE_RECORD)
+            )
+        ).fetchone()
+        sale = conn.execute(
+            sql.SQL("select sale_id, {}::jsonb from by_writer.sales limit 1").format(
+                sql.Identifier(WHOLE_RECORD)
+            )
+        ).fetchone()
+    assert without == 0
+    assert sale[1]["sale_id"] == sale[0] and WHOLE_RECORD not in sale[1], "the record as sent, nothing added"
