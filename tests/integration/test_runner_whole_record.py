@@ -17,7 +17,6 @@ import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 
-import pytest
 import yaml
 from psycopg import sql
 
@@ -27,8 +26,6 @@ from liftoff.ingest import cdk_runner
 from liftoff.ingest.landing_layout import WHOLE_RECORD
 from liftoff.ingest.local import connector_config, run_connector
 from liftoff.warehouse.location import Warehouse
-
-pytestmark = pytest.mark.integration
 
 DAY = date(2026, 11, 18)
 STREAMS = ("sales", "sellers", "products")
