@@ -20,7 +20,6 @@ import cdk_runner  # the runner's own reading, from beside it
 def main() -> None:
     from airbyte_cdk.models import Type
 
-    cdk_runner.skip_cursor_state()  # as the runner reads
     _, messages, _ = cdk_runner.read(json.loads(sys.stdin.read()), logging.getLogger("airbyte"))
     print(json.dumps({"records": sum(1 for m in messages if m.type == Type.RECORD)}))
 

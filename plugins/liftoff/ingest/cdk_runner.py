@@ -12,7 +12,11 @@ result line:
 
 The manifest runs as the Airbyte server runs it (``ConcurrentDeclarativeSource``: its
 pagination, retries, error handlers and transformations); the request's config carries the
-sync window, and every stream is read in full-refresh mode over that window. Records go
+sync window, and every stream is read in full-refresh mode over that window. Three fast
+paths land the same rows in about half the time: the writer adds ``_record`` instead of the
+manifest's ``AddFields`` (:func:`take_whole_record`), the cursors keep no state the runner
+would drop (:func:`skip_cursor_state`), and a page's records are found by indexing
+(:func:`direct_field_paths`); ``tests/integration/test_runner_fast_paths.py`` checks them. Records go
 straight to PostgreSQL with COPY, in Airbyte's raw layout (each declared property a column,
 objects and arrays as JSON, then ``_airbyte_raw_id``, ``_airbyte_extracted_at`` in UTC and
 ``_airbyte_meta``), into the request's schema: a staging schema of this run's own, from
@@ -410,10 +414,13 @@ def take_whole_record(manifest: dict) -> tuple[dict, set[str]]:
 
 def read(request: dict, logger) -> tuple[dict[str, dict], Iterator, set[str]]:
     """The request's streams' JSON schemas, the messages the CDK reads (lazily), and the
-    streams whose ``_record`` the writer adds (:func:`take_whole_record`)."""
+    streams whose ``_record`` the writer adds (:func:`take_whole_record`). The CDK reads with
+    the runner's fast paths (:func:`skip_cursor_state`, :func:`direct_field_paths`)."""
     import yaml
     from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 
+    skip_cursor_state()
+    direct_field_paths()
     manifest, whole_record = take_whole_record(yaml.safe_load(Path(request["manifest"]).read_text()))
     config = request["config"]
     catalog, schemas = catalog_of(manifest, config, list(request["streams"]), logger)
@@ -483,6 +490,40 @@ def guard_pagination() -> None:
     SimpleRetriever._next_page_token = _next_page_token
 
 
+GLOB = re.compile(r"[*?\[\]!]")  # what dpath reads in a path segment as a pattern
+
+
+def direct_field_paths() -> None:
+    """Make ``dpath.get`` (the CDK's ``DpathExtractor`` finds a page's records with it) index
+    straight into the objects along a path of plain keys, such as ``field_path: [data]``.
+
+    ``dpath.get`` walks every value of the response to match the path: about 15% of the
+    reading. A path of plain keys into objects has one match at most, found by indexing, and
+    it is the same object; any other path (a pattern, a list on the way, a key missing) still
+    goes through dpath, with its own default or error.
+    """
+    import dpath
+
+    original = dpath.get
+    if getattr(original, "_liftoff_direct", False):
+        return
+
+    def get(obj, glob, separator="/", default=original.__defaults__[-1]):
+        if isinstance(glob, list | tuple) and glob:
+            value = obj
+            for key in glob:
+                plain = isinstance(key, str) and key and not GLOB.search(key)
+                if not (plain and isinstance(value, dict) and key in value):
+                    break
+                value = value[key]
+            else:
+                return value
+        return original(obj, glob, separator, default)
+
+    get._liftoff_direct = True
+    dpath.get = get
+
+
 def skip_cursor_state() -> None:
     """Make the CDK's concurrent cursors skip their per-record bookkeeping.
 
@@ -506,7 +547,6 @@ def run(request: dict) -> dict:
     streams = list(request["streams"])
     bounds = request.get("max_records") or {}
     guard_pagination()
-    skip_cursor_state()
     schemas, messages, whole_record = read(request, logger)
     pg = request["postgres"]
     with psycopg.connect(

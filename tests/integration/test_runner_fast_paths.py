@@ -1,12 +1,15 @@
-"""The connector runner's writer lands ``_record`` exactly as the manifest's ``AddFields`` does.
+"""The connector runner's fast paths land exactly what the CDK's own paths land.
 
-The CRM manifest keeps the whole record in ``_record`` with ``AddFields`` (``{{ record }}``),
-which the CDK renders through Jinja and parses back for every record. The runner takes that
-transformation out when it is a stream's last (``cdk_runner.take_whole_record``) and its
-writer adds the same JSON. Here the same window lands twice through the real CDK: with the
-manifest as shipped (the writer's ``_record``), and with a no-op transformation after the
-``AddFields`` (so the CDK keeps it and renders ``_record`` itself). Every column but the
-random id and the extraction time is equal, row for row, as text.
+- ``_record``: the CRM manifest keeps the whole record with ``AddFields`` (``{{ record }}``),
+  which the CDK renders through Jinja and parses back for every record. The runner takes
+  that transformation out when it is a stream's last (``cdk_runner.take_whole_record``) and
+  its writer adds the same JSON. The same window lands twice through the real CDK: with the
+  manifest as shipped, and with a no-op transformation after the ``AddFields`` (so the CDK
+  keeps it and renders ``_record`` itself). Every column but the random id and the
+  extraction time is equal, row for row, as text.
+- ``dpath.get``: the runner indexes straight along a path of plain keys
+  (``cdk_runner.direct_field_paths``); on every kind of path, it returns what dpath returns,
+  or raises what dpath raises, but for a page holding an empty key, which dpath refuses.
 """
 
 from __future__ import annotations
@@ -104,3 +107,56 @@ def test_the_writers_whole_record_equals_the_cdks(
         ).fetchone()
     assert without == 0
     assert sale[1]["sale_id"] == sale[0] and WHOLE_RECORD not in sale[1], "the record as sent, nothing added"
+
+
+DPATH_CASES = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import dpath, cdk_runner
+original = dpath.get
+cdk_runner.direct_field_paths()
+assert dpath.get is not original
+body = {"data": [{"id": 1}], "meta": {"next": {"page": 2}, "list": [{"x": 1}]}, "a*b": 3}
+paths = [["data"], ["meta", "next"], ["meta", "next", "page"], ["meta", "list", "0"], ["missing"],
+         ["meta", "missing"], ["data", "id"], ["a*b"], ["*"], ["meta", "*"], [""], "data", "meta/next", []]
+outcomes = []
+for path in paths:
+    for kwargs in ({"default": []}, {}):
+        said = []
+        for get in (original, dpath.get):
+            try:
+                said.append(["value", get(body, path, **kwargs)])
+            except Exception as exc:
+                said.append(["error", type(exc).__name__])
+        outcomes.append([path, kwargs, said[0] == said[1], said[1]])
+empty_key = {"data": [{"id": 1, "": "a key left empty"}]}
+try:
+    original(empty_key, ["data"], default=[])
+    refused = None
+except Exception as exc:
+    refused = type(exc).__name__
+read = dpath.get(empty_key, ["data"], default=[])
+print(json.dumps({"outcomes": outcomes, "refused": refused, "read": read}))
+"""
+
+
+def test_direct_field_paths_answer_as_dpath_does() -> None:
+    done = subprocess.run(
+        [str(Settings().airbyte_python), "-c", DPATH_CASES, str(Path(cdk_runner.__file__).parent)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **TELEMETRY_OFF},
+    )
+    said = json.loads(done.stdout)
+    outcomes = said["outcomes"]
+    assert len(outcomes) == 28
+    assert [case for case in outcomes if not case[2]] == []
+    found = {json.dumps(path): said for path, kwargs, _, said in outcomes if kwargs}
+    assert found[json.dumps(["meta", "next", "page"])] == ["value", 2], "a plain path is indexed"
+    assert found[json.dumps(["missing"])] == ["value", []], "a missing key: dpath's default"
+    # The one difference, on purpose: an empty key anywhere in a page makes dpath refuse the
+    # whole page (and the CDK the sync); the direct path reads the records, and the one with
+    # the empty key lands, the key kept in its _record.
+    assert said["refused"] == "InvalidKeyName"
+    assert said["read"] == [{"id": 1, "": "a key left empty"}]
