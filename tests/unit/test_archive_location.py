@@ -72,6 +72,7 @@ def test_a_bad_archive_url_is_one_line_without_its_secret(url: str, message: str
         ("http://k:s@MinIO.internal:9000/b-1", "MinIO.internal:9000"),
         ("https://k:s@[::1]:9000/b-1", "[::1]:9000"),
         ("http://k:s@[fd00::5]/b-1", "[fd00::5]"),
+        ("http://k:s@host:/b-1", "host"),
     ],
 )
 def test_the_archive_url_keeps_its_host_as_written(url: str, endpoint: str) -> None:
@@ -79,7 +80,8 @@ def test_the_archive_url_keeps_its_host_as_written(url: str, endpoint: str) -> N
     assert isinstance(store, MinioStore) and store.endpoint == endpoint and store.bucket == "b-1"
 
 
-def test_the_minio_connection_takes_an_ipv6_host(settings_env) -> None:
-    connection = {"conn_type": "aws", "host": "::1", "port": 9000, "login": "k", "password": "s"}
+@pytest.mark.parametrize("host", ["::1", "[::1]"])
+def test_the_minio_connection_takes_an_ipv6_host(settings_env, host: str) -> None:
+    connection = {"conn_type": "aws", "host": host, "port": 9000, "login": "k", "password": "s"}
     settings_env.setenv("AIRFLOW_CONN_MINIO", json.dumps(connection))
     assert airflow_archive_store().endpoint == "[::1]:9000"

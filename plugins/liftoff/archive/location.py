@@ -70,7 +70,8 @@ def airflow_archive_store(conn_id: str = "minio") -> ObjectStore:
             raise ConfigError(NOT_CONFIGURED) from None
         return store_from_url(url.get_secret_value())
     extra = conn.extra_dejson
-    host = f"[{conn.host}]" if ":" in (conn.host or "") else conn.host  # an IPv6 address
+    host = (conn.host or "").strip("[]")
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address, bracketed once
     endpoint = urlsplit(extra.get("endpoint_url") or f"http://{host}:{conn.port or 9000}")
     bucket = extra.get("bucket", DEFAULT_BUCKET)
     return MinioStore(

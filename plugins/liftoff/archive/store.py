@@ -197,7 +197,7 @@ class MinioStore:
             raise StoreError(
                 f"invalid bucket name {bucket!r}: 3-63 lower-case letters, digits, dots, hyphens"
             ) from None
-        endpoint = parts.netloc.rpartition("@")[2]  # the host as written: an IPv6 one keeps its brackets
+        endpoint = parts.netloc.rpartition("@")[2].removesuffix(":")  # the host as written ([IPv6] too)
         return cls(
             endpoint,
             unquote(parts.username),

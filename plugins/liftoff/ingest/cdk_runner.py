@@ -394,8 +394,9 @@ def take_whole_record(manifest: dict) -> tuple[dict, set[str]]:
     The CDK renders ``{{ record }}`` through Jinja, as text, and parses the text back with
     ``ast.literal_eval`` for every record: about 40% of its reading. The writer lands the same
     JSON from the record it receives, which is the record that ``AddFields`` saw when it is
-    the stream's last transformation and no schema normalization follows it; any other
-    stream keeps its ``AddFields``."""
+    the stream's last transformation, no schema normalization follows it and no record
+    filter may read ``_record``; any other stream (or one whose name is not plain to see)
+    keeps its ``AddFields``."""
     from airbyte_cdk.sources.declarative.parsers.manifest_reference_resolver import (
         ManifestReferenceResolver,
     )
@@ -403,13 +404,28 @@ def take_whole_record(manifest: dict) -> tuple[dict, set[str]]:
     resolved = ManifestReferenceResolver().preprocess_manifest(manifest)
     taken = set()
     for stream in resolved.get("streams") or ():
+        name = stream.get("name") or (stream.get("$parameters") or {}).get("name")
         transformations = stream.get("transformations") or []
         selector = (stream.get("retriever") or {}).get("record_selector") or {}
-        normalized = selector.get("schema_normalization", "None") != "None"
-        if transformations and _keeps_whole_record(transformations[-1]) and not normalized:
+        plain = (
+            isinstance(name, str)
+            and name
+            and selector.get("schema_normalization", "None") == "None"
+            and "record_filter" not in selector  # a filter may read _record after the transformations
+        )
+        if plain and transformations and _keeps_whole_record(transformations[-1]):
             stream["transformations"] = transformations[:-1]
-            taken.add(stream.get("name"))
+            taken.add(name)
     return resolved, taken
+
+
+def _mentions(value, key: str) -> bool:
+    """Whether ``key`` is a key anywhere in the (resolved) manifest ``value``."""
+    if isinstance(value, dict):
+        return key in value or any(_mentions(item, key) for item in value.values())
+    if isinstance(value, list):
+        return any(_mentions(item, key) for item in value)
+    return False
 
 
 def read(request: dict, logger) -> tuple[dict[str, dict], Iterator, set[str]]:
@@ -419,9 +435,10 @@ def read(request: dict, logger) -> tuple[dict[str, dict], Iterator, set[str]]:
     import yaml
     from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 
-    skip_cursor_state()
-    direct_field_paths()
     manifest, whole_record = take_whole_record(yaml.safe_load(Path(request["manifest"]).read_text()))
+    if not _mentions(manifest, "pagination_reset"):  # its window splits read the cursor's newest value
+        skip_cursor_state()
+    direct_field_paths()
     config = request["config"]
     catalog, schemas = catalog_of(manifest, config, list(request["streams"]), logger)
     source = ConcurrentDeclarativeSource(catalog=catalog, config=config, source_config=manifest)
@@ -531,7 +548,8 @@ def skip_cursor_state() -> None:
     hashes the record's slice (JSON, then SHA-256) to keep the newest value per slice: about
     30% of the reading. The runner keeps no Airbyte state: each run reads its own window in
     full, and the platform's runs own the windows. The records and the slices are unchanged;
-    the state messages, which the runner drops, no longer carry that newest value.
+    the state messages, which the runner drops, no longer carry that newest value. Not for a
+    manifest with ``pagination_reset``, whose window splits start from that value (:func:`read`).
     """
     from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
 
