@@ -35,6 +35,20 @@ def test_no_deployment_or_a_dead_one_is_none_and_a_silent_one_is_unavailable(tmp
         running_deployment(settings)
 
 
+@pytest.mark.parametrize(("shift", "found"), [(1.0, True), (-1.0, True), (30.0, False)])
+def test_a_deployment_is_found_though_the_boot_time_moved(tmp_path, shift: float, found: bool) -> None:
+    folder = tmp_path / "airflow"
+    folder.mkdir()
+    path = write_state(folder, f"http://127.0.0.1:{free_port()}", "starting")  # this process
+    state = json.loads(path.read_text())
+    path.write_text(json.dumps({**state, "started": state["started"] + shift}))  # read with a stepped clock
+    if found:
+        with pytest.raises(Unavailable, match="is starting"):
+            running_deployment(Settings(home=tmp_path))
+    else:  # another process that took the pid long after
+        assert running_deployment(Settings(home=tmp_path)) is None
+
+
 def test_the_admin_password_is_made_once_kept_0600_and_only_read_by_other_commands(tmp_path) -> None:
     settings = Settings(home=tmp_path)
     first = admin_password(settings)

@@ -250,11 +250,17 @@ def write_state(folder: Path, login_url: str, state: str) -> Path:
     return path
 
 
+# A process's start time is the boot time plus its ticks since boot, and the boot time the
+# kernel reports moves when the wall clock is stepped (NTP, a VM's clock): read by another
+# process a little later, the same start can differ by a second.
+START_SLACK_SECONDS = 2.0
+
+
 def _still_running(state: dict) -> bool:
     """Whether the process ``deployment.json`` names is the one that wrote it."""
     try:
         process = psutil.Process(int(state["pid"]))
-        return abs(process.create_time() - float(state["started"])) < 0.01
+        return abs(process.create_time() - float(state["started"])) < START_SLACK_SECONDS
     except (psutil.Error, KeyError, TypeError, ValueError):
         return False
 
