@@ -34,7 +34,7 @@ from liftoff.batch import Batch, Interval
 from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF, Settings, load_sources
 from liftoff.dag_defaults import DAG_ID
 from liftoff.local.airflow_api import AirflowApi
-from liftoff.local.airflow_deployment import Login
+from liftoff.local.airflow_deployment import ADMIN_USER, Login, read_admin_password
 from liftoff.local.airflow_runner import airflow_env, ensure_metadata_db, run_day
 from liftoff.transform.task_groups import PIPELINE_DBT_ENV, interval_env
 from liftoff.warehouse.bootstrap import bootstrap
@@ -166,8 +166,8 @@ def run(repeat: int = 3) -> Result:
         ):
             cluster.wait_for_dag(DAG_ID)
             cluster.airflow("dags", "unpause", DAG_ID)
-            password = json.loads((cluster.home / "airflow" / "admin-password.json").read_text())["admin"]
-            api = AirflowApi(Login(cluster.url, "admin", password))
+            password = read_admin_password(Settings(home=cluster.home))
+            api = AirflowApi(Login(cluster.url, ADMIN_USER, password))
             subject, baseline = alternate(
                 lambda: deployed_run(cluster, api, next(subject_days)), floor, repeat
             )
