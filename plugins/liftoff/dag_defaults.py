@@ -16,14 +16,15 @@ START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 # Modules every task process of the pipeline imports. Each executor worker imports them once
 # and its task processes fork from it with them loaded (otherwise each task spends 1.2 s on
 # Airflow's task runner and 1.4 s on dbt). Our own code is not preloaded, so each task reads
-# the project as it is now. After an upgrade of dbt or Cosmos, restart the scheduler
-# (LocalExecutor) or the Celery workers.
+# the project as it is now (only dbt's warm-up, which reads nothing of it). After an upgrade
+# of dbt or Cosmos, restart the scheduler (LocalExecutor) or the Celery workers.
 TASK_PRELOAD = (
     "airflow.sdk.execution_time.task_runner",
     "cosmos",
     "dbt.cli.main",
     "dbt.adapters.postgres",
     "airflow.providers.openlineage.plugins.listener",  # the lineage listener: 1.3 s a task otherwise
+    "liftoff.transform.warm_dbt",  # one throwaway `dbt parse`: each dbt call 0.8 s faster
 )
 
 

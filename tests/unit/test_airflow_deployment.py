@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -104,4 +105,28 @@ def test_the_executors_workers_import_what_every_task_imports_once(tmp_path) -> 
     seen = json.loads(done.stdout.splitlines()[-1])
     assert "dbt.cli.main" not in seen["before"] and seen["celery"] == list(TASK_PRELOAD)
     assert seen["broker"] == "redis://x/0", "Airflow's own Celery settings are kept"
-    assert seen["local"] == sorted(TASK_PRELOAD), "the forkserver's children have them, and no liftoff module"
+    # of ours only dbt's warm-up (and its packages' empty __init__), which reads nothing of the project
+    ours = sorted({*TASK_PRELOAD, "liftoff", "liftoff.transform"})
+    assert seen["local"] == ours, "the forkserver's children have them, and no other liftoff module"
+
+
+def test_the_dbt_warm_up_parses_a_throwaway_project_and_never_stops_a_worker(monkeypatch, caplog) -> None:
+    """What each worker runs once before its tasks fork: a `dbt parse` that succeeds, offline,
+    in a temporary folder it removes; a dbt that fails there is logged, never raised."""
+    import tempfile
+
+    import dbt.cli.main
+
+    from liftoff.transform import warm_dbt
+
+    left_before = set(Path(tempfile.gettempdir()).glob("liftoff-dbt-warm-up-*"))
+    assert warm_dbt.warm_up() is True
+    assert set(Path(tempfile.gettempdir()).glob("liftoff-dbt-warm-up-*")) == left_before, "nothing left"
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("dbt is broken here")
+
+    monkeypatch.setattr(dbt.cli.main, "dbtRunner", broken)
+    with caplog.at_level("WARNING"):
+        assert warm_dbt.warm_up() is False
+    assert "dbt tasks start cold" in caplog.text

@@ -23,7 +23,7 @@ import yaml
 from liftoff.config import PROJECT_ROOT
 from liftoff.deployment_env import FERNET_KEY, secret_names
 from liftoff.deployment_users import FAB_AUTH_MANAGER
-from liftoff.local.airflow_deployment import CELERY_CONFIG_OPTIONS
+from liftoff.local.airflow_deployment import CELERY_CONFIG_OPTIONS, TASK_TIMING
 from liftoff.local.kafka import kafka_version
 
 SECRETS = secret_names()  # every secret .env.example leaves to `make env`
@@ -153,6 +153,7 @@ def test_the_airflow_services_after_the_official_compose_file() -> None:
     common = COMPOSE["x-airflow-common"]
     assert common["environment"]["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert common["environment"]["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"] == CELERY_CONFIG_OPTIONS
+    assert {key: common["environment"].get(key) for key in TASK_TIMING} == TASK_TIMING, "as liftoff airflow"
     # a login per person (FAB; the embedded default keeps the simple auth manager), the first
     # admin made by airflow-init from AIRFLOW_ADMIN_PASSWORD, never on a command line
     assert common["environment"]["AIRFLOW__CORE__AUTH_MANAGER"] == FAB_AUTH_MANAGER

@@ -25,6 +25,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from liftoff.config import PROJECT_ROOT
+from liftoff.local.airflow_deployment import TASK_TIMING
 
 VALUES_FILE = PROJECT_ROOT / "docs" / "helm" / "values.yaml"
 SCHEMAS = sorted((PROJECT_ROOT / "tests" / "fixtures" / "helm").glob("airflow-*.values.schema.json"))
@@ -119,6 +120,9 @@ def test_same_image_and_executor_as_compose() -> None:
     assert executors == {VALUES["executor"]}
     assert VALUES["config"]["core"]["dags_folder"] == "/opt/liftoff/dags"
     assert VALUES["config"]["core"]["plugins_folder"] == "/opt/liftoff/plugins"
+    for variable, value in TASK_TIMING.items():  # AIRFLOW__<SECTION>__<KEY>, as liftoff airflow sets it
+        section, key = variable.lower().split("__")[1:]
+        assert str(VALUES["config"][section][key]) == value, variable
 
 
 def test_every_compose_variable_is_set() -> None:
