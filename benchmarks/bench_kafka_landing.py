@@ -105,6 +105,8 @@ def run(repeat: int = REPEAT) -> Result:
                             landing = land_interval(conn, consumer, TOPIC, ("raw_pos", "sales"), fields, day)
                             seconds = time.perf_counter() - started
                         landed.append(landing.rows)
+                        if landing.rows != EVENTS:  # as the floor: a figure for the whole day only
+                            raise RuntimeError(f"the landing landed {landing.rows} rows, not {EVENTS}")
                         return seconds
                     finally:
                         consumer.close()

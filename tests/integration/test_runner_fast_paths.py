@@ -10,6 +10,8 @@
 - ``dpath.get``: the runner indexes straight along a path of plain keys
   (``cdk_runner.direct_field_paths``); on every kind of path, it returns what dpath returns
   (with the options the CDK sets), or raises what dpath raises.
+- The cursors' bookkeeping (``cdk_runner.skip_cursor_state``) is skipped for the shipped
+  manifest and kept for one with ``pagination_reset``, which reads it.
 """
 
 from __future__ import annotations
@@ -117,6 +119,52 @@ def test_the_writers_whole_record_equals_the_cdks(
         ).fetchone()
     assert without == 0
     assert sale[1]["sale_id"] == sale[0] and WHOLE_RECORD not in sale[1], "the record as sent, nothing added"
+
+
+CURSOR_OBSERVES = """
+import json, logging, sys
+sys.path.insert(0, sys.argv[1])
+import cdk_runner
+from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
+original = ConcurrentCursor.observe
+request = {"manifest": sys.argv[2], "config": json.loads(sys.argv[3]), "streams": ["sales"]}
+cdk_runner.read(request, logging.getLogger("airbyte.test"))  # the messages are read lazily: none here
+print(json.dumps(ConcurrentCursor.observe is original))
+"""
+
+
+def test_the_cursor_bookkeeping_stays_for_a_manifest_with_pagination_reset(tmp_path: Path) -> None:
+    """The runner skips the cursors' per-record bookkeeping (``skip_cursor_state``) unless the
+    manifest has ``pagination_reset``, whose window split starts from the newest value a cursor
+    observed: there the CDK's own ``observe`` stays."""
+    source = load_sources()["crm"]
+    config = connector_config(
+        source, Interval.for_day(DAY), {**os.environ, source.config.base_url_env: "http://x"}
+    )
+    variant = yaml.safe_load(source.manifest_path.read_text())
+    variant["streams"][0]["retriever"]["pagination_reset"] = {"type": "PaginationReset", "action": "RESET"}
+    resets = tmp_path / "crm_pagination_reset.yaml"
+    resets.write_text(yaml.safe_dump(variant, sort_keys=False))
+
+    def observes(manifest: Path) -> bool:
+        done = subprocess.run(
+            [
+                str(Settings().airbyte_python),
+                "-c",
+                CURSOR_OBSERVES,
+                str(Path(cdk_runner.__file__).parent),
+                str(manifest),
+                json.dumps(config),
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **TELEMETRY_OFF},
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout.splitlines()[-1])
+
+    assert observes(source.manifest_path) is False, "the shipped manifest: the bookkeeping is skipped"
+    assert observes(resets) is True, "with pagination_reset the CDK's observe stays"
 
 
 DPATH_CASES = """
