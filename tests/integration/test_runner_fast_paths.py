@@ -142,7 +142,10 @@ def test_the_cursor_bookkeeping_stays_for_a_manifest_with_pagination_reset(tmp_p
         source, Interval.for_day(DAY), {**os.environ, source.config.base_url_env: "http://x"}
     )
     variant = yaml.safe_load(source.manifest_path.read_text())
-    variant["streams"][0]["retriever"]["pagination_reset"] = {"type": "PaginationReset", "action": "RESET"}
+    variant["streams"][0]["retriever"]["pagination_reset"] = {
+        "type": "PaginationReset",
+        "action": "SPLIT_USING_CURSOR",
+    }
     resets = tmp_path / "crm_pagination_reset.yaml"
     resets.write_text(yaml.safe_dump(variant, sort_keys=False))
 

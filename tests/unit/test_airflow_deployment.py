@@ -90,7 +90,8 @@ if __name__ == "__main__":  # the forkserver imports this file too, as the sched
 
 def test_the_executors_workers_import_what_every_task_imports_once(tmp_path) -> None:
     """Celery's workers (their ``imports``) and the LocalExecutor's forkserver preload the task
-    runner, Cosmos and dbt; our own code is never preloaded (a task reads the project as it is)."""
+    runner, Cosmos and dbt; of our own code only dbt's warm-up, which reads nothing of the
+    project (a task reads the project as it is)."""
     from liftoff.dag_defaults import TASK_PRELOAD
 
     script = tmp_path / "preloaded.py"
@@ -126,7 +127,30 @@ def test_the_dbt_warm_up_parses_a_throwaway_project_and_never_stops_a_worker(mon
     def broken(*args, **kwargs):
         raise RuntimeError("dbt is broken here")
 
-    monkeypatch.setattr(dbt.cli.main, "dbtRunner", broken)
-    with caplog.at_level("WARNING"):
-        assert warm_dbt.warm_up() is False
-    assert "dbt tasks start cold" in caplog.text
+    class Refusing:
+        def invoke(self, args):
+            return dbt.cli.main.dbtRunnerResult(success=False, exception=RuntimeError("refused"))
+
+    for runner, said in (
+        (broken, "dbt's warm-up failed"),
+        (Refusing, "dbt's warm-up parse failed (refused)"),
+    ):
+        monkeypatch.setattr(dbt.cli.main, "dbtRunner", runner)
+        caplog.clear()
+        with caplog.at_level("WARNING"):
+            assert warm_dbt.warm_up() is False
+        assert f"{said}" in caplog.text and "dbt tasks start cold" in caplog.text
+
+
+def test_a_finished_task_frees_its_worker_soon_unless_the_environment_says_otherwise(tmp_path) -> None:
+    """``liftoff airflow``'s components get TASK_TIMING; a value in the environment wins."""
+    from liftoff.local.airflow_deployment import TASK_TIMING, deployment_env
+    from liftoff.warehouse.location import Warehouse
+
+    metadata = Warehouse("127.0.0.1", 5432, "airflow", "airflow", "x")
+    env = deployment_env({}, metadata, tmp_path, 8080, passwords=tmp_path / "passwords.json")
+    assert {key: env[key] for key in TASK_TIMING} == TASK_TIMING
+    assert TASK_TIMING["AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL"] == "1", "not the 5 s default"
+    own = {"AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "3"}
+    env = deployment_env(own, metadata, tmp_path, 8080, passwords=tmp_path / "passwords.json")
+    assert env["AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL"] == "3"

@@ -106,6 +106,8 @@ def metadata_database(owner: psycopg.Connection, target: Warehouse, settings: Se
 # default) once the task has closed its sockets: a finished task held its worker slot 5 s
 # longer about every other time. The scheduler, when a loop found nothing to do, sleeps
 # `scheduler_idle_sleep_time` (1 s) before it sees that a task ended and queues the next.
+# The price: each running task's supervisor sends a heartbeat every second (a request to the
+# API server, a row updated), and an idle scheduler loops four times a second.
 TASK_TIMING = {
     "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",
     "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.25",
@@ -149,6 +151,7 @@ def deployment_env(
         }
     )
     return {
+        **TASK_TIMING,  # unless the environment sets its own
         **base,
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata.url.replace(
             "postgresql://", "postgresql+psycopg2://"
@@ -164,7 +167,6 @@ def deployment_env(
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
         "AIRFLOW__API_AUTH__JWT_SECRET": jwt_secret.read_text().strip(),
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
-        **TASK_TIMING,
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(folder / "logs"),
     }

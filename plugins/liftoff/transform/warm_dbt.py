@@ -14,6 +14,7 @@ logged, and the tasks start cold as before.
 
 from __future__ import annotations
 
+import gc
 import logging
 import tempfile
 from pathlib import Path
@@ -47,14 +48,36 @@ def warm_up() -> bool:
             for name, text in FILES.items():
                 (root / name).parent.mkdir(parents=True, exist_ok=True)
                 (root / name).write_text(text)
-            args = ["--quiet", "--no-send-anonymous-usage-stats", "--log-level-file", "none"]
-            result = dbtRunner().invoke(["parse", *args, "--project-dir", tmp, "--profiles-dir", tmp])
+            # everything named here, none of it from a DBT_* variable the worker may have
+            places = [
+                *("--project-dir", tmp, "--profiles-dir", tmp, "--profile", "warm_up", "--target", "parse"),
+                *("--target-path", str(root / "target"), "--log-path", str(root / "logs")),
+            ]
+            quiet = ["--quiet", "--no-send-anonymous-usage-stats", "--log-level-file", "none"]
+            try:
+                result = dbtRunner().invoke(["parse", *quiet, *places])
+            finally:
+                _forget()
         if not result.success:
             log.warning("dbt's warm-up parse failed (%s): dbt tasks start cold", result.exception)
         return result.success
     except Exception:  # a worker starts either way
         log.warning("dbt's warm-up failed: dbt tasks start cold", exc_info=True)
         return False
+
+
+def _forget() -> None:
+    """Drop what the parse left that is about it, not about dbt's code: its adapter (and
+    semaphore), the environment's metadata it read, its artifacts' paths; then collect, before
+    a Celery worker freezes its heap (Cosmos cleans up after each of its dbt calls the same way)."""
+    from dbt.adapters.factory import reset_adapters
+    from dbt.utils.artifact_upload import PRODUCED_ARTIFACTS_PATHS
+    from dbt_common.events.functions import reset_metadata_vars
+
+    reset_adapters()
+    reset_metadata_vars()
+    PRODUCED_ARTIFACTS_PATHS.clear()
+    gc.collect()
 
 
 warm_up()
