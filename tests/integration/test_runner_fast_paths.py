@@ -42,6 +42,19 @@ def land(source: SourceConfig, interval: Interval, config: dict, target: Warehou
     return run_connector("crm", source, interval, config, target, Settings(), schema, 300).records
 
 
+def in_connector_python(code: str, *args: str):
+    """Run ``code`` in the CDK's virtualenv, the runner's folder as its first argument (then
+    ``args``); what it printed last, as JSON."""
+    done = subprocess.run(
+        [str(Settings().airbyte_python), "-c", code, str(Path(cdk_runner.__file__).parent), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **TELEMETRY_OFF},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.splitlines()[-1])
+
+
 def taken(manifest: Path) -> list[str]:
     """The streams whose ``_record`` the runner's writer adds, for ``manifest``."""
     code = (
@@ -49,14 +62,7 @@ def taken(manifest: Path) -> list[str]:
         " manifest = yaml.safe_load(open(sys.argv[2]));"
         " print(json.dumps(sorted(cdk_runner.take_whole_record(manifest)[1])))"
     )
-    done = subprocess.run(
-        [str(Settings().airbyte_python), "-c", code, str(Path(cdk_runner.__file__).parent), str(manifest)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, **TELEMETRY_OFF},
-    )
-    return json.loads(done.stdout)
+    return in_connector_python(code, str(manifest))
 
 
 def rows(conn, schema: str, stream: str) -> list[tuple]:
@@ -150,21 +156,7 @@ def test_the_cursor_bookkeeping_stays_for_a_manifest_with_pagination_reset(tmp_p
     resets.write_text(yaml.safe_dump(variant, sort_keys=False))
 
     def observes(manifest: Path) -> bool:
-        done = subprocess.run(
-            [
-                str(Settings().airbyte_python),
-                "-c",
-                CURSOR_OBSERVES,
-                str(Path(cdk_runner.__file__).parent),
-                str(manifest),
-                json.dumps(config),
-            ],
-            capture_output=True,
-            text=True,
-            env={**os.environ, **TELEMETRY_OFF},
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-        return json.loads(done.stdout.splitlines()[-1])
+        return in_connector_python(CURSOR_OBSERVES, str(manifest), json.dumps(config))
 
     assert observes(source.manifest_path) is False, "the shipped manifest: the bookkeeping is skipped"
     assert observes(resets) is True, "with pagination_reset the CDK's observe stays"
@@ -196,14 +188,7 @@ print(json.dumps({"outcomes": outcomes}))
 
 
 def test_direct_field_paths_answer_as_dpath_does() -> None:
-    done = subprocess.run(
-        [str(Settings().airbyte_python), "-c", DPATH_CASES, str(Path(cdk_runner.__file__).parent)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, **TELEMETRY_OFF},
-    )
-    said = json.loads(done.stdout)
+    said = in_connector_python(DPATH_CASES)
     outcomes = said["outcomes"]
     assert len(outcomes) == 28
     assert [case for case in outcomes if not case[2]] == []

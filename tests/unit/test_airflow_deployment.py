@@ -139,7 +139,7 @@ def test_the_dbt_warm_up_parses_a_throwaway_project_and_never_stops_a_worker(mon
         caplog.clear()
         with caplog.at_level("WARNING"):
             assert warm_dbt.warm_up() is False
-        assert f"{said}" in caplog.text and "dbt tasks start cold" in caplog.text
+        assert said in caplog.text and "dbt tasks start cold" in caplog.text
 
 
 def test_a_finished_task_frees_its_worker_soon_unless_the_environment_says_otherwise(tmp_path) -> None:
