@@ -219,13 +219,11 @@ def test_the_eves_success_ends_the_sensor_in_the_triggerer_and_anything_else_res
     trigger = getattr(importlib.import_module(module), name)(**kwargs)
     looks = []
 
-    async def count(states):  # what the triggerer's Task SDK call answers for the eve's task
-        looks.append(states)
-        if states is None:  # in any state: the run exists, unless it is gone (deleted)
-            return 0 if counted == "gone" and len(looks) > 6 else 1
-        return 1 if counted in states and len(looks) > 2 else 0
+    async def state():  # what the triggerer's Task SDK call answers for the eve's task
+        looks.append(1)
+        return counted if len(looks) > 2 else "running"
 
-    trigger.count = count
+    trigger.state = state
 
     async def first_event():
         return await anext(trigger.run())
@@ -321,14 +319,16 @@ def test_the_trigger_counts_the_eves_transform_whatever_sensor_it_runs_for(monke
     from types import SimpleNamespace
 
     import airflow.sdk.execution_time.task_runner as task_runner
-    from airflow.sdk.execution_time.comms import TICount
+    from airflow.sdk.execution_time.comms import TaskStatesResult
 
     asked = []
 
     class Comms:
         def send(self, msg):
             asked.append(msg)
-            return TICount(count=1 if msg.states == ["success"] else 0 if msg.states else 1)
+            if len(asked) < 3:  # the eve's run exists, its task still running
+                return TaskStatesResult(task_states={msg.run_ids[0]: {msg.task_ids[0]: "running"}})
+            return TaskStatesResult(task_states={msg.run_ids[0]: {msg.task_ids[0]: "success"}})
 
     monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", Comms(), raising=False)
     trigger = PreviousDayTransformedTrigger(
@@ -341,6 +341,31 @@ def test_the_trigger_counts_the_eves_transform_whatever_sensor_it_runs_for(monke
         return await anext(trigger.run())
 
     assert type(asyncio.run(first_event())).__name__ == "TaskSuccessEvent"
+    assert len(asked) == 3, "one request a look"
     assert {(m.dag_id, tuple(m.task_ids), tuple(m.run_ids)) for m in asked} == {
         ("sales_elt", (TRANSFORMED_TASK_ID,), ("backfill__2026-11-19",))
     }
+
+
+def test_the_trigger_finds_the_eves_run_gone_when_the_api_knows_no_such_task(monkeypatch) -> None:
+    """The API server answers no state for a deleted run's task: the sensor resumes and waits
+    for the day's new run (``liftoff run`` replaces a failed day by deleting its run)."""
+    import asyncio
+
+    import airflow.sdk.execution_time.task_runner as task_runner
+    from airflow.sdk.execution_time.comms import TaskStatesResult
+
+    class Comms:
+        def send(self, msg):
+            return TaskStatesResult(task_states={})
+
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", Comms(), raising=False)
+    trigger = PreviousDayTransformedTrigger(
+        dag_id="sales_elt", run_id="backfill__2026-11-19", poke_interval=0.01
+    )
+
+    async def first_event():
+        return await anext(trigger.run())
+
+    event = asyncio.run(first_event())
+    assert type(event).__name__ == "TriggerEvent" and event.payload == {"status": "gone"}

@@ -32,7 +32,7 @@ class PreviousDayTransformedSensor(BaseSensorOperator):
 
     - Ready (no previous run, or its transform succeeded): the sensor returns at once.
     - Previous day still running: the sensor defers to ``PreviousDayTransformedTrigger`` on
-      that run's ``transformed`` task. The triggerer polls that task every 2 s and ends this
+      that run's ``transformed`` task. The triggerer looks at that task every second and ends this
       sensor itself once it succeeds, so the day's bronze starts seconds after the previous day's
       gold. (A poke in reschedule mode starts a task process every 20 s: that cost a backfill
       14 s a day.)

@@ -13,8 +13,8 @@ A sensor waits for the previous run (by logical date) to finish its ``transforme
   it succeeds, the days after it go on by themselves. A manual run (``liftoff run``, a
   trigger) fails at once instead and names the day to rerun first, because nobody else will.
 
-The sensor waits deferred: the triggerer looks at the previous run every 2 s, and no worker
-slot is held.
+The sensor waits deferred: the triggerer looks at the previous run every second, and no
+worker slot is held.
 
 The previous day's run can disappear while a day waits for it. ``liftoff run`` replaces a
 failed backfill day by deleting its run and then triggering a new one (on-call does the same
@@ -127,7 +127,9 @@ def ready_after(run_id: str | None, state: str | None, *, wait_on_failure: bool)
     return state == "success"
 
 
-POLL_SECONDS = 2.0  # how often the triggerer checks the previous day's run (no worker slot, no process)
+# How often the triggerer looks at the previous day's run (no worker slot, no process): one request
+# to the API server each time, for each day waiting (2 or 3 in a backfill).
+POLL_SECONDS = 1.0
 FAILED_RECHECK = timedelta(seconds=20)  # previous day failed: check again this often (cleared? replaced?)
 WAIT_HOURS = 12
 # Previous day's run gone: check every POLL_SECONDS for this long, then every FAILED_RECHECK

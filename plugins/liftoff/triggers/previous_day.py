@@ -1,12 +1,12 @@
 """The trigger that waits, in the triggerer, for the previous day's transform.
 
-It polls the ``transformed`` task of the previous day's run every 2 s, through the Task SDK
-(the triggerer's own API client). On success it ends the waiting sensor from the triggerer
-(``TaskSuccessEvent``), so no task process starts only to return: that saves about 2 s for
-every day of a backfill. On anything else it resumes the sensor, which decides by its rules
-(``liftoff.transform.ordering``): the previous day's transform failed, or its run is gone
-(deleted, to be replaced by ``liftoff run``). The triggerer and a deferring sensor import
-this module; parsing a DAG does not.
+It looks at the state of the previous day's ``transformed`` task every second, one request
+to the API server each time, through the Task SDK (the triggerer's own API client). On
+success it ends the waiting sensor from the triggerer (``TaskSuccessEvent``), so no task
+process starts only to return: that saves about 2 s for every day of a backfill. On anything
+else it resumes the sensor, which decides by its rules (``liftoff.transform.ordering``): the
+previous day's transform failed, or its run is gone (deleted, to be replaced by ``liftoff
+run``). The triggerer and a deferring sensor import this module; parsing a DAG does not.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
 from asgiref.sync import sync_to_async
 
 from liftoff.transform.ordering import FAILED_STATES, POLL_SECONDS, TRANSFORMED_TASK_ID
+
+GONE = "gone"  # what ``state`` answers when the previous day's task is in no run (its run deleted)
 
 
 class PreviousDayTransformedTrigger(BaseTrigger):
@@ -54,23 +56,26 @@ class PreviousDayTransformedTrigger(BaseTrigger):
             "poke_interval": self.poke_interval,
         }
 
-    async def count(self, states: list[str] | None) -> int:
-        """How many instances of the previous day's task are in ``states`` (None: in any state)."""
+    async def state(self) -> str | None:
+        """The state of the previous day's task (None: not scheduled yet); GONE when its run
+        has no such task any more (deleted)."""
         from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
 
-        return await sync_to_async(RuntimeTaskInstance.get_ti_count)(
-            dag_id=self.eve_dag_id, task_ids=[self.eve_task_id], run_ids=[self.eve_run_id], states=states
+        states = await sync_to_async(RuntimeTaskInstance.get_task_states)(
+            dag_id=self.eve_dag_id, task_ids=[self.eve_task_id], run_ids=[self.eve_run_id]
         )
+        return states.get(self.eve_run_id, {}).get(self.eve_task_id, GONE)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         while True:
-            if await self.count(self.failed_states):
-                yield TriggerEvent({"status": "failed"})
-                return
-            if await self.count(["success"]):
+            state = await self.state()
+            if state == "success":
                 yield TaskSuccessEvent()
                 return
-            if not await self.count(None):  # no such task in any state: the previous day's run is gone
+            if state in self.failed_states:
+                yield TriggerEvent({"status": "failed"})
+                return
+            if state == GONE:  # the previous day's run is gone
                 yield TriggerEvent({"status": "gone"})
                 return
             await asyncio.sleep(self.poke_interval)
