@@ -165,7 +165,7 @@ def test_a_task_starting_imports_only_our_code(tmp_path) -> None:
 
 
 def test_the_dbt_warm_up_parses_a_throwaway_project_and_never_stops_a_worker(monkeypatch, caplog) -> None:
-    """What each worker runs once before its tasks fork: a `dbt parse` that succeeds, offline,
+    """What each worker runs once before its tasks fork: two `dbt parse`s that succeed, offline,
     in a temporary folder it removes; a dbt that fails there is logged, never raised."""
     import tempfile
 
@@ -173,9 +173,19 @@ def test_the_dbt_warm_up_parses_a_throwaway_project_and_never_stops_a_worker(mon
 
     from liftoff.transform import warm_dbt
 
+    real, found = dbt.cli.main.dbtRunner, []
+
+    class Recording(real):  # the real dbt, and whether each parse found a partial-parse file
+        def invoke(self, args, **kwargs):
+            target = Path(args[args.index("--target-path") + 1])
+            found.append((target / "partial_parse.msgpack").is_file())
+            return super().invoke(args, **kwargs)
+
+    monkeypatch.setattr(dbt.cli.main, "dbtRunner", Recording)
     left_before = set(Path(tempfile.gettempdir()).glob("liftoff-dbt-warm-up-*"))
     assert warm_dbt.warm_up() is True
     assert set(Path(tempfile.gettempdir()).glob("liftoff-dbt-warm-up-*")) == left_before, "nothing left"
+    assert found == [False, True], "the second parse reads the first one's file, as a task's dbt call does"
 
     def broken(*args, **kwargs):
         raise RuntimeError("dbt is broken here")
