@@ -16,8 +16,10 @@ START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 # Modules every task process of the pipeline imports. Each executor worker imports them once
 # and its task processes fork from it with them loaded (otherwise each task spends 1.2 s on
 # Airflow's task runner and 1.4 s on dbt). Our own code is not preloaded, so each task reads
-# the project as it is now (only dbt's warm-up, which reads nothing of it). After an upgrade
-# of dbt or Cosmos, restart the scheduler (LocalExecutor) or the Celery workers.
+# the project as it is now (only dbt's warm-up, which reads nothing of it). What they read at
+# import (Cosmos' settings, its plugin's API address) is read once per worker too: after an
+# upgrade of dbt, Cosmos or these libraries, or a change to the [cosmos] or [api] settings,
+# restart the scheduler (LocalExecutor) or the Celery workers.
 TASK_PRELOAD = (
     "airflow.sdk.execution_time.task_runner",
     "cosmos",
@@ -32,10 +34,9 @@ TASK_PRELOAD = (
     "cosmos.operators.local",
     "cosmos.profiles",
     "airflow.providers.standard.decorators.python",
-    "airflow.providers.standard.operators.hitl",
+    "airflow.providers.standard.operators.hitl",  # the quiet day's approval (asgiref)
     "airflow.providers.postgres.hooks.postgres",
-    "minio",  # the archive's client: 0.1 s
-    "confluent_kafka",  # the stream's client
+    "minio",  # the archive's client, which its task imports: 0.1 s
     "liftoff.transform.warm_dbt",  # a throwaway `dbt parse`, twice: each dbt call 0.9 s faster
 )
 

@@ -170,22 +170,24 @@ def test_the_dbt_warm_up_parses_a_throwaway_project_and_never_stops_a_worker(mon
     import tempfile
 
     import dbt.cli.main
+    from dbt.parser.manifest import ManifestLoader
 
     from liftoff.transform import warm_dbt
 
-    real, found = dbt.cli.main.dbtRunner, []
+    read, loaded = ManifestLoader.read_manifest_for_partial_parse, []
 
-    class Recording(real):  # the real dbt, and whether each parse found a partial-parse file
-        def invoke(self, args, **kwargs):
-            target = Path(args[args.index("--target-path") + 1])
-            found.append((target / "partial_parse.msgpack").is_file())
-            return super().invoke(args, **kwargs)
+    def reading(self):  # the real reader; whether each parse got a manifest from the file
+        manifest = read(self)
+        loaded.append(manifest is not None)
+        return manifest
 
-    monkeypatch.setattr(dbt.cli.main, "dbtRunner", Recording)
+    monkeypatch.setattr(ManifestLoader, "read_manifest_for_partial_parse", reading)
+    monkeypatch.setenv("DBT_PARTIAL_PARSE", "false")  # a worker's own setting does not turn it off
     left_before = set(Path(tempfile.gettempdir()).glob("liftoff-dbt-warm-up-*"))
     assert warm_dbt.warm_up() is True
     assert set(Path(tempfile.gettempdir()).glob("liftoff-dbt-warm-up-*")) == left_before, "nothing left"
-    assert found == [False, True], "the second parse reads the first one's file, as a task's dbt call does"
+    assert loaded == [False, True], "the second parse reads the first one's file, as a task's dbt call does"
+    monkeypatch.undo()
 
     def broken(*args, **kwargs):
         raise RuntimeError("dbt is broken here")

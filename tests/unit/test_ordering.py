@@ -9,7 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from airflow.sdk.api.datamodels._generated import DagRunType
 
-from liftoff.transform.ordering import TRANSFORMED_TASK_ID, PreviousDayFailed, previous_day_ready
+from liftoff.transform.ordering import (
+    FAILED_STATES,
+    TRANSFORMED_TASK_ID,
+    PreviousDayFailed,
+    previous_day_ready,
+)
 from liftoff.triggers.previous_day import PreviousDayTransformedTrigger
 
 
@@ -175,6 +180,7 @@ def test_a_waiting_day_never_takes_an_earlier_day_for_its_eve_while_its_eve_is_r
     assert gone.kwargs["eve"] == eve.isoformat() and gone.kwargs["gone_since"]
     soon = gone.trigger.serialize()[1]["moment"] - datetime.now(UTC)
     assert soon <= timedelta(seconds=5), "it looks again soon: the new run comes within a second"
+    assert soon > timedelta(seconds=1.5), "each such look is a task process: not as often as the trigger's"
 
     ti.previous = PreviousRun("manual__2026-11-30T09:36:59", eve)  # the replacement, running
     history["manual__2026-11-30T09:36:59"] = {TRANSFORMED_TASK_ID: "running"}
@@ -345,6 +351,43 @@ def test_the_trigger_counts_the_eves_transform_whatever_sensor_it_runs_for(monke
     assert {(m.dag_id, tuple(m.task_ids), tuple(m.run_ids)) for m in asked} == {
         ("sales_elt", (TRANSFORMED_TASK_ID,), ("backfill__2026-11-19",))
     }
+
+
+@pytest.mark.parametrize(
+    ("answers", "ends"),
+    [
+        # cleared (no state yet), then running, then done: it waits, then ends the sensor
+        ([None, None, "running", "success"], {"type": "TaskSuccessEvent"}),
+        # each state the sensor counts as a failed eve, with the trigger's own defaults
+        *(([None, state], {"type": "TriggerEvent", "status": "failed"}) for state in sorted(FAILED_STATES)),
+    ],
+)
+def test_the_trigger_waits_while_the_eve_has_no_state_and_stops_on_any_failed_one(
+    monkeypatch, answers, ends
+) -> None:
+    """A cleared eve's task has no state (None), which is not a gone run: the day waits."""
+    import asyncio
+
+    import airflow.sdk.execution_time.task_runner as task_runner
+    from airflow.sdk.execution_time.comms import TaskStatesResult
+
+    left = iter(answers)
+
+    class Comms:
+        def send(self, msg):
+            return TaskStatesResult(task_states={msg.run_ids[0]: {msg.task_ids[0]: next(left)}})
+
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", Comms(), raising=False)
+    trigger = PreviousDayTransformedTrigger(
+        dag_id="sales_elt", run_id="backfill__2026-11-19", poke_interval=0.01
+    )
+
+    async def first_event():
+        return await anext(trigger.run())
+
+    event = asyncio.run(first_event())
+    assert next(left, "all read") == "all read", "one look per answer, none skipped"
+    assert {"type": type(event).__name__, **(event.payload if ends.get("status") else {})} == ends
 
 
 def test_the_trigger_finds_the_eves_run_gone_when_the_api_knows_no_such_task(monkeypatch) -> None:

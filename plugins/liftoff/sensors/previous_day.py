@@ -15,7 +15,7 @@ from liftoff.errors import task_errors
 from liftoff.transform.ordering import (
     FAILED_RECHECK,
     FAILED_STATES,
-    POLL_SECONDS,
+    GONE_RECHECK,
     REPLACED_SOON,
     WAIT_HOURS,
     WAITING_RUN_TYPES,
@@ -82,7 +82,7 @@ class PreviousDayTransformedSensor(BaseSensorOperator):
                 eve[:10],
             )
             soon = now - since < REPLACED_SOON
-            again = timedelta(seconds=POLL_SECONDS) if soon else FAILED_RECHECK
+            again = GONE_RECHECK if soon else FAILED_RECHECK
             self._look_again(context, TimeDeltaTrigger(again), eve, since.isoformat())
         if self.ready(context, found.run_id, found.state):
             return

@@ -132,8 +132,10 @@ def ready_after(run_id: str | None, state: str | None, *, wait_on_failure: bool)
 POLL_SECONDS = 1.0
 FAILED_RECHECK = timedelta(seconds=20)  # previous day failed: check again this often (cleared? replaced?)
 WAIT_HOURS = 12
-# Previous day's run gone: check every POLL_SECONDS for this long, then every FAILED_RECHECK
-# (`liftoff run` triggers the new run within a second of deleting the old one).
+# Previous day's run gone: the sensor looks again every GONE_RECHECK for REPLACED_SOON, then every
+# FAILED_RECHECK (`liftoff run` triggers the new run within a second of deleting the old one).
+# Each of these looks is a task process, not the triggerer's request.
+GONE_RECHECK = timedelta(seconds=2)
 REPLACED_SOON = timedelta(minutes=1)
 
 

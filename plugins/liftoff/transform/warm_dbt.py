@@ -54,13 +54,15 @@ def warm_up() -> bool:
                 *("--project-dir", tmp, "--profiles-dir", tmp, "--profile", "warm_up", "--target", "parse"),
                 *("--target-path", str(root / "target"), "--log-path", str(root / "logs")),
             ]
-            quiet = ["--quiet", "--no-send-anonymous-usage-stats", "--log-level-file", "none"]
+            # quiet, and partial parsing on whatever the worker's DBT_PARTIAL_PARSE says
+            flags = ["--quiet", "--no-send-anonymous-usage-stats", "--log-level-file", "none"]
+            flags += ["--partial-parse"]
             try:
                 # twice: the second parse reads the first one's partial-parse file, as each
                 # task's dbt call does (its readers are made on first use too)
-                result = dbtRunner().invoke(["parse", *quiet, *places])
+                result = dbtRunner().invoke(["parse", *flags, *places])
                 if result.success:
-                    result = dbtRunner().invoke(["parse", *quiet, *places])
+                    result = dbtRunner().invoke(["parse", *flags, *places])
             finally:
                 _forget()
         if not result.success:
