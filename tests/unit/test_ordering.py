@@ -353,6 +353,28 @@ def test_the_trigger_counts_the_eves_transform_whatever_sensor_it_runs_for(monke
     }
 
 
+def _trigger_event(monkeypatch, answer):
+    """The trigger's first event, the triggerer's Task SDK answering each request with
+    ``answer(request)``."""
+    import asyncio
+
+    import airflow.sdk.execution_time.task_runner as task_runner
+
+    class Comms:
+        def send(self, msg):
+            return answer(msg)
+
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", Comms(), raising=False)
+    trigger = PreviousDayTransformedTrigger(
+        dag_id="sales_elt", run_id="backfill__2026-11-19", poke_interval=0.01
+    )
+
+    async def first_event():
+        return await anext(trigger.run())
+
+    return asyncio.run(first_event())
+
+
 @pytest.mark.parametrize(
     ("answers", "ends"),
     [
@@ -366,26 +388,13 @@ def test_the_trigger_waits_while_the_eve_has_no_state_and_stops_on_any_failed_on
     monkeypatch, answers, ends
 ) -> None:
     """A cleared eve's task has no state (None), which is not a gone run: the day waits."""
-    import asyncio
-
-    import airflow.sdk.execution_time.task_runner as task_runner
     from airflow.sdk.execution_time.comms import TaskStatesResult
 
     left = iter(answers)
-
-    class Comms:
-        def send(self, msg):
-            return TaskStatesResult(task_states={msg.run_ids[0]: {msg.task_ids[0]: next(left)}})
-
-    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", Comms(), raising=False)
-    trigger = PreviousDayTransformedTrigger(
-        dag_id="sales_elt", run_id="backfill__2026-11-19", poke_interval=0.01
+    event = _trigger_event(
+        monkeypatch,
+        lambda msg: TaskStatesResult(task_states={msg.run_ids[0]: {msg.task_ids[0]: next(left)}}),
     )
-
-    async def first_event():
-        return await anext(trigger.run())
-
-    event = asyncio.run(first_event())
     assert next(left, "all read") == "all read", "one look per answer, none skipped"
     assert {"type": type(event).__name__, **(event.payload if ends.get("status") else {})} == ends
 
@@ -393,22 +402,7 @@ def test_the_trigger_waits_while_the_eve_has_no_state_and_stops_on_any_failed_on
 def test_the_trigger_finds_the_eves_run_gone_when_the_api_knows_no_such_task(monkeypatch) -> None:
     """The API server answers no state for a deleted run's task: the sensor resumes and waits
     for the day's new run (``liftoff run`` replaces a failed day by deleting its run)."""
-    import asyncio
-
-    import airflow.sdk.execution_time.task_runner as task_runner
     from airflow.sdk.execution_time.comms import TaskStatesResult
 
-    class Comms:
-        def send(self, msg):
-            return TaskStatesResult(task_states={})
-
-    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", Comms(), raising=False)
-    trigger = PreviousDayTransformedTrigger(
-        dag_id="sales_elt", run_id="backfill__2026-11-19", poke_interval=0.01
-    )
-
-    async def first_event():
-        return await anext(trigger.run())
-
-    event = asyncio.run(first_event())
+    event = _trigger_event(monkeypatch, lambda msg: TaskStatesResult(task_states={}))
     assert type(event).__name__ == "TriggerEvent" and event.payload == {"status": "gone"}
