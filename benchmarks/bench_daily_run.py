@@ -151,12 +151,6 @@ def run(repeat: int = 5) -> Result:
 
         subject_days, floor_days = iter(days), iter(days)
 
-        def floor(target: Warehouse) -> float:
-            day = next(floor_days)
-            started = time.perf_counter()
-            copy_and_dbt_build(target, rows[day], day)
-            return time.perf_counter() - started
-
         with (
             scratch_database(server) as floor_warehouse,
             scratch_database(server) as warehouse,
@@ -169,8 +163,15 @@ def run(repeat: int = 5) -> Result:
             api = AirflowApi(Login(cluster.url, ADMIN_USER, password))
             with floor_warehouse.connect() as conn:
                 bootstrap(conn, list(load_sources()))
+
+            def floor() -> float:
+                day = next(floor_days)
+                started = time.perf_counter()
+                copy_and_dbt_build(floor_warehouse, rows[day], day)
+                return time.perf_counter() - started
+
             subject, baseline = alternate(
-                lambda: deployed_run(cluster, api, next(subject_days)), lambda: floor(floor_warehouse), repeat
+                lambda: deployed_run(cluster, api, next(subject_days)), floor, repeat
             )
     notes = {
         f"{source}_{stream}_rows": len(stream_rows) for (source, stream), stream_rows in rows[DAY].items()

@@ -204,6 +204,30 @@ def test_an_eve_deleted_by_hand_holds_its_day_until_a_new_run_of_it_comes() -> N
     assert timedelta(seconds=10) < later <= timedelta(seconds=20), "no task process every 2 s for hours"
 
 
+def _trigger(monkeypatch, answer) -> PreviousDayTransformedTrigger:
+    """A trigger on the eve's run, the triggerer's Task SDK answering each of its requests with
+    ``answer(request)``."""
+    import airflow.sdk.execution_time.task_runner as task_runner
+
+    class Comms:
+        def send(self, msg):
+            return answer(msg)
+
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", Comms(), raising=False)
+    return PreviousDayTransformedTrigger(
+        dag_id="sales_elt", run_id="backfill__2026-11-19", poke_interval=0.01
+    )
+
+
+def _first_event(trigger: PreviousDayTransformedTrigger):
+    import asyncio
+
+    async def first_event():
+        return await anext(trigger.run())
+
+    return asyncio.run(first_event())
+
+
 @pytest.mark.parametrize(
     ("counted", "ends"),
     [("success", "TaskSuccessEvent"), ("failed", "TriggerEvent"), ("gone", "TriggerEvent")],
@@ -213,8 +237,6 @@ def test_the_eves_success_ends_the_sensor_in_the_triggerer_and_anything_else_res
 ) -> None:
     """No task process only to return; a failed eve goes back to the sensor's rules. The
     triggerer builds the trigger again from what it serializes."""
-    import asyncio
-
     from airflow.triggers.base import TaskSuccessEvent
 
     made = PreviousDayTransformedTrigger(
@@ -231,10 +253,7 @@ def test_the_eves_success_ends_the_sensor_in_the_triggerer_and_anything_else_res
 
     trigger.state = state
 
-    async def first_event():
-        return await anext(trigger.run())
-
-    event = asyncio.run(first_event())
+    event = _first_event(trigger)
     assert type(event).__name__ == ends and len(looks) > 2, "it polls until the eve is done"
     assert isinstance(event, TaskSuccessEvent) == (counted == "success")
     if counted != "success":  # the sensor resumes and decides (a gone eve: waits for its new run)
@@ -321,58 +340,26 @@ def test_a_deadline_stored_by_the_previous_release_still_alerts() -> None:
 def test_the_trigger_counts_the_eves_transform_whatever_sensor_it_runs_for(monkeypatch) -> None:
     """The triggerer gives a trigger its sensor's task instance (BaseTrigger sets ``task_id`` to
     the sensor's): the trigger still asks about the eve's ``transformed`` task, on the eve's run."""
-    import asyncio
     from types import SimpleNamespace
 
-    import airflow.sdk.execution_time.task_runner as task_runner
     from airflow.sdk.execution_time.comms import TaskStatesResult
 
     asked = []
 
-    class Comms:
-        def send(self, msg):
-            asked.append(msg)
-            if len(asked) < 3:  # the eve's run exists, its task still running
-                return TaskStatesResult(task_states={msg.run_ids[0]: {msg.task_ids[0]: "running"}})
-            return TaskStatesResult(task_states={msg.run_ids[0]: {msg.task_ids[0]: "success"}})
+    def answer(msg):
+        asked.append(msg)
+        state = "running" if len(asked) < 3 else "success"  # the eve's run exists, its task running
+        return TaskStatesResult(task_states={msg.run_ids[0]: {msg.task_ids[0]: state}})
 
-    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", Comms(), raising=False)
-    trigger = PreviousDayTransformedTrigger(
-        dag_id="sales_elt", run_id="backfill__2026-11-19", poke_interval=0.01
-    )
+    trigger = _trigger(monkeypatch, answer)
     trigger.task_instance = SimpleNamespace(task_id="previous_day_transformed", dag_id="sales_elt")
     assert trigger.task_id == "previous_day_transformed", "as the triggerer leaves it"
 
-    async def first_event():
-        return await anext(trigger.run())
-
-    assert type(asyncio.run(first_event())).__name__ == "TaskSuccessEvent"
+    assert type(_first_event(trigger)).__name__ == "TaskSuccessEvent"
     assert len(asked) == 3, "one request a look"
     assert {(m.dag_id, tuple(m.task_ids), tuple(m.run_ids)) for m in asked} == {
         ("sales_elt", (TRANSFORMED_TASK_ID,), ("backfill__2026-11-19",))
     }
-
-
-def _trigger_event(monkeypatch, answer):
-    """The trigger's first event, the triggerer's Task SDK answering each request with
-    ``answer(request)``."""
-    import asyncio
-
-    import airflow.sdk.execution_time.task_runner as task_runner
-
-    class Comms:
-        def send(self, msg):
-            return answer(msg)
-
-    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", Comms(), raising=False)
-    trigger = PreviousDayTransformedTrigger(
-        dag_id="sales_elt", run_id="backfill__2026-11-19", poke_interval=0.01
-    )
-
-    async def first_event():
-        return await anext(trigger.run())
-
-    return asyncio.run(first_event())
 
 
 @pytest.mark.parametrize(
@@ -391,9 +378,11 @@ def test_the_trigger_waits_while_the_eve_has_no_state_and_stops_on_any_failed_on
     from airflow.sdk.execution_time.comms import TaskStatesResult
 
     left = iter(answers)
-    event = _trigger_event(
-        monkeypatch,
-        lambda msg: TaskStatesResult(task_states={msg.run_ids[0]: {msg.task_ids[0]: next(left)}}),
+    event = _first_event(
+        _trigger(
+            monkeypatch,
+            lambda msg: TaskStatesResult(task_states={msg.run_ids[0]: {msg.task_ids[0]: next(left)}}),
+        )
     )
     assert next(left, "all read") == "all read", "one look per answer, none skipped"
     assert {"type": type(event).__name__, **(event.payload if ends.get("status") else {})} == ends
@@ -404,5 +393,5 @@ def test_the_trigger_finds_the_eves_run_gone_when_the_api_knows_no_such_task(mon
     for the day's new run (``liftoff run`` replaces a failed day by deleting its run)."""
     from airflow.sdk.execution_time.comms import TaskStatesResult
 
-    event = _trigger_event(monkeypatch, lambda msg: TaskStatesResult(task_states={}))
+    event = _first_event(_trigger(monkeypatch, lambda msg: TaskStatesResult(task_states={})))
     assert type(event).__name__ == "TriggerEvent" and event.payload == {"status": "gone"}

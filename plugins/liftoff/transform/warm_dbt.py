@@ -54,9 +54,10 @@ def warm_up() -> bool:
                 *("--project-dir", tmp, "--profiles-dir", tmp, "--profile", "warm_up", "--target", "parse"),
                 *("--target-path", str(root / "target"), "--log-path", str(root / "logs")),
             ]
-            # quiet, and partial parsing on whatever the worker's DBT_PARTIAL_PARSE says
-            flags = ["--quiet", "--no-send-anonymous-usage-stats", "--log-level-file", "none"]
-            flags += ["--partial-parse"]
+            flags = [
+                *("--quiet", "--no-send-anonymous-usage-stats", "--log-level-file", "none"),
+                "--partial-parse",  # whatever the worker's DBT_PARTIAL_PARSE says
+            ]
             try:
                 # twice: the second parse reads the first one's partial-parse file, as each
                 # task's dbt call does (its readers are made on first use too)

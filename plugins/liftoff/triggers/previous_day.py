@@ -76,6 +76,6 @@ class PreviousDayTransformedTrigger(BaseTrigger):
                 yield TriggerEvent({"status": "failed"})
                 return
             if state == GONE:  # the previous day's run is gone
-                yield TriggerEvent({"status": "gone"})
+                yield TriggerEvent({"status": GONE})
                 return
             await asyncio.sleep(self.poke_interval)
