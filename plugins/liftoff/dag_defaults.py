@@ -16,7 +16,8 @@ START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 # Modules every task process of the pipeline imports. Each executor worker imports them once
 # and its task processes fork from it with them loaded (otherwise each task spends 1.2 s on
 # Airflow's task runner and 1.4 s on dbt). Our own code is not preloaded, so each task reads
-# the project as it is now (only dbt's warm-up, which reads nothing of it). What they read at
+# the project as it is now (only the warm-ups of dbt and of the connector runner, which read
+# nothing of it; the runner's server stands aside when its file changes). What they read at
 # import (Cosmos' settings, its plugin's API address) is read once per worker too: after an
 # upgrade of dbt, Cosmos or these libraries, or a change to the [cosmos] or [api] settings,
 # restart the scheduler (LocalExecutor) or the Celery workers.
@@ -38,6 +39,7 @@ TASK_PRELOAD = (
     "airflow.providers.postgres.hooks.postgres",
     "minio",  # the archive's client, which its task imports: 0.1 s
     "liftoff.transform.warm_dbt",  # a throwaway `dbt parse`, twice: each dbt call 0.9 s faster
+    "liftoff.ingest.connector_warm_up",  # the connector runner with the CDK imported: 1.6 s a sync
 )
 
 

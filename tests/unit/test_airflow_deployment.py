@@ -90,8 +90,8 @@ if __name__ == "__main__":  # the forkserver imports this file too, as the sched
 
 def test_the_executors_workers_import_what_every_task_imports_once(tmp_path) -> None:
     """Celery's workers (their ``imports``) and the LocalExecutor's forkserver preload the task
-    runner, Cosmos and dbt; of our own code only dbt's warm-up, which reads nothing of the
-    project (a task reads the project as it is)."""
+    runner, Cosmos and dbt; of our own code only the warm-ups of dbt and of the connector
+    runner, which read nothing of the project (a task reads the project as it is)."""
     from liftoff.dag_defaults import TASK_PRELOAD
 
     script = tmp_path / "preloaded.py"
@@ -106,8 +106,8 @@ def test_the_executors_workers_import_what_every_task_imports_once(tmp_path) -> 
     seen = json.loads(done.stdout.splitlines()[-1])
     assert "dbt.cli.main" not in seen["before"] and seen["celery"] == list(TASK_PRELOAD)
     assert seen["broker"] == "redis://x/0", "Airflow's own Celery settings are kept"
-    # of ours only dbt's warm-up (and its packages' empty __init__), which reads nothing of the project
-    ours = sorted({*TASK_PRELOAD, "liftoff", "liftoff.transform"})
+    # of ours only the warm-ups (and their packages' empty __init__), which read nothing of the project
+    ours = sorted({*TASK_PRELOAD, "liftoff", "liftoff.transform", "liftoff.ingest"})
     assert seen["local"] == ours, "the forkserver's children have them, and no other liftoff module"
 
 

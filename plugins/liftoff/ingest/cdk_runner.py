@@ -625,6 +625,24 @@ def one_line(exc: BaseException) -> str:
     return message if len(message) <= 500 else message[:497] + "..."
 
 
+def preload() -> None:
+    """Import what a sync imports as it goes: the warm server (``connector_server.py``) does it
+    once, and each sync forked from it starts with the CDK loaded."""
+    import dpath  # noqa: F401
+    import psycopg  # noqa: F401
+    import yaml  # noqa: F401
+    from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer  # noqa: F401
+    from airbyte_cdk.sources.declarative.concurrent_declarative_source import (  # noqa: F401
+        ConcurrentDeclarativeSource,
+    )
+    from airbyte_cdk.sources.declarative.parsers.manifest_reference_resolver import (  # noqa: F401
+        ManifestReferenceResolver,
+    )
+    from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever  # noqa: F401
+    from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor  # noqa: F401
+    from airbyte_cdk.utils.traced_exception import AirbyteTracedException  # noqa: F401
+
+
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     try:

@@ -26,18 +26,18 @@ import re
 import subprocess
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
 from liftoff.batch import Batch, Interval
 from liftoff.config import ConfigError, Settings, SourceConfig, first_line, landing_schema
+from liftoff.ingest import warm_connector
 from liftoff.ingest.protocol import IngestError, connector_env
 from liftoff.ingest.state import check_continuity, record_sync
 from liftoff.warehouse.location import Warehouse
 
-RUNNER = Path(__file__).with_name("cdk_runner.py")
+RUNNER = warm_connector.RUNNER
 log = logging.getLogger(__name__)
 AIRBYTE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -271,13 +271,15 @@ def run_connector(
         },
     }
     try:
-        done = subprocess.run(
+        text, env = json.dumps(request), connector_env()
+        # forked from the worker's warm runner when it has one (the CDK imported), else cold
+        done = warm_connector.run(settings.airbyte_python, text, env, timeout_seconds) or subprocess.run(
             [str(settings.airbyte_python), str(RUNNER)],
-            input=json.dumps(request),
+            input=text,
             capture_output=True,
             text=True,
             timeout=timeout_seconds,
-            env=connector_env(),
+            env=env,
         )
     except subprocess.TimeoutExpired as exc:
         raise IngestError(f"sync of {name} for {interval.day} timed out after {timeout_seconds}s") from exc
