@@ -9,8 +9,9 @@ For the run's data interval `[data_interval_start, data_interval_end)` (one UTC 
    rows go to `audit.quarantine`, counts to `audit.batches`); `archive` writes the batch to
    the raw archive;
 2. **bronze → silver → gold**: the dbt models through Cosmos, tests after each model,
-   once the previous day's run has finished its own (`previous_day_transformed`), so a
-   backfill syncs days in parallel and transforms them in date order.
+   once every source is done and the previous day's run has finished its own layers
+   (`previous_day_transformed`, waiting beside the syncs), so a backfill syncs days in
+   parallel and transforms them in date order.
 
 Every run owns exactly its interval: rerunning a day replaces that day everywhere.
 Runbook: `docs/runbook.md`. Owner: data platform.
@@ -50,5 +51,5 @@ with DAG(
     configured = active_sources()  # the sources in sources.yaml, minus those in LIFTOFF_SKIP_SOURCES
     sources = [source_task_group(name, source) for name, source in configured.items()]
     bronze, silver, gold = (dbt_layer(layer, configured) for layer in LAYERS)
-    sources >> PreviousDayTransformedSensor() >> bronze
+    [*sources, PreviousDayTransformedSensor()] >> bronze  # the wait for the eve beside the syncs
     bronze >> silver >> gold >> transform_done()

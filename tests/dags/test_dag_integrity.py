@@ -158,8 +158,15 @@ def test_sales_elt_order_is_ingest_validate_archive_then_layers(sales_elt) -> No
         assert f"{source}.ingest" not in ids and not dag.task_dict[f"{source}.validate"].upstream_task_ids
         assert dag.task_dict[f"{source}.archive"].upstream_task_ids == {f"{source}.validate"}
     wait = dag.task_dict["previous_day_transformed"]
-    assert wait.upstream_task_ids == source_leaves(SOURCES), "every source archived and checked"
+    assert not wait.upstream_task_ids, "it waits for the eve beside the syncs, from the run's start"
     assert hasattr(wait, "execute_complete"), "it waits deferred: no worker slot held"
+    roots = list(dag.task_group_dict["bronze"].get_roots())  # the first layer's first tasks
+    assert roots
+    for task in roots:
+        upstream = task.upstream_task_ids
+        assert upstream == {*source_leaves(SOURCES), "previous_day_transformed"}, (
+            "every source archived and checked, and the eve transformed"
+        )
     for stream in STREAMS:
         before = dag.task_dict[model_tasks(dag, stream.model)[0]].get_flat_relative_ids(upstream=True)
         assert "previous_day_transformed" in before
@@ -182,9 +189,10 @@ def test_a_stream_source_lands_from_its_topic_and_a_skipped_source_is_left_out(d
         assert SOURCES[name].kafka.topic in dag.task_dict[f"{name}.ingest"].doc_md
     skipped = sales_elt_under("layer", skip_sources=",".join(STREAMED))
     assert not [task for task in skipped.task_dict if task.split(".")[0] in STREAMED]
-    assert skipped.task_dict["previous_day_transformed"].upstream_task_ids == source_leaves(
-        [name for name in SOURCES if name not in STREAMED]
-    )
+    assert skipped.task_dict["bronze.build"].upstream_task_ids == {
+        *source_leaves([name for name in SOURCES if name not in STREAMED]),
+        "previous_day_transformed",
+    }
 
 
 def test_pos_today_is_scheduled_by_a_watcher_on_each_stream_sources_topic() -> None:
@@ -218,7 +226,10 @@ def test_layer_setting_is_one_dbt_build_per_layer(dagbag) -> None:
     dag = sales_elt_under("layer")
     layers = [task for task in dag.tasks if task.task_id.split(".")[0] in ("bronze", "silver", "gold")]
     assert sorted(t.task_id for t in layers) == ["bronze.build", "gold.build", "silver.build"]
-    assert dag.task_dict["bronze.build"].upstream_task_ids == {"previous_day_transformed"}
+    assert dag.task_dict["bronze.build"].upstream_task_ids == {
+        *source_leaves(SOURCES),
+        "previous_day_transformed",
+    }
     assert dag.task_dict["silver.build"].upstream_task_ids == {"bronze.build"}
     assert dag.task_dict["gold.build"].upstream_task_ids == {"silver.build"}
     for layer in ("bronze", "silver", "gold"):
