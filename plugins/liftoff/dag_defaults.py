@@ -17,10 +17,11 @@ START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 # and its task processes fork from it with them loaded (otherwise each task spends 1.2 s on
 # Airflow's task runner and 1.4 s on dbt). Our own code is not preloaded, so each task reads
 # the project as it is now (only the warm-ups of dbt and of the connector runner, which read
-# nothing of it; the runner's server stands aside when its file changes). What they read at
-# import (Cosmos' settings, its plugin's API address) is read once per worker too: after an
-# upgrade of dbt, Cosmos or these libraries, or a change to the [cosmos] or [api] settings,
-# restart the scheduler (LocalExecutor) or the Celery workers.
+# none of it but the settings; the runner's server stands aside when its files change). What
+# they read at import (Cosmos' settings, its plugin's API address, where the CDK is) is read
+# once per worker too: after an upgrade of dbt, Cosmos, the Airbyte CDK or these libraries, or
+# a change to the [cosmos] or [api] settings, restart the scheduler (LocalExecutor) or the
+# Celery workers.
 TASK_PRELOAD = (
     "airflow.sdk.execution_time.task_runner",
     "cosmos",

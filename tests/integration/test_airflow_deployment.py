@@ -51,9 +51,10 @@ def runs_of(api: AirflowApi, day: date) -> list[dict]:
     return api.client.get(f"/dags/{DAG}/dagRuns", params=params).json()["dag_runs"]
 
 
-def task_log(api: AirflowApi, run_id: str, task_id: str) -> str:
+def task_log(api: AirflowApi, run_id: str, task_id: str, try_number: int = 1) -> str:
     answer = api.client.get(
-        f"/dags/{DAG}/dagRuns/{run_id}/taskInstances/{task_id}/logs/1", params={"full_content": True}
+        f"/dags/{DAG}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}",
+        params={"full_content": True},
     )
     answer.raise_for_status()
     content = answer.json()["content"]
@@ -80,6 +81,8 @@ def test_the_scheduler_runs_yesterday_by_itself_and_liftoff_run_reruns_that_run(
     assert again["dag_run_id"] == scheduled and again["state"] == "success"
     tries = api.client.get(f"/dags/{DAG}/dagRuns/{scheduled}/taskInstances/crm.ingest").json()["try_number"]
     assert tries == 2, "the scheduler's run was run again"
+    # by then the workers' warm connector runner is up (the first sync may beat its start)
+    assert "the connector runner ran warm" in task_log(api, scheduled, "crm.ingest", try_number=2)
 
 
 def test_the_rest_api_triggers_a_day_with_the_printed_login(airflow_deployment, yesterday: date) -> None:

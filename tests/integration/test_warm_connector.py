@@ -4,6 +4,7 @@ time is killed, and the server goes when whoever started it goes."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -74,9 +75,13 @@ def server_pid(path: str) -> int:
     raise AssertionError(f"no server process for {path}")
 
 
+SECRET = "s3cr3t-of-the-worker"
+
+
 @pytest.fixture
-def warm() -> Iterator[str]:
-    """The warm server, as a worker starts it, listening."""
+def warm(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The warm server, as a worker starts it (with a secret in its environment), listening."""
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", f"postgresql://owner:{SECRET}@db:5432/warehouse")
     path = warm_connector.start()
     assert path, "the server did not start"
 
@@ -180,6 +185,32 @@ def test_a_sync_over_its_time_is_killed(
 
     assert served == ["warm"]
     wait_for(no_child(server), 10)
+
+
+def test_the_server_has_none_of_the_workers_secrets(warm: str) -> None:
+    environ = (Path("/proc") / str(server_pid(warm)) / "environ").read_bytes()
+    assert b"AIRFLOW_CONN" not in environ and SECRET.encode() not in environ
+    assert Path(warm).parent.stat().st_mode & 0o777 == 0o700, "only the worker's user reaches the socket"
+
+
+def test_a_sync_whose_task_is_gone_ends(warm: str) -> None:
+    """A task killed outright (SIGKILL: no code of its own runs) closes its end of the socket;
+    the sync's child, here stuck reading a request that never ends, exits with it."""
+    server = server_pid(warm)
+    stdin, writer = os.pipe()
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.connect(warm)
+    lines = conn.makefile("rb")
+    assert b"version" in lines.readline()
+    header = json.dumps({"env": connector_env(), "cwd": os.getcwd()}).encode() + b"\n"
+    socket.send_fds(conn, [header], [stdin, 1, 2])
+    assert b"pid" in lines.readline()
+    assert children_of(server), "the child reads its request"
+    lines.close()
+    conn.close()  # what the kernel does for a killed task
+    wait_for(no_child(server), 10)
+    os.close(stdin)
+    os.close(writer)
 
 
 def test_the_server_goes_with_the_process_that_started_it() -> None:

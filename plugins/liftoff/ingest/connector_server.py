@@ -1,5 +1,6 @@
 """The connector runner kept warm: ``cdk_runner.py`` with the Airbyte CDK imported, forking a
-child per sync (``liftoff.ingest.warm_connector`` starts it in each executor worker).
+child per sync (``liftoff.ingest.warm_connector`` starts it where the executor's workers fork
+from: the LocalExecutor's forkserver, each Celery worker).
 
 The runner's own process spends 1.5-1.9 s importing the CDK before its first request (the CDK
 imports all of itself); a sync forked from this server starts with it loaded. Like the runner,
@@ -11,14 +12,16 @@ It listens on the Unix socket ``SOCKET`` (in a folder only its user can open) an
 ``LIFELINE_FD`` reads end of file: every process that started it or forked from that one is
 gone. A conversation, one per sync:
 
-    server -> client   {"runner": STAMP, "python": ...}\\n   (the runner file it loaded, its interpreter)
+    server -> client   {"version": STAMP, "python": ...}\\n   (the files it loaded, its interpreter)
     client -> server   {"env": {...}, "cwd": "..."}\\n   with three descriptors: stdin, stdout, stderr
     child  -> client   {"pid": N}\\n ... {"exit": CODE}\\n
 
-A client whose runner file is not the one the server loaded (the code changed since the worker
-started) hangs up after the first line and runs the runner cold. The child runs the runner's
-``main()`` with the client's descriptors as its standard streams, so the caller reads what the
-runner's own process would print; the client kills it by its pid when its time is up.
+A client whose runner or server file is not the one the server loaded (the code changed since
+the worker started) hangs up after the first line and runs the runner cold. The child runs
+the runner's ``main()`` with the client's descriptors as its standard streams, so the caller
+reads what the runner's own process would print. The client never writes after its request:
+when its end of the socket closes (the task done, timed out or killed) the child exits, so
+no sync outlives the task that asked for it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import selectors
 import signal
 import socket
 import sys
+import threading
 
 try:
     from liftoff.ingest import cdk_runner  # imported by the client for stamp()
@@ -37,19 +41,27 @@ except ImportError:  # run by the connector's own interpreter: this file's folde
     import cdk_runner
 
 
-def stamp(path: str) -> str:
-    """What names one version of a file: its path, modification time and size."""
-    seen = os.stat(path)
-    return f"{os.path.realpath(path)}:{seen.st_mtime_ns}:{seen.st_size}"
+def stamp(*paths: str) -> str:
+    """What names one version of these files: each one's path, modification time and size."""
+    return "|".join(f"{os.path.realpath(p)}:{os.stat(p).st_mtime_ns}:{os.stat(p).st_size}" for p in paths)
+
+
+def hang_up_ends_it(conn: socket.socket) -> None:
+    """The client says nothing after its request: when its end closes (its task finished,
+    timed out, or was killed) the sync it asked for ends too, wherever it is."""
+    try:
+        conn.recv(1)
+    finally:
+        os._exit(1)
 
 
 def serve_one(conn: socket.socket, listener: socket.socket, lifeline: int) -> None:
     """In the forked child: take the client's streams and environment, run the runner, report."""
-    listener.close()
-    os.close(lifeline)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     code = 1
     try:
+        listener.close()
+        os.close(lifeline)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         message, fds, _flags, _addr = socket.recv_fds(conn, 1 << 20, 3)
         if len(fds) != 3:
             raise ValueError(f"expected 3 descriptors, got {len(fds)}")
@@ -60,6 +72,7 @@ def serve_one(conn: socket.socket, listener: socket.socket, lifeline: int) -> No
         os.environ.clear()
         os.environ.update(header["env"])
         os.chdir(header["cwd"])
+        threading.Thread(target=hang_up_ends_it, args=(conn,), daemon=True).start()
         conn.sendall(json.dumps({"pid": os.getpid()}).encode() + b"\n")
         code = cdk_runner.main()
         sys.stdout.flush()
@@ -74,16 +87,16 @@ def serve_one(conn: socket.socket, listener: socket.socket, lifeline: int) -> No
 
 def serve(path: str, lifeline: int) -> None:
     """Accept syncs until the lifeline closes; each one in a child forked from here."""
-    cdk_runner.preload()
-    hello = {"runner": stamp(cdk_runner.__file__), "python": sys.executable}
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children reaped by the kernel
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(16)
-    watch = selectors.DefaultSelector()
-    watch.register(listener, selectors.EVENT_READ)
-    watch.register(lifeline, selectors.EVENT_READ)
     try:
+        cdk_runner.preload()
+        hello = {"version": stamp(cdk_runner.__file__, __file__), "python": sys.executable}
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children reaped by the kernel
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(path)
+        listener.listen(16)
+        watch = selectors.DefaultSelector()
+        watch.register(listener, selectors.EVENT_READ)
+        watch.register(lifeline, selectors.EVENT_READ)
         while True:
             for key, _ in watch.select():
                 if key.fileobj == lifeline:
@@ -94,11 +107,10 @@ def serve(path: str, lifeline: int) -> None:
                     if os.fork() == 0:
                         serve_one(conn, listener, lifeline)
                 except OSError:
-                    pass  # a client that hung up (a stale runner file) or could not be served
+                    pass  # a client that hung up (another version) or could not be served
                 finally:
                     conn.close()
     finally:
-        listener.close()
         for remove, name in ((os.unlink, path), (os.rmdir, os.path.dirname(path))):
             with contextlib.suppress(OSError):  # the socket, then its private folder
                 remove(name)

@@ -1,18 +1,20 @@
-"""The connector runner kept warm in each executor worker: started by the worker, used by its tasks.
+"""The connector runner kept warm where the executor's workers fork from, used by their tasks.
 
 A sync's runner (``cdk_runner.py``, in the CDK's virtualenv) spent 1.5-1.9 s importing the
 Airbyte CDK before its first request, every sync. :func:`start` (the workers' preload,
-``liftoff.ingest.connector_warm_up``) starts ``connector_server.py`` once per worker: the
-runner with the CDK imported, forking a child per sync. :func:`run` is what a task calls: the
-request goes to a child of that server, which reads and prints exactly what the runner's own
-process would. Whenever the server cannot answer (not started, still importing, gone, or
-started before the runner file changed) :func:`run` returns None and the caller starts the
+``liftoff.ingest.connector_warm_up``: once in the LocalExecutor's forkserver, whose four
+workers share it, or in each Celery worker) starts ``connector_server.py``: the runner with
+the CDK imported, forking a child per sync. :func:`run` is what a task calls: the request
+goes to a child of that server, which reads and prints exactly what the runner's own process
+would. Whenever the server cannot take it (not started, still importing, gone, or started
+before the runner or server file changed) :func:`run` returns None and the caller starts the
 runner cold, as it always did.
 
 The server gets the connector's environment (``connector_env``: the machine's, none of the
 worker's secrets) and each sync the task's own, with its request on stdin as before. Its
-socket is in a folder only the worker's user can open; it exits when the worker and every
-process forked from it are gone (a pipe only they hold).
+socket is in a folder only the worker's user can open; it exits when the process that started
+it and every process forked from that one are gone (a pipe only they hold), and a sync's
+child exits when its task's end of the socket closes (the task done, timed out or killed).
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import socket
 import subprocess
 import tempfile
@@ -46,7 +47,7 @@ def start() -> str | None:
     syncs start cold."""
     global _lifeline
     try:
-        python = get_settings().airbyte_python
+        python = Path(os.path.abspath(get_settings().airbyte_python))  # as its sys.executable says
         if not python.exists():
             log.info("no connector interpreter at %s: syncs start cold", python)
             return None
@@ -97,10 +98,16 @@ def run(
         lines = conn.makefile("rb")
         hello = json.loads(lines.readline() or b"{}")
     except (OSError, ValueError):  # not listening yet (importing the CDK), or gone
+        log.info("the warm connector server is not answering (starting, or gone): this sync starts cold")
         conn.close()
         return None
-    if hello.get("python") != str(python) or hello.get("runner") != stamp(str(RUNNER)):
-        log.info("the warm connector server runs another runner or interpreter: this sync starts cold")
+    if hello.get("python") != os.path.abspath(python) or hello.get("version") != stamp(
+        str(RUNNER), str(SERVER)
+    ):
+        log.warning(
+            "the warm connector server was started with another runner or interpreter (restart the"
+            " workers to use the new one): this sync starts cold"
+        )
         conn.close()
         return None
     with conn, lines:
@@ -143,18 +150,16 @@ def _converse(
         conn.settimeout(timeout)
         pid = json.loads(lines.readline())["pid"]
         code = json.loads(lines.readline())["exit"]
-    except TimeoutError as exc:
+    except TimeoutError as exc:  # leaving closes our end of the socket: the child exits
         raise subprocess.TimeoutExpired(str(RUNNER), timeout) from exc
     except (OSError, ValueError, KeyError):
-        pass  # the child died before it could say how it ended
-    finally:
-        if code is None and pid is not None:
-            # the task's time is up, it is being stopped, or the child went quiet: so is the sync
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-    for thread in threads:
+        pass  # the child ended before it could say how
+    for thread in threads:  # its streams close when it exits
         thread.join(10)
-    log.info("the connector runner ran warm: child %s of the worker's server, exit %s", pid, code)
+    if pid is None:  # no child ran the request: start the runner cold
+        log.warning("the warm connector server took the sync but ran nothing: it starts cold")
+        return None
+    log.info("the connector runner ran warm: child %s of the workers' server, exit %s", pid, code)
     return subprocess.CompletedProcess(
         [str(RUNNER)],
         -1 if code is None else code,
