@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import psutil
 import pytest
 
 from liftoff.batch import Interval
@@ -37,17 +38,12 @@ def wait_for(check, seconds: float = 30) -> None:
 
 
 def children_of(pid: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        try:
-            parent = (
-                int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) if entry.name.isdigit() else 0
-            )
-            if parent == pid and alive(int(entry.name)):
-                found.add(int(entry.name))
-        except (OSError, IndexError, ValueError):
-            pass  # gone while we looked
-    return found
+    """The live children of ``pid`` (a zombie has exited: only its parent has yet to reap it)."""
+    try:
+        children = psutil.Process(pid).children()
+    except psutil.NoSuchProcess:
+        return set()
+    return {child.pid for child in children if alive(child.pid)}
 
 
 def no_child(server: int):
@@ -59,19 +55,16 @@ def no_child(server: int):
 
 
 def alive(pid: int) -> bool:
-    try:  # a zombie has exited: only its parent has yet to read its status
-        return (Path(f"/proc/{pid}") / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
 
 
 def server_pid(path: str) -> int:
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and path.encode() in (entry / "cmdline").read_bytes():
-                return int(entry.name)
-        except OSError:
-            pass
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        if path in (process.info["cmdline"] or []):
+            return process.info["pid"]
     raise AssertionError(f"no server process for {path}")
 
 

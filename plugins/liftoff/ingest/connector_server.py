@@ -43,7 +43,8 @@ except ImportError:  # run by the connector's own interpreter: this file's folde
 
 def stamp(*paths: str) -> str:
     """What names one version of these files: each one's path, modification time and size."""
-    return "|".join(f"{os.path.realpath(p)}:{os.stat(p).st_mtime_ns}:{os.stat(p).st_size}" for p in paths)
+    seen = [(os.path.realpath(path), os.stat(path)) for path in paths]
+    return "|".join(f"{real}:{found.st_mtime_ns}:{found.st_size}" for real, found in seen)
 
 
 def hang_up_ends_it(conn: socket.socket) -> None:
