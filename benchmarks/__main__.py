@@ -25,6 +25,7 @@ BENCHMARKS = {
     "dag_parse": bench_dag_parse.run,
     "daily_run": bench_daily_run.run,
     "backfill_30d": bench_backfill.run,
+    "backfill_365d": bench_backfill.run_year,
     "dbt_cosmos": bench_dbt_cosmos.run,
     "history_365d": bench_history.run,
     "validation_1m": bench_validation.run,

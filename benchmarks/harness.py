@@ -78,6 +78,15 @@ def alternate(subject: Callable[[], float], baseline: Callable[[], float], repea
     return subject_times, baseline_times
 
 
+def busy_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (every process, PostgreSQL's too) since boot:
+    the difference over a phase is what it cost the machine, whichever process did the work."""
+    import psutil
+
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
 def timed(function: Callable[[], object]) -> float:
     started = time.perf_counter()
     function()

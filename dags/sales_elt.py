@@ -8,10 +8,11 @@ For the run's data interval `[data_interval_start, data_interval_end)` (one UTC 
    received in the interval); `validate` checks each batch against its contract (rejected
    rows go to `audit.quarantine`, counts to `audit.batches`); `archive` writes the batch to
    the raw archive;
-2. **bronze → silver → gold**: the dbt models through Cosmos, tests after each model,
-   once every source is done and the previous day's run has finished its own layers
-   (`previous_day_transformed`, waiting beside the syncs), so a backfill syncs days in
-   parallel and transforms them in date order.
+2. **bronze → silver → gold**: the dbt models through Cosmos, tests after each model.
+   Bronze starts once every source is done: it writes the day's own slice. Silver and gold
+   also wait for the previous day's run to finish its layers (`previous_day_transformed`,
+   waiting beside the syncs and bronze), so a backfill syncs and bronzes days side by side
+   and builds silver and gold in date order.
 
 Every run owns exactly its interval: rerunning a day replaces that day everywhere.
 Runbook: `docs/runbook.md`. Owner: data platform.
@@ -42,7 +43,7 @@ with DAG(
     schedule=DailyTimetable(),
     start_date=START_DATE,
     catchup=False,
-    max_active_runs=3,  # days sync side by side; transforms go in date order (the sensor)
+    max_active_runs=3,  # days sync side by side; silver and gold go in date order (the sensor)
     deadline=run_deadline(),  # a run still unfinished long after it was queued alerts on-call
     default_args={**DEFAULT_ARGS, "execution_timeout": timedelta(hours=1)},
     tags=["liftoff", "sales", "elt"],
@@ -51,5 +52,5 @@ with DAG(
     configured = active_sources()  # the sources in sources.yaml, minus those in LIFTOFF_SKIP_SOURCES
     sources = [source_task_group(name, source) for name, source in configured.items()]
     bronze, silver, gold = (dbt_layer(layer, configured) for layer in LAYERS)
-    [*sources, PreviousDayTransformedSensor()] >> bronze  # the wait for the eve beside the syncs
-    bronze >> silver >> gold >> transform_done()
+    sources >> bronze  # the day's own slice: no wait for the eve
+    [bronze, PreviousDayTransformedSensor()] >> silver >> gold >> transform_done()  # after the eve's gold

@@ -163,19 +163,26 @@ def test_sales_elt_order_is_ingest_validate_archive_then_layers(sales_elt) -> No
     roots = list(dag.task_group_dict["bronze"].get_roots())  # the first layer's first tasks
     assert roots
     for task in roots:
-        upstream = task.upstream_task_ids
-        assert upstream == {*source_leaves(SOURCES), "previous_day_transformed"}, (
-            "every source archived and checked, and the eve transformed"
+        assert task.upstream_task_ids == set(source_leaves(SOURCES)), (
+            "every source archived and checked; not the eve: a day's bronze is its own slice"
         )
     for stream in STREAMS:
         before = dag.task_dict[model_tasks(dag, stream.model)[0]].get_flat_relative_ids(upstream=True)
-        assert "previous_day_transformed" in before
+        assert "previous_day_transformed" not in before
         assert not [t for t in before if f"{landing_schema(stream.source)}_{stream.name}" in t], (
             "no dbt source task: freshness is the source's own check, on the data"
         )
+    silver_roots = list(dag.task_group_dict["silver"].get_roots())
+    assert silver_roots
+    for task in silver_roots:
+        assert "previous_day_transformed" in task.upstream_task_ids, "silver after the eve's gold"
     before_silver = dag.task_dict[model_tasks(dag, "silver_sales")[0]].get_flat_relative_ids(upstream=True)
     assert {model_tasks(dag, m)[1] for m in MODELS if m.startswith("bronze")} <= before_silver, (
         "silver waits for every bronze model and its tests"
+    )
+    dbt_tasks = [task for task in dag.tasks if hasattr(task, "project_dir")]  # Cosmos' dbt operators
+    assert dbt_tasks and all(task.max_active_tis_per_dag == 1 for task in dbt_tasks), (
+        "a dbt task runs for one day at a time (days' bronze side by side would rebuild one view)"
     )
     before_done = dag.task_dict["transformed"].get_flat_relative_ids(upstream=True)
     assert {model_tasks(dag, m)[1] for m in MODELS if m.startswith("gold")} <= before_done
@@ -189,10 +196,9 @@ def test_a_stream_source_lands_from_its_topic_and_a_skipped_source_is_left_out(d
         assert SOURCES[name].kafka.topic in dag.task_dict[f"{name}.ingest"].doc_md
     skipped = sales_elt_under("layer", skip_sources=",".join(STREAMED))
     assert not [task for task in skipped.task_dict if task.split(".")[0] in STREAMED]
-    assert skipped.task_dict["bronze.build"].upstream_task_ids == {
-        *source_leaves([name for name in SOURCES if name not in STREAMED]),
-        "previous_day_transformed",
-    }
+    assert skipped.task_dict["bronze.build"].upstream_task_ids == set(
+        source_leaves([name for name in SOURCES if name not in STREAMED])
+    )
 
 
 def test_pos_today_is_scheduled_by_a_watcher_on_each_stream_sources_topic() -> None:
@@ -226,11 +232,8 @@ def test_layer_setting_is_one_dbt_build_per_layer(dagbag) -> None:
     dag = sales_elt_under("layer")
     layers = [task for task in dag.tasks if task.task_id.split(".")[0] in ("bronze", "silver", "gold")]
     assert sorted(t.task_id for t in layers) == ["bronze.build", "gold.build", "silver.build"]
-    assert dag.task_dict["bronze.build"].upstream_task_ids == {
-        *source_leaves(SOURCES),
-        "previous_day_transformed",
-    }
-    assert dag.task_dict["silver.build"].upstream_task_ids == {"bronze.build"}
+    assert dag.task_dict["bronze.build"].upstream_task_ids == set(source_leaves(SOURCES))
+    assert dag.task_dict["silver.build"].upstream_task_ids == {"bronze.build", "previous_day_transformed"}
     assert dag.task_dict["gold.build"].upstream_task_ids == {"silver.build"}
     for layer in ("bronze", "silver", "gold"):
         build = dag.task_dict[f"{layer}.build"]

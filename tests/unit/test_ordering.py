@@ -136,7 +136,7 @@ def test_the_sensor_waits_deferred_on_the_previous_runs_transform() -> None:
         TRANSFORMED_TASK_ID,
     )
     assert "failed" in trigger.failed_states and "success" not in trigger.failed_states
-    assert trigger.poke_interval <= 5, "a day's bronze starts seconds after its eve's gold"
+    assert trigger.poke_interval <= 5, "a day's silver starts seconds after its eve's gold"
 
     # a failed eve a backfill waits for: looked at again on a timer, as on-call may clear it
     # or replace the run by another (a trigger pinned to the old run would wait forever)

@@ -47,3 +47,12 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- A snapshot's pre-hook: the table's rows go, in the transaction that inserts the new ones. -#}
+{% macro delete_all() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}

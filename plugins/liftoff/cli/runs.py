@@ -127,7 +127,7 @@ def backfill(
     """Run sales_elt for a range of days (a backfill).
 
     With `liftoff airflow` running, as one Airflow backfill on its scheduler (days sync
-    side by side, transform in date order); else one day after another.
+    side by side, silver and gold in date order); else one day after another.
     """
     from liftoff.local.airflow_api import AirflowApi
     from liftoff.local.airflow_deployment import running_deployment

@@ -1,4 +1,4 @@
-"""The sensor before a day's bronze. It waits, deferred in the triggerer, until the previous
+"""The sensor before a day's silver. It waits, deferred in the triggerer, until the previous
 day's run has finished its dbt layers. The rules (which run counts as the previous day's, and
 when to go, wait or stop) live in ``liftoff.transform.ordering``."""
 
@@ -33,7 +33,7 @@ class PreviousDayTransformedSensor(BaseSensorOperator):
     - Ready (no previous run, or its transform succeeded): the sensor returns at once.
     - Previous day still running: the sensor defers to ``PreviousDayTransformedTrigger`` on
       that run's ``transformed`` task. The triggerer looks at that task every second and ends this
-      sensor itself once it succeeds, so the day's bronze starts seconds after the previous day's
+      sensor itself once it succeeds, so the day's silver starts seconds after the previous day's
       gold. (A poke in reschedule mode starts a task process every 20 s: that cost a backfill
       14 s a day.)
     - Previous day failed, in a run that waits (scheduled or backfill): the sensor looks again

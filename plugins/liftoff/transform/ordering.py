@@ -1,8 +1,12 @@
-"""Day order for the transform: a day's dbt layers start once the previous day's have finished.
+"""Day order for the transform: a day's silver and gold start once the previous day's layers
+have finished.
 
 Silver's outlier window and gold's trailing windows read earlier days, so the transform of
-day D must see day D - 1's. Ingest, validation and archiving need no order: a backfill's
-runs sync in parallel (up to its ``--max-active-runs``), then transform one day after another.
+day D must see day D - 1's, and day D's silver must not change what day D - 1's gold reads.
+Ingest, validation, archiving and bronze need no order (each writes only its day's slice, and
+silver reads the run's): a backfill's runs sync and build bronze in parallel (up to its
+``--max-active-runs``; one day's bronze task at a time), then build silver and gold one day
+after another.
 
 A sensor waits for the previous run (by logical date) to finish its ``transformed`` task:
 

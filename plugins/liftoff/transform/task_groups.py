@@ -66,11 +66,15 @@ def interval_env(interval: Interval) -> dict[str, str]:
 # retrying: on-call reruns the day (docs/runbook.md). The `layer` setting's tasks tell an
 # outage from a failure (below) and are retried; per-model tasks are not.
 # Each command's test results go to its XCom, for the gold asset events (imported when it runs).
+# A dbt task runs for one day at a time: days' bronze slices are their own, but dbt
+# rebuilds a layer's views by name (and a first build creates its tables), so two days'
+# builds of one model would collide. (Silver and gold go in date order anyway: the sensor.)
 DBT_OPERATOR_ARGS = {
     "install_deps": False,
     "env": {**PIPELINE_DBT_ENV, **INTERVAL_ENV},
     "retries": 0,
     "callback": "liftoff.transform.test_results.push_test_results",
+    "max_active_tis_per_dag": 1,
 }
 # What dbt reports when the warehouse went away under it (restarted, backends terminated):
 # an outage, which a retry fixes; anything else (a failed test, a SQL error) is not.

@@ -6,21 +6,21 @@
 
 {#- The model's materialization from the stream's sync (include/sources.yaml):
     incremental streams keep one slice per run, replaced by a rerun (pre-hook); a
-    full-refresh stream's snapshot is rebuilt whole. `unique_columns` are a landed record's. -#}
+    full-refresh stream's snapshot replaces the last one whole (pre-hook), in the model's
+    own transaction: no table swap, whose drop of the old table would take the bronze views
+    with it while another day's silver reads them (bronze runs beside earlier days' silver:
+    dags/sales_elt.py). `unique_columns` are a landed record's. -#}
 {% macro bronze_config(sync, unique_columns) -%}
-    {%- set indexes = [
-        {'columns': ['batch_interval_start']},
-        {'columns': unique_columns, 'unique': true},
-    ] -%}
-    {%- if sync == 'incremental' -%}
-        {{ config(
-            materialized='incremental',
-            indexes=indexes,
-            pre_hook="{{ delete_slice('batch_interval_start', interval_start(), interval_end()) }}",
-        ) }}
-    {%- else -%}
-        {{ config(materialized='table', indexes=indexes) }}
-    {%- endif -%}
+    {%- set replaced = "{{ delete_slice('batch_interval_start', interval_start(), interval_end()) }}"
+        if sync == 'incremental' else "{{ delete_all() }}" -%}
+    {{ config(
+        materialized='incremental',
+        indexes=[
+            {'columns': ['batch_interval_start']},
+            {'columns': unique_columns, 'unique': true},
+        ],
+        pre_hook=replaced,
+    ) }}
 {%- endmacro %}
 
 {#- The run's batch of source.stream, once the contract validation has passed it. -#}
