@@ -9,10 +9,11 @@ For the run's data interval `[data_interval_start, data_interval_end)` (one UTC 
    rows go to `audit.quarantine`, counts to `audit.batches`); `archive` writes the batch to
    the raw archive;
 2. **bronze → silver → gold**: the dbt models through Cosmos, tests after each model.
-   Bronze starts once every source is done: it writes the day's own slice. Silver and gold
-   also wait for the previous day's run to finish its layers (`previous_day_transformed`,
-   waiting beside the syncs and bronze), so a backfill syncs and bronzes days side by side
-   and builds silver and gold in date order.
+   Bronze starts once every source is done (it replaces only the day's slice, and a
+   reference stream's snapshot in place). Silver and gold also wait for the previous day's
+   run to finish its layers (`previous_day_transformed`, waiting beside the syncs and
+   bronze), so a backfill syncs days side by side, builds a day's bronze beside earlier
+   days' silver and gold, and builds silver and gold in date order.
 
 Every run owns exactly its interval: rerunning a day replaces that day everywhere.
 Runbook: `docs/runbook.md`. Owner: data platform.
@@ -52,5 +53,5 @@ with DAG(
     configured = active_sources()  # the sources in sources.yaml, minus those in LIFTOFF_SKIP_SOURCES
     sources = [source_task_group(name, source) for name, source in configured.items()]
     bronze, silver, gold = (dbt_layer(layer, configured) for layer in LAYERS)
-    sources >> bronze  # the day's own slice: no wait for the eve
+    sources >> bronze  # the day's slice (a snapshot in place): no wait for the eve
     [bronze, PreviousDayTransformedSensor()] >> silver >> gold >> transform_done()  # after the eve's gold

@@ -66,7 +66,14 @@ def test_a_snapshot_replaces_its_rows_in_place_and_the_views_stay(
     )
 
     land_snapshot(warehouse, next_day, [("P1", "Starter Plan v2", "59.00"), ("P2", "Growth Plan", "199.00")])
+    log = tmp_path / "dbt.log"
+    seen = log.stat().st_size
     dbt_run(warehouse, tmp_path, next_day, "bronze_crm_products")  # the table alone, as a build's first step
+    with log.open(errors="replace") as text:
+        text.seek(seen)
+        statements = text.read().lower()
+    assert "delete from" in statements and "insert into" in statements
+    assert " rename to " not in statements and "drop table" not in statements, "no swap of the table"
     exists = "select to_regclass('bronze.bronze_product')::oid, 'bronze.bronze_crm_products'::regclass::oid"
     assert one(warehouse, exists) == (view, table), (
         "the view silver reads is still there, over the same table"

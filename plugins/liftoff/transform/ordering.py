@@ -3,10 +3,10 @@ have finished.
 
 Silver's outlier window and gold's trailing windows read earlier days, so the transform of
 day D must see day D - 1's, and day D's silver must not change what day D - 1's gold reads.
-Ingest, validation, archiving and bronze need no order (each writes only its day's slice, and
-silver reads the run's): a backfill's runs sync and build bronze in parallel (up to its
-``--max-active-runs``; one day's bronze task at a time), then build silver and gold one day
-after another.
+Ingest, validation, archiving and bronze need no order (each replaces only its day's slice, or
+a reference stream's snapshot in place, which landing holds one of anyway): a backfill's runs
+sync in parallel (up to its ``--max-active-runs``) and build bronze one day at a time beside
+earlier days' silver and gold, which go one day after another.
 
 A sensor waits for the previous run (by logical date) to finish its ``transformed`` task:
 
