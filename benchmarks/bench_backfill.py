@@ -83,6 +83,7 @@ def backfill(server, api_url: str, home: Path, days: list[date]) -> tuple[float,
     most = max(sum(1 for s, e in ingests if s <= start < e) for start, _ in ingests)
     dbt_tasks = [t for t in tasks if t["task_id"] in DBT_TASKS]
     by_run = tasks_by_run(tasks)
+    run_ids = [run["run_id"] for run in runs]
     dbt_seconds = statistics.median((t["end_date"] - t["start_date"]).total_seconds() for t in dbt_tasks)
     return elapsed, {
         "cpu_per_day_s": round(cpu / len(days), 2),
@@ -91,8 +92,8 @@ def backfill(server, api_url: str, home: Path, days: list[date]) -> tuple[float,
         "dbt_tasks_a_day": len(dbt_tasks) // len(days),
         "dbt_task_median_s": round(dbt_seconds, 2),
         "chain_gap_median_s": round(statistics.median(chain_gaps(by_run)), 2),
-        "eve_gap_median_s": round(statistics.median(eve_gaps(by_run, [run["run_id"] for run in runs])), 2),
-        "bronze_before_eve_done": bronze_ahead(by_run, [run["run_id"] for run in runs]),
+        "eve_gap_median_s": round(statistics.median(eve_gaps(by_run, run_ids)), 2),
+        "bronze_before_eve_done": bronze_ahead(by_run, run_ids),
     }
 
 

@@ -4,33 +4,18 @@ day, so every bronze row was gated and counted in its batch."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from liftoff.batch import Batch, Interval
-from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF, load_sources
+from liftoff.config import load_sources
 from liftoff.ingest.push import push_records
-from liftoff.transform.task_groups import interval_env
 from liftoff.validate.gate import validate_batch
 from liftoff.warehouse.bootstrap import bootstrap
 from liftoff.warehouse.location import Warehouse
 from liftoff_contracts import Sale
-
-DBT = str(Path(sys.executable).with_name("dbt"))
-
-
-def build_bronze(target: Warehouse, tmp_path: Path, interval: Interval) -> None:
-    env = {**os.environ, **TELEMETRY_OFF, **target.dbt_env, **interval_env(interval)}
-    done = subprocess.run(
-        [DBT, "run", "--select", "bronze_entry_sales", "--profiles-dir", ".", "--target-path",
-         str(tmp_path / "target"), "--log-path", str(tmp_path)],
-        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-3000:]
+from tests.dbt.dbt_cli import dbt_run
 
 
 def sale(key: str, at: datetime) -> Sale:
@@ -65,7 +50,7 @@ def test_a_sale_pushed_after_the_gate_waits_for_the_next_run_of_its_day(
             conn, "entry", "sales", [sale("entry-late", at + timedelta(minutes=5))]
         )  # after the gate
 
-    build_bronze(warehouse, tmp_path, interval)
+    dbt_run(warehouse, tmp_path, interval, "bronze_entry_sales")
     with warehouse.connect() as conn:
         ids = [r[0] for r in conn.execute("select sale_id from bronze.bronze_entry_sales order by 1")]
     assert ids == ["entry-1", "entry-2"], "the sale committed after the gate was never gated"
@@ -73,7 +58,7 @@ def test_a_sale_pushed_after_the_gate_waits_for_the_next_run_of_its_day(
     with warehouse.connect() as conn:  # the day's next run gates it
         assert validate_batch(conn, batch, Sale, max_reject_ratio=0.0).accepted == 3
         conn.commit()
-    build_bronze(warehouse, tmp_path, interval)
+    dbt_run(warehouse, tmp_path, interval, "bronze_entry_sales")
     with warehouse.connect() as conn:
         ids = [r[0] for r in conn.execute("select sale_id from bronze.bronze_entry_sales order by 1")]
     assert ids == ["entry-1", "entry-2", "entry-late"]

@@ -4,34 +4,20 @@ bronze views silver reads (dbt drops the swapped-out table with `cascade`)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
 from liftoff.batch import Batch, Interval
-from liftoff.config import DBT_PROJECT_DIR, TELEMETRY_OFF, load_sources
-from liftoff.transform.task_groups import interval_env
+from liftoff.config import load_sources
 from liftoff.validate.gate import validate_batch
 from liftoff.warehouse.bootstrap import bootstrap
 from liftoff.warehouse.location import Warehouse
 from liftoff_contracts import Product
+from tests.dbt.dbt_cli import dbt_run
 from tests.integration.landing import land
 
-DBT = str(Path(sys.executable).with_name("dbt"))
 DAY = date(2026, 11, 20)
 PRODUCT_COLUMNS = ("product_id", "name", "category", "unit_price", "updated_at")
-
-
-def dbt_run(target: Warehouse, tmp_path: Path, interval: Interval, *select: str) -> None:
-    env = {**os.environ, **TELEMETRY_OFF, **target.dbt_env, **interval_env(interval)}
-    done = subprocess.run(
-        [DBT, "run", "--select", *select, "--profiles-dir", ".", "--target-path", str(tmp_path / "target"),
-         "--log-path", str(tmp_path)],
-        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-3000:]
 
 
 def land_snapshot(target: Warehouse, interval: Interval, products: list[tuple[str, str, str]]) -> None:
