@@ -137,6 +137,9 @@ def test_the_sensor_waits_deferred_on_the_previous_runs_transform() -> None:
     )
     assert "failed" in trigger.failed_states and "success" not in trigger.failed_states
     assert trigger.poke_interval <= 5, "a day's silver starts seconds after its eve's gold"
+    assert trigger.eve_wait_task_id == "previous_day_transformed", (
+        "the eve's own wait: this sensor in its run"
+    )
 
     # a failed eve a backfill waits for: looked at again on a timer, as on-call may clear it
     # or replace the run by another (a trigger pinned to the old run would wait forever)
@@ -204,7 +207,7 @@ def test_an_eve_deleted_by_hand_holds_its_day_until_a_new_run_of_it_comes() -> N
     assert timedelta(seconds=10) < later <= timedelta(seconds=20), "no task process every 2 s for hours"
 
 
-def _trigger(monkeypatch, answer) -> PreviousDayTransformedTrigger:
+def _trigger(monkeypatch, answer, **kwargs) -> PreviousDayTransformedTrigger:
     """A trigger on the eve's run, the triggerer's Task SDK answering each of its requests with
     ``answer(request)``."""
     import airflow.sdk.execution_time.task_runner as task_runner
@@ -215,7 +218,7 @@ def _trigger(monkeypatch, answer) -> PreviousDayTransformedTrigger:
 
     monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", Comms(), raising=False)
     return PreviousDayTransformedTrigger(
-        dag_id="sales_elt", run_id="backfill__2026-11-19", poke_interval=0.01
+        dag_id="sales_elt", run_id="backfill__2026-11-19", poke_interval=0.01, **kwargs
     )
 
 
@@ -247,11 +250,15 @@ def test_the_eves_success_ends_the_sensor_in_the_triggerer_and_anything_else_res
     trigger = getattr(importlib.import_module(module), name)(**kwargs)
     looks = []
 
-    async def state():  # what the triggerer's Task SDK call answers for the eve's task
+    async def states():  # what the triggerer's Task SDK call answers for the eve's tasks
         looks.append(1)
-        return counted if len(looks) > 2 else "running"
+        return (
+            {}
+            if counted == "gone" and len(looks) > 2
+            else {TRANSFORMED_TASK_ID: counted if len(looks) > 2 else "running"}
+        )
 
-    trigger.state = state
+    trigger.states = states
 
     event = _first_event(trigger)
     assert type(event).__name__ == ends and len(looks) > 2, "it polls until the eve is done"
@@ -395,3 +402,46 @@ def test_the_trigger_finds_the_eves_run_gone_when_the_api_knows_no_such_task(mon
 
     event = _first_event(_trigger(monkeypatch, lambda msg: TaskStatesResult(task_states={})))
     assert type(event).__name__ == "TriggerEvent" and event.payload == {"status": "gone"}
+
+
+def test_the_trigger_looks_less_often_while_the_eve_still_waits_for_its_own_eve(monkeypatch) -> None:
+    """In a backfill most of a day's wait is its eve waiting for the day before: the trigger
+    asks about the eve's wait with its transform, in one request, and looks every 5 s until
+    that wait is over, then every second; a trigger stored without the wait looks every second."""
+    import asyncio
+
+    from airflow.sdk.execution_time.comms import TaskStatesResult
+
+    from liftoff.transform.ordering import IDLE_POLL_SECONDS, POLL_SECONDS
+
+    eve_wait = ["deferred", "deferred", "success", "success"]
+    asked, slept = [], []
+
+    def answer(msg):
+        asked.append(tuple(msg.task_ids))
+        done = "success" if len(asked) == len(eve_wait) else None
+        return TaskStatesResult(
+            task_states={
+                msg.run_ids[0]: {
+                    TRANSFORMED_TASK_ID: done,
+                    "previous_day_transformed": eve_wait[len(asked) - 1],
+                }
+            }
+        )
+
+    async def sleep(seconds):
+        slept.append(seconds)
+
+    trigger = _trigger(monkeypatch, answer, wait_task_id="previous_day_transformed")
+    _, kwargs = trigger.serialize()
+    assert kwargs["wait_task_id"] == "previous_day_transformed", "the triggerer builds it again with it"
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    assert type(_first_event(trigger)).__name__ == "TaskSuccessEvent"
+    assert asked == [(TRANSFORMED_TASK_ID, "previous_day_transformed")] * 4, "one request a look"
+    assert slept == [trigger.idle_interval, trigger.idle_interval, trigger.poke_interval]
+    assert trigger.idle_interval == IDLE_POLL_SECONDS > POLL_SECONDS
+    # a failed eve's wait, or none in its run: every second (the eve's failure is near)
+    assert trigger.next_look({"previous_day_transformed": "failed"}) == trigger.poke_interval
+    assert trigger.next_look({TRANSFORMED_TASK_ID: None}) == trigger.poke_interval
+    stored_before = PreviousDayTransformedTrigger(dag_id="sales_elt", run_id="backfill__2026-11-19")
+    assert stored_before.next_look({"previous_day_transformed": "deferred"}) == POLL_SECONDS

@@ -32,10 +32,10 @@ class PreviousDayTransformedSensor(BaseSensorOperator):
 
     - Ready (no previous run, or its transform succeeded): the sensor returns at once.
     - Previous day still running: the sensor defers to ``PreviousDayTransformedTrigger`` on
-      that run's ``transformed`` task. The triggerer looks at that task every second and ends this
-      sensor itself once it succeeds, so the day's silver starts seconds after the previous day's
-      gold. (A poke in reschedule mode starts a task process every 20 s: that cost a backfill
-      14 s a day.)
+      that run's ``transformed`` task. The triggerer looks at that task (every second once that
+      run's own wait is over, every 5 s before) and ends this sensor itself once it succeeds,
+      so the day's silver starts seconds after the previous day's gold. (A poke in reschedule
+      mode starts a task process every 20 s: that cost a backfill 14 s a day.)
     - Previous day failed, in a run that waits (scheduled or backfill): the sensor looks again
       every 20 s from the triggerer, because on-call may clear that run or replace it with
       another (``liftoff run``). A manual run fails at once instead.
@@ -89,7 +89,10 @@ class PreviousDayTransformedSensor(BaseSensorOperator):
         if found.state in FAILED_STATES:
             trigger = TimeDeltaTrigger(FAILED_RECHECK)
         else:
-            trigger = PreviousDayTransformedTrigger(dag_id=ti.dag_id, run_id=found.run_id)
+            # The previous day's own wait is this sensor's task in its run.
+            trigger = PreviousDayTransformedTrigger(
+                dag_id=ti.dag_id, run_id=found.run_id, wait_task_id=self.task_id
+            )
         self._look_again(context, trigger, found.logical_date and found.logical_date.isoformat(), None)
 
     def _look_again(self, context, trigger, eve: str | None, gone_since: str | None) -> NoReturn:

@@ -17,8 +17,9 @@ A sensor waits for the previous run (by logical date) to finish its ``transforme
   it succeeds, the days after it go on by themselves. A manual run (``liftoff run``, a
   trigger) fails at once instead and names the day to rerun first, because nobody else will.
 
-The sensor waits deferred: the triggerer looks at the previous run every second, and no
-worker slot is held.
+The sensor waits deferred, and no worker slot is held: the triggerer looks at the previous
+run every second once that run's own wait is over (its silver and gold under way), and every
+5 s while the previous run still waits for its own previous day.
 
 The previous day's run can disappear while a day waits for it. ``liftoff run`` replaces a
 failed backfill day by deleting its run and then triggering a new one (on-call does the same
@@ -132,8 +133,14 @@ def ready_after(run_id: str | None, state: str | None, *, wait_on_failure: bool)
 
 
 # How often the triggerer looks at the previous day's run (no worker slot, no process): one request
-# to the API server each time, for each day waiting (2 or 3 in a backfill).
+# to the API server each time, for each day waiting (2 or 3 in a backfill). Every second once
+# the previous run's own wait is over (its silver, gold and `transformed` take 6 s or more);
+# while it still waits for its own previous day, that is at least one more day's silver and
+# gold away, so every IDLE_POLL_SECONDS: it sees the previous run's wait end within 5 s, still
+# before its transform ends. In a month's backfill a day waits about three days' transforms,
+# and most of the triggerer's looks (and the API server's answers) were at runs still waiting.
 POLL_SECONDS = 1.0
+IDLE_POLL_SECONDS = 5.0
 FAILED_RECHECK = timedelta(seconds=20)  # previous day failed: check again this often (cleared? replaced?)
 WAIT_HOURS = 12
 # Previous day's run gone: the sensor looks again every GONE_RECHECK for REPLACED_SOON, then every

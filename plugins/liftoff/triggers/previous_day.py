@@ -1,7 +1,9 @@
 """The trigger that waits, in the triggerer, for the previous day's transform.
 
-It looks at the state of the previous day's ``transformed`` task every second, one request
-to the API server each time, through the Task SDK (the triggerer's own API client). On
+It looks at the state of the previous day's ``transformed`` task, one request to the API
+server each time, through the Task SDK (the triggerer's own API client): every second once
+the previous day's own wait (its sensor) is over, every 5 s while that day still waits for
+the day before it (``liftoff.transform.ordering``). On
 success it ends the waiting sensor from the triggerer (``TaskSuccessEvent``), so no task
 process starts only to return: that saves about 2 s for every day of a backfill. On anything
 else it resumes the sensor, which decides by its rules (``liftoff.transform.ordering``): the
@@ -18,15 +20,20 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
 from asgiref.sync import sync_to_async
 
-from liftoff.transform.ordering import FAILED_STATES, POLL_SECONDS, TRANSFORMED_TASK_ID
+from liftoff.transform.ordering import FAILED_STATES, IDLE_POLL_SECONDS, POLL_SECONDS, TRANSFORMED_TASK_ID
 
-GONE = "gone"  # what ``state`` answers when the previous day's task is in no run (its run deleted)
+GONE = "gone"  # the state of the previous day's task when it is in no run (its run deleted)
+# The states of the previous day's own wait while that day has not begun its silver: the
+# trigger looks less often then. Any other answer (done, failed, no such task) looks every second.
+STILL_WAITING = frozenset({None, "scheduled", "queued", "running", "deferred", "up_for_reschedule"})
 
 
 class PreviousDayTransformedTrigger(BaseTrigger):
     """Fires when the ``transformed`` task of the previous day's run (``run_id`` of ``dag_id``)
     has succeeded (the sensor ends), has failed, or its run is gone (the sensor resumes and
-    decides)."""
+    decides). ``wait_task_id``: that run's own wait (the sensor's task id); while it is still
+    waiting the trigger looks every ``idle_interval``, else every ``poke_interval``. Without
+    it (stored by an earlier release), every ``poke_interval``."""
 
     def __init__(
         self,
@@ -36,6 +43,8 @@ class PreviousDayTransformedTrigger(BaseTrigger):
         task_id: str = TRANSFORMED_TASK_ID,
         failed_states: Sequence[str] = tuple(sorted(FAILED_STATES)),
         poke_interval: float = POLL_SECONDS,
+        wait_task_id: str | None = None,
+        idle_interval: float = IDLE_POLL_SECONDS,
     ) -> None:
         super().__init__()
         # The previous day's ("eve's") run is kept as eve_*, never as task_id or the like: the
@@ -46,6 +55,8 @@ class PreviousDayTransformedTrigger(BaseTrigger):
         self.eve_task_id = task_id
         self.failed_states = list(failed_states)
         self.poke_interval = poke_interval
+        self.eve_wait_task_id = wait_task_id
+        self.idle_interval = idle_interval
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return f"{type(self).__module__}.{type(self).__qualname__}", {
@@ -54,21 +65,31 @@ class PreviousDayTransformedTrigger(BaseTrigger):
             "task_id": self.eve_task_id,
             "failed_states": self.failed_states,
             "poke_interval": self.poke_interval,
+            "wait_task_id": self.eve_wait_task_id,
+            "idle_interval": self.idle_interval,
         }
 
-    async def state(self) -> str | None:
-        """The state of the previous day's task (None: not scheduled yet); GONE when its run
-        has no such task any more (deleted)."""
+    async def states(self) -> dict[str, str | None]:
+        """The states of the previous day's tasks looked at (None: not scheduled yet), by task
+        id, in one request; a task its run does not have (the run deleted) is not in it."""
         from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
 
+        task_ids = [self.eve_task_id, *([self.eve_wait_task_id] if self.eve_wait_task_id else [])]
         states = await sync_to_async(RuntimeTaskInstance.get_task_states)(
-            dag_id=self.eve_dag_id, task_ids=[self.eve_task_id], run_ids=[self.eve_run_id]
+            dag_id=self.eve_dag_id, task_ids=task_ids, run_ids=[self.eve_run_id]
         )
-        return states.get(self.eve_run_id, {}).get(self.eve_task_id, GONE)
+        return states.get(self.eve_run_id, {})
+
+    def next_look(self, states: dict[str, str | None]) -> float:
+        """Seconds to the next look: longer while the previous day still waits for its own."""
+        if self.eve_wait_task_id in states and states[self.eve_wait_task_id] in STILL_WAITING:
+            return self.idle_interval
+        return self.poke_interval
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         while True:
-            state = await self.state()
+            states = await self.states()
+            state = states.get(self.eve_task_id, GONE)
             if state == "success":
                 yield TaskSuccessEvent()
                 return
@@ -78,4 +99,4 @@ class PreviousDayTransformedTrigger(BaseTrigger):
             if state == GONE:  # the previous day's run is gone
                 yield TriggerEvent({"status": GONE})
                 return
-            await asyncio.sleep(self.poke_interval)
+            await asyncio.sleep(self.next_look(states))
