@@ -137,9 +137,6 @@ def test_the_sensor_waits_deferred_on_the_previous_runs_transform() -> None:
     )
     assert "failed" in trigger.failed_states and "success" not in trigger.failed_states
     assert trigger.poke_interval <= 5, "a day's silver starts seconds after its eve's gold"
-    assert trigger.eve_wait_task_id == "previous_day_transformed", (
-        "the eve's own wait: this sensor in its run"
-    )
 
     # a failed eve a backfill waits for: looked at again on a timer, as on-call may clear it
     # or replace the run by another (a trigger pinned to the old run would wait forever)
@@ -207,7 +204,7 @@ def test_an_eve_deleted_by_hand_holds_its_day_until_a_new_run_of_it_comes() -> N
     assert timedelta(seconds=10) < later <= timedelta(seconds=20), "no task process every 2 s for hours"
 
 
-def _trigger(monkeypatch, answer, **kwargs) -> PreviousDayTransformedTrigger:
+def _trigger(monkeypatch, answer) -> PreviousDayTransformedTrigger:
     """A trigger on the eve's run, the triggerer's Task SDK answering each of its requests with
     ``answer(request)``."""
     import airflow.sdk.execution_time.task_runner as task_runner
@@ -218,7 +215,7 @@ def _trigger(monkeypatch, answer, **kwargs) -> PreviousDayTransformedTrigger:
 
     monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", Comms(), raising=False)
     return PreviousDayTransformedTrigger(
-        dag_id="sales_elt", run_id="backfill__2026-11-19", poke_interval=0.01, **kwargs
+        dag_id="sales_elt", run_id="backfill__2026-11-19", poke_interval=0.01
     )
 
 
@@ -365,8 +362,8 @@ def test_the_trigger_counts_the_eves_transform_whatever_sensor_it_runs_for(monke
     assert type(_first_event(trigger)).__name__ == "TaskSuccessEvent"
     assert len(asked) == 3, "one request a look"
     assert {(m.dag_id, tuple(m.task_ids), tuple(m.run_ids)) for m in asked} == {
-        ("sales_elt", (TRANSFORMED_TASK_ID,), ("backfill__2026-11-19",))
-    }
+        ("sales_elt", (TRANSFORMED_TASK_ID, "previous_day_transformed"), ("backfill__2026-11-19",))
+    }, "the eve's transform, and the eve's own wait (this sensor's task in the eve's run)"
 
 
 @pytest.mark.parametrize(
@@ -407,41 +404,47 @@ def test_the_trigger_finds_the_eves_run_gone_when_the_api_knows_no_such_task(mon
 def test_the_trigger_looks_less_often_while_the_eve_still_waits_for_its_own_eve(monkeypatch) -> None:
     """In a backfill most of a day's wait is its eve waiting for the day before: the trigger
     asks about the eve's wait with its transform, in one request, and looks every 5 s until
-    that wait is over, then every second; a trigger stored without the wait looks every second."""
+    that wait is over, then every second."""
     import asyncio
+    from types import SimpleNamespace
 
     from airflow.sdk.execution_time.comms import TaskStatesResult
 
     from liftoff.transform.ordering import IDLE_POLL_SECONDS, POLL_SECONDS
 
-    eve_wait = ["deferred", "deferred", "success", "success"]
+    eve_wait = ["deferred", None, "success", "success"]  # None: the eve's run cleared
     asked, slept = [], []
 
     def answer(msg):
         asked.append(tuple(msg.task_ids))
         done = "success" if len(asked) == len(eve_wait) else None
-        return TaskStatesResult(
-            task_states={
-                msg.run_ids[0]: {
-                    TRANSFORMED_TASK_ID: done,
-                    "previous_day_transformed": eve_wait[len(asked) - 1],
-                }
-            }
-        )
+        states = {TRANSFORMED_TASK_ID: done, "previous_day_transformed": eve_wait[len(asked) - 1]}
+        return TaskStatesResult(task_states={msg.run_ids[0]: states})
 
     async def sleep(seconds):
         slept.append(seconds)
 
-    trigger = _trigger(monkeypatch, answer, wait_task_id="previous_day_transformed")
-    _, kwargs = trigger.serialize()
-    assert kwargs["wait_task_id"] == "previous_day_transformed", "the triggerer builds it again with it"
+    trigger = _trigger(monkeypatch, answer)
+    trigger.task_instance = SimpleNamespace(task_id="previous_day_transformed", dag_id="sales_elt")
     monkeypatch.setattr(asyncio, "sleep", sleep)
     assert type(_first_event(trigger)).__name__ == "TaskSuccessEvent"
     assert asked == [(TRANSFORMED_TASK_ID, "previous_day_transformed")] * 4, "one request a look"
-    assert slept == [trigger.idle_interval, trigger.idle_interval, trigger.poke_interval]
-    assert trigger.idle_interval == IDLE_POLL_SECONDS > POLL_SECONDS
-    # a failed eve's wait, or none in its run: every second (the eve's failure is near)
+    assert slept == [IDLE_POLL_SECONDS, IDLE_POLL_SECONDS, trigger.poke_interval]
+    assert IDLE_POLL_SECONDS > POLL_SECONDS
+    # a failed eve's wait, or none in its run (an older version of the DAG): every second
     assert trigger.next_look({"previous_day_transformed": "failed"}) == trigger.poke_interval
     assert trigger.next_look({TRANSFORMED_TASK_ID: None}) == trigger.poke_interval
-    stored_before = PreviousDayTransformedTrigger(dag_id="sales_elt", run_id="backfill__2026-11-19")
-    assert stored_before.next_look({"previous_day_transformed": "deferred"}) == POLL_SECONDS
+    # not loaded by a triggerer (no sensor's task id): every second
+    unloaded = PreviousDayTransformedTrigger(dag_id="sales_elt", run_id="backfill__2026-11-19")
+    assert unloaded.next_look({"previous_day_transformed": "deferred"}) == POLL_SECONDS
+
+
+def test_what_the_trigger_stores_loads_in_the_previous_and_the_next_release() -> None:
+    """A rolling upgrade (or a rollback) has triggerers of two releases at once: the trigger
+    stores what the previous release stored, and loads what a later one may add."""
+    made = PreviousDayTransformedTrigger(dag_id="sales_elt", run_id="backfill__2026-11-19")
+    classpath, kwargs = made.serialize()
+    assert set(kwargs) == {"dag_id", "run_id", "task_id", "failed_states", "poke_interval"}
+    module, _, name = classpath.rpartition(".")
+    later = getattr(importlib.import_module(module), name)(**kwargs, added_by_a_later_release=1)
+    assert later.serialize() == (classpath, kwargs)

@@ -89,10 +89,7 @@ class PreviousDayTransformedSensor(BaseSensorOperator):
         if found.state in FAILED_STATES:
             trigger = TimeDeltaTrigger(FAILED_RECHECK)
         else:
-            # The previous day's own wait is this sensor's task in its run.
-            trigger = PreviousDayTransformedTrigger(
-                dag_id=ti.dag_id, run_id=found.run_id, wait_task_id=self.task_id
-            )
+            trigger = PreviousDayTransformedTrigger(dag_id=ti.dag_id, run_id=found.run_id)
         self._look_again(context, trigger, found.logical_date and found.logical_date.isoformat(), None)
 
     def _look_again(self, context, trigger, eve: str | None, gone_since: str | None) -> NoReturn:

@@ -31,9 +31,12 @@ STILL_WAITING = frozenset({None, "scheduled", "queued", "running", "deferred", "
 class PreviousDayTransformedTrigger(BaseTrigger):
     """Fires when the ``transformed`` task of the previous day's run (``run_id`` of ``dag_id``)
     has succeeded (the sensor ends), has failed, or its run is gone (the sensor resumes and
-    decides). ``wait_task_id``: that run's own wait (the sensor's task id); while it is still
-    waiting the trigger looks every ``idle_interval``, else every ``poke_interval``. Without
-    it (stored by an earlier release), every ``poke_interval``."""
+    decides).
+
+    It looks every ``poke_interval``, and every ``IDLE_POLL_SECONDS`` while that run's own wait
+    is still waiting: the waiting sensor's task id (which the triggerer gives the trigger as
+    ``task_id``) in the previous day's run. Nothing new is stored with the trigger, so a
+    triggerer of the previous release loads what this one stores, and back."""
 
     def __init__(
         self,
@@ -43,8 +46,7 @@ class PreviousDayTransformedTrigger(BaseTrigger):
         task_id: str = TRANSFORMED_TASK_ID,
         failed_states: Sequence[str] = tuple(sorted(FAILED_STATES)),
         poke_interval: float = POLL_SECONDS,
-        wait_task_id: str | None = None,
-        idle_interval: float = IDLE_POLL_SECONDS,
+        **_: Any,  # what a later release may store: a rollback still loads it
     ) -> None:
         super().__init__()
         # The previous day's ("eve's") run is kept as eve_*, never as task_id or the like: the
@@ -55,8 +57,6 @@ class PreviousDayTransformedTrigger(BaseTrigger):
         self.eve_task_id = task_id
         self.failed_states = list(failed_states)
         self.poke_interval = poke_interval
-        self.eve_wait_task_id = wait_task_id
-        self.idle_interval = idle_interval
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return f"{type(self).__module__}.{type(self).__qualname__}", {
@@ -65,9 +65,13 @@ class PreviousDayTransformedTrigger(BaseTrigger):
             "task_id": self.eve_task_id,
             "failed_states": self.failed_states,
             "poke_interval": self.poke_interval,
-            "wait_task_id": self.eve_wait_task_id,
-            "idle_interval": self.idle_interval,
         }
+
+    @property
+    def eve_wait_task_id(self) -> str | None:
+        """The previous day's own wait: the waiting sensor's task id (set by the triggerer when
+        it loads the trigger; None before), the same task in the previous day's run."""
+        return self.task_id
 
     async def states(self) -> dict[str, str | None]:
         """The states of the previous day's tasks looked at (None: not scheduled yet), by task
@@ -83,7 +87,7 @@ class PreviousDayTransformedTrigger(BaseTrigger):
     def next_look(self, states: dict[str, str | None]) -> float:
         """Seconds to the next look: longer while the previous day still waits for its own."""
         if self.eve_wait_task_id in states and states[self.eve_wait_task_id] in STILL_WAITING:
-            return self.idle_interval
+            return max(IDLE_POLL_SECONDS, self.poke_interval)
         return self.poke_interval
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
