@@ -87,6 +87,54 @@ def busy_cpu_seconds() -> float:
     return sum(times) - times.idle - getattr(times, "iowait", 0.0)
 
 
+# Which part of a deployment a process is, by its command line (the first match); the
+# LocalExecutor's workers run the task processes (each task's CPU is its worker's once it ends).
+# A warm connector sync is no process's: the server's children are reaped by the kernel.
+COMPONENTS = (
+    ("tasks", "airflow worker"),
+    ("scheduler", "airflow scheduler"),
+    ("api-server", "api_server"),
+    ("triggerer", "airflow triggerer"),
+    ("dag-processor", "airflow dag-processor"),
+    ("postgres", "postgres"),
+)
+
+
+def component_cpu_seconds() -> dict[int, tuple[str, float]]:
+    """Each running process of a deployment's components: its component and the CPU seconds it
+    and its ended children (reaped: a task process, a sync, a PostgreSQL backend) have spent.
+    Per pid, so that the difference over a phase is taken process by process."""
+    import psutil
+
+    found = {}
+    for process in psutil.process_iter():
+        try:
+            command = " ".join(process.cmdline()) or process.name()
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        component = next((name for name, marker in COMPONENTS if marker in command), None)
+        if component:
+            found[process.pid] = (
+                component,
+                times.user + times.system + times.children_user + times.children_system,
+            )
+    return found
+
+
+def cpu_by_component(
+    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]
+) -> dict[str, float]:
+    """CPU seconds each component spent between two ``component_cpu_seconds()``, largest first."""
+    spent: dict[str, float] = {}
+    for pid, (component, seconds) in after.items():
+        start = before.get(pid)
+        spent[component] = (
+            spent.get(component, 0.0) + seconds - (start[1] if start and start[0] == component else 0.0)
+        )
+    return dict(sorted(spent.items(), key=lambda item: -item[1]))
+
+
 def timed(function: Callable[[], object]) -> float:
     started = time.perf_counter()
     function()
