@@ -18,6 +18,7 @@ from benchmarks import (
     bench_stream_freshness,
     bench_validation,
 )
+from liftoff.cli.common import stop_on_signals
 from liftoff.config import disable_telemetry
 from sales_api.shop import DEMO_SHOP_TOKEN
 
@@ -44,6 +45,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     disable_telemetry()
+    stop_on_signals()  # a killed benchmark stops its deployment and servers, as Ctrl-C does
     os.environ.setdefault("LIFTOFF_SHOP_TOKEN", DEMO_SHOP_TOKEN)  # the benchmarks read the demo API
     for name in args.names or BENCHMARKS:
         result = BENCHMARKS[name]()
