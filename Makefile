@@ -30,6 +30,10 @@ export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' plugins/liftoff/telemetr
 .PHONY: install connectors demo test test-unit bench lint format lock manifest api airflow app minio compose kafka kafka-libs kafka-libs-if-java docs dbt-docs clean env
 
 install: $(VENV)/.installed $(AIRBYTE_VENV)/.installed $(MANIFEST)
+	@# Our own code's bytecode too, as the image has it (Dockerfile): with PYTHONDONTWRITEBYTECODE
+	@# (set on this kind of machine) every task process compiled each of our modules it imported.
+	@# Python checks each file's timestamp, so an edited file is read as it is now.
+	$(BIN)/python -m compileall -q plugins dags include tools
 
 # The platform (requirements.lock, what the image installs) and the tests' tools on top.
 $(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml

@@ -102,7 +102,7 @@ COMPONENTS = (
 
 def component_cpu_seconds() -> dict[int, tuple[str, float]]:
     """Each running process of a deployment's components: its component and the CPU seconds it
-    and its ended children (reaped: a task process, a sync, a PostgreSQL backend) have spent.
+    and its ended children (reaped: a task process, a cold sync, a PostgreSQL backend) have spent.
     Per pid, so that the difference over a phase is taken process by process."""
     import psutil
 
