@@ -42,8 +42,10 @@ from liftoff.dag_defaults import DEFAULT_ARGS
 
 # dbt's unit tests check the models' logic on fixtures: they run in CI (tests/dbt), not in
 # the daily pipeline (dbt's own advice; a unit test of an incremental model also needs the
-# model to exist, which a first run does not have).
-PIPELINE_DBT_ENV = {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
+# model to exist, which a first run does not have). No dbt.log: Cosmos runs dbt in a
+# temporary copy of the project and deletes it, log and all, so writing every debug line of
+# a build (its SQL too) was work nobody could read; what dbt prints (info) is the task's log.
+PIPELINE_DBT_ENV = {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test", "DBT_LOG_LEVEL_FILE": "none"}
 DBT_EXECUTION_SETTINGS: tuple[str, ...] = get_args(DbtExecution)
 TEST_SELECTION = TestIndirectSelection.BUILDABLE
 DEFAULT_DBT_EXECUTION: str = Settings.model_fields["dbt_execution"].default
