@@ -171,8 +171,8 @@ class StreamConfig(BaseModel):
     cursor_field: str | None = None
     primary_key: str
     max_reject_ratio: float = Field(0.05, ge=0.0, le=1.0)
-    # A day that lands fewer rows than this share of the median of its recent days stops
-    # before transform (a broken upstream looks like a quiet day); unset: not checked.
+    # A day that lands fewer rows than this share of the median of its recent days waits for
+    # a person before silver (a broken upstream looks like a quiet day); unset: not checked.
     min_volume_ratio: float | None = Field(None, gt=0.0, le=1.0)
     # The most records one sync of the stream may read (the local connector runner): an API
     # that pages without end fails the sync in one line, not retried, instead of streaming
@@ -282,7 +282,7 @@ class KafkaTopicConfig(BaseModel):
 class FreshnessConfig(BaseModel):
     """How old a source's data may be, in hours: from the newest cursor its accepted rows
     hold to the end of the run's interval (``liftoff.validate.freshness``). Over
-    ``warn_after`` the run logs a warning; over ``error_after`` it stops before transform.
+    ``warn_after`` the run logs a warning; over ``error_after`` it stops before silver.
     Either may be omitted."""
 
     model_config = ConfigDict(extra="forbid")

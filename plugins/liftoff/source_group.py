@@ -27,6 +27,10 @@ from liftoff.lineage import (
 from liftoff.transform.gold_assets import landing_asset
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from airflow.sdk.definitions._internal.abstractoperator import AbstractOperator
+
     from liftoff.batch import Interval
 
 log = logging.getLogger(__name__)
@@ -183,3 +187,16 @@ def source_task_group(name: str, source: SourceConfig, conn_id: str = "warehouse
                 validated=validated,
             )
     return group
+
+
+def gates(groups: Iterable[TaskGroup]) -> list[AbstractOperator]:
+    """Each source's contract gate (its ``validate`` task): what the day's bronze waits for,
+    since bronze reads only the gated batches (its own slice of the day)."""
+    return [group.children[f"{group.group_id}.validate"] for group in groups]
+
+
+def leaves(groups: Iterable[TaskGroup]) -> list[AbstractOperator]:
+    """Each source's last tasks: ``archive``, and the checks after ``validate`` (``freshness``,
+    ``approve_low_volume``). Silver waits for them: nothing of a day reaches silver or gold
+    before its batches are archived, fresh enough, and, on a quiet day, approved."""
+    return [task for group in groups for task in group.get_leaves()]

@@ -120,7 +120,7 @@ def sales_elt(request: pytest.FixtureRequest, dagbag):
 
 
 def source_leaves(names) -> set[str]:
-    """The last tasks of these sources' groups, which the transform waits for: `archive`, and
+    """The last tasks of these sources' groups, which silver waits for: `archive`, and
     the checks after `validate` (`freshness`, `approve_low_volume`) where sources.yaml sets them."""
     leaves = set()
     for name in names:
@@ -163,8 +163,9 @@ def test_sales_elt_order_is_ingest_validate_archive_then_layers(sales_elt) -> No
     roots = list(dag.task_group_dict["bronze"].get_roots())  # the first layer's first tasks
     assert roots
     for task in roots:
-        assert task.upstream_task_ids == set(source_leaves(SOURCES)), (
-            "every source archived and checked; not the eve: a day's bronze is its own slice"
+        assert task.upstream_task_ids == {f"{source}.validate" for source in SOURCES}, (
+            "every source's batches gated; not the eve: a day's bronze is its own slice,"
+            " built beside the archives and the checks"
         )
     for stream in STREAMS:
         before = dag.task_dict[model_tasks(dag, stream.model)[0]].get_flat_relative_ids(upstream=True)
@@ -176,6 +177,9 @@ def test_sales_elt_order_is_ingest_validate_archive_then_layers(sales_elt) -> No
     assert silver_roots
     for task in silver_roots:
         assert "previous_day_transformed" in task.upstream_task_ids, "silver after the eve's gold"
+        assert source_leaves(SOURCES) <= task.upstream_task_ids, (
+            "nothing of the day reaches silver before every source is archived and checked"
+        )
     before_silver = dag.task_dict[model_tasks(dag, "silver_sales")[0]].get_flat_relative_ids(upstream=True)
     assert {model_tasks(dag, m)[1] for m in MODELS if m.startswith("bronze")} <= before_silver, (
         "silver waits for every bronze model and its tests"
@@ -196,9 +200,13 @@ def test_a_stream_source_lands_from_its_topic_and_a_skipped_source_is_left_out(d
         assert SOURCES[name].kafka.topic in dag.task_dict[f"{name}.ingest"].doc_md
     skipped = sales_elt_under("layer", skip_sources=",".join(STREAMED))
     assert not [task for task in skipped.task_dict if task.split(".")[0] in STREAMED]
-    assert skipped.task_dict["bronze.build"].upstream_task_ids == set(
-        source_leaves([name for name in SOURCES if name not in STREAMED])
-    )
+    kept = [name for name in SOURCES if name not in STREAMED]
+    assert skipped.task_dict["bronze.build"].upstream_task_ids == {f"{name}.validate" for name in kept}
+    assert skipped.task_dict["silver.build"].upstream_task_ids == {
+        "bronze.build",
+        "previous_day_transformed",
+        *source_leaves(kept),
+    }
 
 
 def test_pos_today_is_scheduled_by_a_watcher_on_each_stream_sources_topic() -> None:
@@ -232,8 +240,12 @@ def test_layer_setting_is_one_dbt_build_per_layer(dagbag) -> None:
     dag = sales_elt_under("layer")
     layers = [task for task in dag.tasks if task.task_id.split(".")[0] in ("bronze", "silver", "gold")]
     assert sorted(t.task_id for t in layers) == ["bronze.build", "gold.build", "silver.build"]
-    assert dag.task_dict["bronze.build"].upstream_task_ids == set(source_leaves(SOURCES))
-    assert dag.task_dict["silver.build"].upstream_task_ids == {"bronze.build", "previous_day_transformed"}
+    assert dag.task_dict["bronze.build"].upstream_task_ids == {f"{name}.validate" for name in SOURCES}
+    assert dag.task_dict["silver.build"].upstream_task_ids == {
+        "bronze.build",
+        "previous_day_transformed",
+        *source_leaves(SOURCES),
+    }
     assert dag.task_dict["gold.build"].upstream_task_ids == {"silver.build"}
     for layer in ("bronze", "silver", "gold"):
         build = dag.task_dict[f"{layer}.build"]

@@ -141,7 +141,7 @@ def approval_alert(context, source: str, day: str, drops: list[str], link: str, 
         [
             *drops,
             f"decide: {link}",
-            f"the day waits there, before transform; with no decision in {hours} hours it fails",
+            f"the day waits there, before silver; with no decision in {hours} hours it fails",
             f"runbook: {runbook_link(RUNBOOK_SECTIONS['approve_low_volume'])}",
         ],
     )

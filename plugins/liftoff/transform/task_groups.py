@@ -156,7 +156,7 @@ def execution_config() -> ExecutionConfig:
 
 def render_config(layer: str, sources: dict[str, SourceConfig]) -> RenderConfig:
     """The layer's models, each followed by its tests; no task for the landing tables (a
-    source's freshness is checked before transform: ``liftoff.validate.freshness``).
+    source's freshness is checked before silver: ``liftoff.validate.freshness``).
     LoadMode.DBT_MANIFEST: parsing the DAG reads manifest.json, never runs `dbt ls`.
     """
     return RenderConfig(

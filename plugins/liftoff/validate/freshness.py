@@ -10,7 +10,7 @@ not now, a backfill of an old day is judged on that day's data, and a later day'
 does not make it look fresher or staler.
 
 Over ``warn_after`` hours a warning is logged; over ``error_after`` the check raises
-:class:`StaleSource` with one line (the run stops before transform and on-call is alerted:
+:class:`StaleSource` with one line (the run stops before silver and on-call is alerted:
 docs/runbook.md#a-source-is-stale). A stream with no accepted cursor yet is "no data": a
 warning, as a new source's first empty days are.
 """

@@ -1,4 +1,4 @@
-"""A day far quieter than its recent days waits for a person's decision before transform.
+"""A day far quieter than its recent days waits for a person's decision before silver.
 
 A broken upstream (a filter changed, an export cut short) looks like a quiet day: every
 row is valid, there are just too few of them. A stream with ``min_volume_ratio`` in
