@@ -143,7 +143,7 @@ def model_tasks(dag, model: str) -> tuple[str, str]:
     return f"{layer}.{model}.run", f"{layer}.{model}.test"
 
 
-def test_sales_elt_order_is_ingest_validate_archive_then_layers(sales_elt) -> None:
+def test_sales_elt_order_is_ingest_validate_then_layers_silver_after_archive_and_checks(sales_elt) -> None:
     dag = sales_elt
     ids = set(dag.task_dict)
     assert SYNCED and PUSHED, "sources.yaml has both kinds"

@@ -2,7 +2,7 @@
 
 The source's ``validate`` task reports a stream under its ``min_volume_ratio``
 (``liftoff.validate.volume``); this task then asks, as Airflow's human-in-the-loop approval
-(*Required Actions*, and the alert links it): *Approve* and the day goes on to transform;
+(*Required Actions*, and the alert links it): *Approve* and the day goes on to silver and gold;
 *Reject* and the task fails with the reason given; no decision in ``WAIT_HOURS`` and it fails
 too. A day within its volume, or a run with ``accept_low_volume``, is not asked. Under
 ``liftoff run`` (``airflow dags test``, setting ``approvals`` off) nobody could answer: the
@@ -71,12 +71,12 @@ class LowVolumeApprovalOperator(ApprovalOperator):
                 f"{'; '.join(drops)}: nobody can approve it under `liftoff run`; if the day really was"
                 " this quiet, rerun it with --accept-low-volume"
             )
-        self.subject = f"{self.source} {day}: a day far quieter than usual: go on to transform?"
+        self.subject = f"{self.source} {day}: a day far quieter than usual: go on to silver and gold?"
         self.body = "\n\n".join(
             [
                 *(f"- {drop}" for drop in drops),
                 WHAT_TO_CHECK,
-                "**Approve**: the day goes on to transform. **Reject**: the day fails with your reason."
+                "**Approve**: the day goes on to silver and gold. **Reject**: the day fails with your reason."
                 f" No decision in {WAIT_HOURS} hours: the day fails.",
             ]
         )
