@@ -77,6 +77,9 @@ DBT_OPERATOR_ARGS = {
     "retries": 0,
     "callback": "liftoff.transform.test_results.push_test_results",
     "max_active_tis_per_dag": 1,
+    # The day's chain first: a day's bronze is ready with its archives and checks, more tasks
+    # than workers, and the scheduler queues the highest weight (with its downstream) first.
+    "priority_weight": 10,
 }
 # What dbt reports when the warehouse went away under it (restarted, backends terminated):
 # an outage, which a retry fixes; anything else (a failed test, a SQL error) is not.
