@@ -247,15 +247,17 @@ def test_layer_setting_is_one_dbt_build_per_layer(dagbag) -> None:
         *source_leaves(SOURCES),
     }
     assert dag.task_dict["gold.build"].upstream_task_ids == {"silver.build"}
-    chain_first = dag.task_dict["bronze.build"].priority_weight + sum(
-        dag.task_dict[t].priority_weight for t in dag.task_dict["bronze.build"].get_flat_relative_ids()
-    )
-    for task_id in source_leaves(SOURCES):  # ready with bronze: Airflow's "downstream" weight
-        beside = dag.task_dict[task_id]
-        weight = beside.priority_weight + sum(
-            dag.task_dict[t].priority_weight for t in beside.get_flat_relative_ids()
+
+    def weight(task_id: str) -> int:  # Airflow's default rule: the task's own and its downstream's
+        task = dag.task_dict[task_id]
+        return task.priority_weight + sum(
+            dag.task_dict[t].priority_weight for t in task.get_flat_relative_ids()
         )
-        assert chain_first > weight, f"bronze is queued before {task_id} when workers are short"
+
+    for task_id in source_leaves(SOURCES):  # ready together with bronze
+        assert weight("bronze.build") > weight(task_id), (
+            f"bronze is queued before {task_id} when workers are short"
+        )
     for layer in ("bronze", "silver", "gold"):
         build = dag.task_dict[f"{layer}.build"]
         assert build.select == [f"path:models/{layer}"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from liftoff.config import TELEMETRY_OFF
 from liftoff.transform.task_groups import PIPELINE_DBT_ENV
-from liftoff.transform.warm_dbt import FILES
+from liftoff.transform.warm_dbt import write_project
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 
@@ -28,9 +28,7 @@ def _parse(project: Path, extra_env: dict[str, str]) -> subprocess.CompletedProc
 def test_the_pipelines_dbt_writes_no_log_file_and_still_prints_its_lines(tmp_path: Path) -> None:
     """Cosmos runs dbt in a temporary copy of the project and deletes it afterwards: a
     dbt.log there (every debug line, the SQL too) was written for nobody."""
-    for name, text in FILES.items():  # a one-model project that parses without a server
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
+    write_project(tmp_path)  # the dbt warm-up's one-model project, which parses without a server
     log = tmp_path / "logs" / "dbt.log"
 
     plain = _parse(tmp_path, {})

@@ -39,16 +39,21 @@ FILES = {
 }
 
 
+def write_project(root: Path) -> Path:
+    """The throwaway project's files under ``root`` (it parses without a server)."""
+    for name, text in FILES.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
 def warm_up() -> bool:
     """Parse the throwaway project in a temporary folder; whether dbt said it succeeded."""
     try:
         from dbt.cli.main import dbtRunner
 
         with tempfile.TemporaryDirectory(prefix="liftoff-dbt-warm-up-") as tmp:
-            root = Path(tmp)
-            for name, text in FILES.items():
-                (root / name).parent.mkdir(parents=True, exist_ok=True)
-                (root / name).write_text(text)
+            root = write_project(Path(tmp))
             # everything named here, none of it from a DBT_* variable the worker may have
             places = [
                 *("--project-dir", tmp, "--profiles-dir", tmp, "--profile", "warm_up", "--target", "parse"),
