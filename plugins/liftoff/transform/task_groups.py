@@ -121,7 +121,18 @@ class _FrozenHeap:
         return super().execute(context, **kwargs)
 
 
-class LayerBuildOperator(_FrozenHeap, _OutageRetried, DbtBuildLocalOperator):
+class _FlagSourcesNamedCheaply:
+    """dbt names its adapter's behaviour flags without building the whole call stack
+    (``liftoff.transform.dbt_flag_source``)."""
+
+    def execute(self, context, **kwargs):
+        from liftoff.transform import dbt_flag_source
+
+        dbt_flag_source.apply()
+        return super().execute(context, **kwargs)
+
+
+class LayerBuildOperator(_FlagSourcesNamedCheaply, _FrozenHeap, _OutageRetried, DbtBuildLocalOperator):
     """`dbt build` of a layer (the `layer` setting)."""
 
 
