@@ -57,14 +57,22 @@ def test_bad_sources_file_gives_one_line(tmp_path: Path, text: str, message: str
     assert "\n" not in str(info.value).strip() or message == "cannot read"
 
 
-def test_sources_yaml_reads_the_same_by_libyaml_and_errors_show_the_line(tmp_path: Path) -> None:
+def test_sources_yaml_reads_the_same_by_libyaml_and_errors_show_the_line(tmp_path: Path, monkeypatch) -> None:
     import yaml
 
     from liftoff.config import get_settings, read_yaml
 
-    assert yaml.CSafeLoader  # PyYAML's wheel has libyaml: read_yaml's fast path is taken
+    used = []
+
+    class Libyaml(yaml.CSafeLoader):  # PyYAML's wheel has libyaml
+        def __init__(self, stream) -> None:
+            used.append(stream)
+            super().__init__(stream)
+
+    monkeypatch.setattr(yaml, "CSafeLoader", Libyaml)
     text = get_settings().sources_file.read_text()
     assert read_yaml(text) == yaml.safe_load(text)
+    assert used == [text]
     path = tmp_path / "sources.yaml"
     path.write_text("sources:\n  crm: {manifest: [a}\n")
     with pytest.raises(ConfigError, match="cannot read") as info:

@@ -19,15 +19,20 @@ def flag_source(reader, monkeypatch) -> str:
     return Behavior(FLAGS, {}).some_flag._behavior_change_event.flag_source
 
 
-def nested(reader, monkeypatch, depth: int) -> str:
-    """The same, a few frames further down this module's stack."""
-    return flag_source(reader, monkeypatch) if depth == 0 else nested(reader, monkeypatch, depth - 1)
+# a frame of no module (code run by exec), which both skip on their way up
+_NAMESPACE: dict = {}
+exec(compile("def through_exec(call):\n    return call()\n", "<string>", "exec"), _NAMESPACE)
 
 
-@pytest.mark.parametrize("depth", [0, 3])
-def test_same_source_as_dbt_common(monkeypatch, depth):
-    theirs = nested(dbt_flag_source.STACK_READER, monkeypatch, depth)
-    ours = nested(staticmethod(dbt_flag_source.caller_module), monkeypatch, depth)
+@pytest.mark.parametrize("through_exec", [False, True])
+def test_same_source_as_dbt_common(monkeypatch, through_exec):
+    def source(reader):
+        if through_exec:
+            return _NAMESPACE["through_exec"](lambda: flag_source(reader, monkeypatch))
+        return flag_source(reader, monkeypatch)
+
+    theirs = source(dbt_flag_source.STACK_READER)
+    ours = source(staticmethod(dbt_flag_source.caller_module))
     assert ours == theirs == __name__
 
 

@@ -1,11 +1,13 @@
-"""dbt's behaviour flags named without ``inspect.stack()`` (each dbt task applies this first).
+"""dbt's behaviour flags named without ``inspect.stack()`` (each layer's `dbt build`, the
+`layer` setting, applies this first).
 
 When dbt registers the warehouse's adapter, dbt-common names the module behind each of the
 adapter's behaviour flags (``BehaviorFlagRendered._default_source``) by building
 ``inspect.stack()``: the whole call stack, each frame with the lines of its source file, once
-a flag. Only the second or third frame is read. Under a task process's stack (Airflow's task
-runner, Cosmos, click) that was 0.09 s of each dbt task, about 16% of what its dbt call spends
-in Python (a py-spy profile of an 8-day backfill, docs/benchmarks.md).
+a flag. It reads the frames only up to the first one outside ``behavior_flags`` (the fifth).
+Under a task process's stack (Airflow's task runner, Cosmos, click) that was 0.09 s of each
+dbt task, about 16% of what its dbt call spends in Python (a py-spy profile of an 8-day
+backfill, docs/benchmarks.md).
 
 ``caller_module`` returns the same name, reading only the frames it needs. Drop this module
 once dbt-common stops building the stack (tests/unit/test_dbt_flag_source.py says when).
