@@ -22,7 +22,7 @@ from liftoff.config import Settings
 from liftoff.local.services import running_warehouse
 from sales_api.pos import publish
 from tests.airflow_deployment import start_deployment, stop_deployment
-from tests.integration.test_airflow_deployment import sale_event, wait_for_yesterday
+from tests.integration.test_airflow_deployment import sale_event, scheduled_day, wait_for_yesterday
 
 SALES = 150
 SPACING = 1.5  # seconds between two sales: a busy shop floor
@@ -38,7 +38,8 @@ def latencies(mode: str, home: Path) -> list[float]:
     """Per-sale seconds from publish to visible, on a deployment whose preview runs by ``mode``."""
     deployment = start_deployment(home, LIFTOFF_PREVIEW_SCHEDULE=mode)
     try:
-        wait_for_yesterday(deployment.api())
+        api = deployment.api()
+        wait_for_yesterday(api, scheduled_day(api))
         servers = f"127.0.0.1:{deployment.env['LIFTOFF_KAFKA_PORT']}"
         settings = Settings(home=home, embedded_pg_port=int(deployment.env["LIFTOFF_EMBEDDED_PG_PORT"]))
         run = uuid.uuid4().hex[:6]

@@ -24,11 +24,14 @@ DAG = "sales_elt"
 
 @pytest.fixture(scope="module")
 def yesterday(airflow_deployment) -> date:
+    return scheduled_day(airflow_deployment.api())
+
+
+def scheduled_day(api: AirflowApi) -> date:
     """The day the scheduler runs by itself once the deployment is up: the last ended day.
 
     Read from the scheduler's own run, not from the clock when this module was imported: a
     test session may cross midnight (UTC) between the two."""
-    api = airflow_deployment.api()
     deadline = datetime.now(UTC) + timedelta(minutes=5)
     while not (scheduled := [r for r in api.client.get(f"/dags/{DAG}/dagRuns").json()["dag_runs"]
                              if r["run_type"] == "scheduled"]):  # fmt: skip
